@@ -1,0 +1,86 @@
+# syntax=docker/dockerfile:1.7
+#
+# Izana backend image. One image, three roles, chosen by the command:
+#   izana api --host 0.0.0.0 --port 8000   (default CMD)
+#   izana worker
+#   izana migrate && izana load-kb         (release step)
+#
+# Build:  docker build -t izana:local .
+# No secrets are baked in: every credential comes from the environment at run time.
+
+ARG PYTHON_VERSION=3.11
+
+# ---------------------------------------------------------------------------
+# builder: resolve and install dependencies into /opt/venv
+# ---------------------------------------------------------------------------
+FROM python:${PYTHON_VERSION}-slim AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+# Compilers only live in this stage. Every dependency ships manylinux wheels for
+# x86_64; they are here for the few that may fall back to an sdist (e.g. on arm64).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+
+# 1) Dependencies only: this layer is rebuilt only when pyproject.toml changes.
+#    The dependency list is read from pyproject.toml itself (no second source of truth).
+COPY pyproject.toml ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt
+
+# 2) The application itself (api, worker, shared) without touching the deps again.
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --no-deps . \
+    && mkdir -p /src/data
+
+# ---------------------------------------------------------------------------
+# runtime: slim image, non-root, only the venv and the sample knowledge base
+# ---------------------------------------------------------------------------
+FROM python:${PYTHON_VERSION}-slim AS runtime
+
+ARG APP_UID=10001
+ARG APP_GID=10001
+
+RUN groupadd --system --gid ${APP_GID} app \
+    && useradd --system --uid ${APP_UID} --gid app --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin app
+
+# KNOWLEDGE_BASE_PATH: the package is installed into site-packages, so the sample
+#   knowledge base (data/) is shipped in /app/data and pointed at explicitly.
+# DATA_DIR: only used when REDIS_URL / DATABASE_URL are unset (embedded dev services);
+#   /tmp stays writable even with a read-only root filesystem (+ emptyDir on /tmp in k8s).
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONFAULTHANDLER=1 \
+    KNOWLEDGE_BASE_PATH=/app/data/knowledge_base \
+    DATA_DIR=/tmp/izana
+
+WORKDIR /app
+
+COPY --from=builder /opt/venv /opt/venv
+# data/ is read-only for the app user (owned by root). mkdir above keeps this COPY
+# working even if the repository has no data/ directory.
+COPY --from=builder /src/data /app/data
+
+# Numeric user so Kubernetes `runAsNonRoot` can verify it without a passwd lookup.
+USER ${APP_UID}:${APP_GID}
+
+EXPOSE 8000
+
+# Liveness only (/healthz has no dependencies). Meaningful for the `api` role;
+# docker-compose disables it for the worker / migrate containers.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
+
+CMD ["izana", "api", "--host", "0.0.0.0", "--port", "8000"]

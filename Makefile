@@ -1,0 +1,37 @@
+# Izana backend — `make dev` runs it, `make test` checks it. Both work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: dev test lint typecheck unit bench-overhead clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dev: $(STAMP)
+	LOCAL_LLM_WORDS_PER_SECOND=$${LOCAL_LLM_WORDS_PER_SECOND:-30} $(BIN)/izana dev
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit
+
+bench-overhead: $(STAMP)
+	$(BIN)/python scripts/bench.py overhead
+
+clean:
+	rm -rf $(VENV) .izana .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,49 @@
+"""The FastAPI application factory and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.capability import EventsCapability
+from api.errors import install_error_handlers
+from api.middleware import RequestContextMiddleware
+from api.routes import chat, health, jobs, sessions
+from api.sse.hub import StreamHub
+from shared.config import Settings, get_settings
+from shared.log import configure_logging
+from shared.resources import open_resources
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings) as resources:
+            hub = StreamHub(resources.redis, settings.sse_client_queue_size)
+            await hub.start()
+            app.state.resources = resources
+            app.state.hub = hub
+            app.state.capability = EventsCapability(
+                settings.secret_key.get_secret_value(), settings.events_url_ttl_seconds
+            )
+            try:
+                yield
+            finally:
+                await hub.stop()
+
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Izana API",
+        version="0.1.0",
+        summary="Fertility and reproductive-health assistant: chat jobs streamed over SSE.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    for router in (health.router, sessions.router, chat.router, jobs.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,70 @@
+"""Admits a chat question: store it, record the job, announce its place, enqueue it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from arq.constants import default_queue_name
+
+from api.errors import ApiError
+from shared.conversations import ConversationNotFound, add_user_message
+from shared.db.models import UserSession
+from shared.events import EventPublisher, EventType, Stage
+from shared.jobs import ChatJob, JobName, enqueue, new_job_id
+from shared.jobstore import JobRecord, JobStatus, now_ms
+from shared.rag.language import detect_language
+from shared.resources import Resources
+
+
+@dataclass(frozen=True)
+class AdmittedChat:
+    job_id: str
+    conversation_id: uuid.UUID
+
+
+async def admit_chat(
+    resources: Resources,
+    session: UserSession,
+    message: str,
+    conversation_id: uuid.UUID | None,
+    language: str | None,
+) -> AdmittedChat:
+    settings = resources.settings
+    try:
+        conversation = await add_user_message(
+            resources.sessionmaker,
+            session.id,
+            conversation_id,
+            message,
+            language or detect_language(message).value,
+        )
+    except ConversationNotFound as error:
+        raise ApiError(404, "conversation_not_found", "No such conversation.") from error
+    job_id = new_job_id()
+    enqueued_at = now_ms()
+    await resources.jobs.create(
+        JobRecord(
+            job_id=job_id,
+            name=JobName.CHAT_ANSWER.value,
+            status=JobStatus.QUEUED,
+            session_id=str(session.id),
+            conversation_id=str(conversation.id),
+            created_at_ms=enqueued_at,
+        )
+    )
+    position = int(await resources.redis.zcard(default_queue_name)) + 1
+    publisher = EventPublisher(
+        resources.redis, job_id, settings.events_max_len, settings.events_ttl_seconds
+    )
+    await publisher.publish(EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position})
+    payload = ChatJob(
+        job_id=job_id,
+        session_id=session.id,
+        conversation_id=conversation.id,
+        message=message,
+        language=language,
+        enqueued_at_ms=enqueued_at,
+    )
+    await enqueue(resources.arq, JobName.CHAT_ANSWER, payload, job_id)
+    return AdmittedChat(job_id=job_id, conversation_id=conversation.id)

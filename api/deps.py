@@ -1,0 +1,75 @@
+"""Request dependencies as Annotated aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.capability import EventsCapability
+from api.errors import ApiError
+from api.sse.hub import StreamHub
+from shared.db.models import UserSession
+from shared.resources import Resources
+from shared.sessions import find_session
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+def get_hub(request: Request) -> StreamHub:
+    hub: StreamHub = request.app.state.hub
+    return hub
+
+
+def get_capability(request: Request) -> EventsCapability:
+    capability: EventsCapability = request.app.state.capability
+    return capability
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+HubDep = Annotated[StreamHub, Depends(get_hub)]
+CapabilityDep = Annotated[EventsCapability, Depends(get_capability)]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "Send the session token as 'Authorization: Bearer …'.")
+    return token.strip()
+
+
+async def optional_session(
+    resources: ResourcesDep, authorization: Annotated[str | None, Header()] = None
+) -> UserSession | None:
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    session = await find_session(resources.sessionmaker, token)
+    if session is None:
+        raise ApiError(401, "session_invalid", "The session is unknown or has expired.")
+    return session
+
+
+async def current_session(
+    session: Annotated[UserSession | None, Depends(optional_session)],
+) -> UserSession:
+    if session is None:
+        raise ApiError(
+            401, "unauthorized", "A session token is required: POST /v1/sessions to get one."
+        )
+    return session
+
+
+OptionalSessionDep = Annotated[UserSession | None, Depends(optional_session)]
+SessionDep = Annotated[UserSession, Depends(current_session)]
+
+
+def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send the request body as application/json.")

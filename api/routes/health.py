@@ -1,0 +1,58 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from arq.constants import default_queue_name
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.deps import ResourcesDep
+from shared.resources import Resources
+
+router = APIRouter(tags=["health"])
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _check_redis(resources: Resources) -> int:
+    await resources.redis.ping()
+    return int(await resources.redis.zcard(default_queue_name))
+
+
+async def _check_database(resources: Resources) -> None:
+    async with resources.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _run_check(check: Any) -> str:
+    try:
+        await asyncio.wait_for(check, CHECK_TIMEOUT_SECONDS)
+    except Exception as error:
+        return f"down: {type(error).__name__}"
+    return "ok"
+
+
+@router.get("/readyz")
+async def readyz(resources: ResourcesDep) -> JSONResponse:
+    checks = {
+        "redis": await _run_check(_check_redis(resources)),
+        "database": await _run_check(_check_database(resources)),
+    }
+    ready = all(result == "ok" for result in checks.values())
+    body: dict[str, Any] = {
+        "status": "ready" if ready else "unavailable",
+        "checks": checks,
+        "providers": resources.providers.describe(),
+    }
+    if ready:
+        body["queue_depth"] = await resources.redis.zcard(default_queue_name)
+    return JSONResponse(body, status_code=200 if ready else 503)

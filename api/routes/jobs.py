@@ -1,0 +1,141 @@
+"""Job status, its event stream (SSE) and cancellation."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from arq.constants import abort_jobs_ss, default_queue_name
+from fastapi import APIRouter, Header, Path, Query
+from pydantic import BaseModel
+from sse_starlette import EventSourceResponse
+
+from api.deps import CapabilityDep, HubDep, OptionalSessionDep, ResourcesDep, SessionDep
+from api.errors import ApiError
+from api.links import events_url
+from api.sse.relay import sse_response
+from shared.db.models import Message, UserSession
+from shared.events import ErrorData, EventPublisher, EventType, is_stream_id, stream_key
+from shared.jobstore import ACTIVE_STATUSES, TERMINAL_STATUSES, JobRecord, JobStatus, now_ms
+from shared.resources import Resources
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+JobId = Annotated[str, Path(description="The job id returned by POST /v1/chat")]
+CANCELLED = ErrorData(code="cancelled", message="The request was cancelled.", retryable=False)
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: JobStatus
+    position: int | None = None
+    attempts: int
+    events_url: str
+    result: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+
+
+async def _load_job(resources: Resources, job_id: str) -> JobRecord:
+    record = await resources.jobs.get(job_id) if JOB_ID.match(job_id) else None
+    if record is None:
+        raise ApiError(404, "job_not_found", "No such job.")
+    return record
+
+
+async def _owned_job(resources: Resources, job_id: str, session: UserSession) -> JobRecord:
+    record = await _load_job(resources, job_id)
+    if record.session_id != str(session.id):
+        raise ApiError(404, "job_not_found", "No such job.")  # never reveal others' jobs
+    return record
+
+
+async def _result(resources: Resources, record: JobRecord) -> dict[str, Any] | None:
+    if record.message_id is None:
+        return None
+    async with resources.sessionmaker() as db:
+        message = await db.get(Message, uuid.UUID(record.message_id))
+    if message is None:
+        return None
+    return {
+        "message_id": str(message.id),
+        "answer": message.content,
+        "mode": message.answer_mode,
+        "citations": message.citations,
+        "suggestions": message.suggestions,
+    }
+
+
+@router.get("/{job_id}")
+async def get_job(
+    job_id: JobId, session: SessionDep, resources: ResourcesDep, capability: CapabilityDep
+) -> JobOut:
+    record = await _owned_job(resources, job_id, session)
+    position = None
+    if record.status is JobStatus.QUEUED:
+        rank = await resources.redis.zrank(default_queue_name, job_id)
+        position = None if rank is None else rank + 1
+    error = None
+    if record.error_code is not None:
+        error = {"code": record.error_code, "message": record.error_message or ""}
+    return JobOut(
+        job_id=job_id,
+        status=record.status,
+        position=position,
+        attempts=record.attempts,
+        events_url=events_url(capability, job_id),
+        result=await _result(resources, record),
+        error=error,
+    )
+
+
+@router.get("/{job_id}/events", response_class=EventSourceResponse)
+async def job_events(
+    job_id: JobId,
+    resources: ResourcesDep,
+    hub: HubDep,
+    capability: CapabilityDep,
+    session: OptionalSessionDep,
+    token: Annotated[str | None, Query(description="capability from events_url")] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    """Server-sent events of the job; reconnect with Last-Event-ID to get only what was missed."""
+    if token is not None:
+        capability.verify(token, job_id)
+        record = await _load_job(resources, job_id)
+    elif session is not None:
+        record = await _owned_job(resources, job_id, session)
+    else:
+        raise ApiError(401, "unauthorized", "Use the events_url from the job, or a session token.")
+    after_id = "0-0"
+    if last_event_id is not None:
+        if not is_stream_id(last_event_id.strip()):
+            raise ApiError(
+                400, "invalid_last_event_id", "Last-Event-ID is not an event id of this stream."
+            )
+        after_id = last_event_id.strip()
+    if record.status in TERMINAL_STATUSES and not await resources.redis.exists(stream_key(job_id)):
+        raise ApiError(
+            410, "events_expired", "This job's events have expired; GET the job instead."
+        )
+    return sse_response(hub, resources.redis, job_id, after_id, resources.settings.sse_ping_seconds)
+
+
+@router.delete("/{job_id}")
+async def cancel_job(job_id: JobId, session: SessionDep, resources: ResourcesDep) -> dict[str, str]:
+    """Cancel a queued or running job; its stream ends with an `error` event coded `cancelled`."""
+    await _owned_job(resources, job_id, session)
+    cancelled = await resources.jobs.transition(
+        job_id, JobStatus.CANCELLED, ACTIVE_STATUSES, finished_at_ms=now_ms(),
+        error_code=CANCELLED.code, error_message=CANCELLED.message,
+    )  # fmt: skip
+    if not cancelled:
+        raise ApiError(409, "job_finished", "The job has already finished and cannot be cancelled.")
+    await resources.redis.zadd(abort_jobs_ss, {job_id: now_ms()})
+    settings = resources.settings
+    publisher = EventPublisher(
+        resources.redis, job_id, settings.events_max_len, settings.events_ttl_seconds
+    )
+    await publisher.publish(EventType.ERROR, CANCELLED)
+    return {"job_id": job_id, "status": JobStatus.CANCELLED.value}

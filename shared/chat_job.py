@@ -1,0 +1,188 @@
+"""Runs one chat job: pipeline → persisted message → events, safe to run more than once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from shared.conversations import AssistantMessage, save_assistant_message
+from shared.events import Citation, DoneData, ErrorData, EventPublisher, EventType, Stage, Timings
+from shared.jobs import ChatJob
+from shared.jobstore import JobStatus, now_ms
+from shared.rag.pipeline import AnswerResult, RetrievalConfig, answer_question
+from shared.resources import Resources
+from shared.token_coalescer import TokenCoalescer
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (
+    OSError,
+    TimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    OperationalError,
+    InterfaceError,
+)
+
+
+class RetryLater(Exception):
+    """A transient failure on an attempt that may be retried."""
+
+
+@dataclass
+class StreamSink:
+    """Sends pipeline output to the job's event stream through the token coalescer."""
+
+    events: TokenCoalescer
+
+    async def status(self, stage: Stage) -> None:
+        await self.events.publish(EventType.STATUS, {"stage": stage.value})
+
+    async def token(self, text: str) -> None:
+        await self.events.add(text)
+
+    async def citations(self, citations: list[Citation]) -> None:
+        await self.events.publish(EventType.CITATIONS, [c.model_dump() for c in citations])
+
+    async def suggestions(self, suggestions: list[str]) -> None:
+        await self.events.publish(EventType.SUGGESTIONS, suggestions)
+
+
+def retrieval_config(resources: Resources) -> RetrievalConfig:
+    settings = resources.settings
+    return RetrievalConfig(
+        top_k=settings.retrieval_top_k,
+        top_n=settings.rerank_top_n,
+        max_question_chars=settings.max_message_chars,
+    )
+
+
+async def _fail(
+    resources: Resources, job: ChatJob, events: TokenCoalescer, error: ErrorData
+) -> None:
+    failed = await resources.jobs.transition(
+        job.job_id,
+        JobStatus.FAILED,
+        frozenset({JobStatus.IN_PROGRESS}),
+        finished_at_ms=now_ms(),
+        error_code=error.code,
+        error_message=error.message,
+    )
+    if failed:
+        await events.publish(EventType.ERROR, error)
+
+
+async def _complete(
+    resources: Resources, job: ChatJob, events: TokenCoalescer, result: AnswerResult, started: float
+) -> str:
+    message_id = await save_assistant_message(
+        resources.sessionmaker,
+        AssistantMessage(
+            job_id=job.job_id,
+            conversation_id=job.conversation_id,
+            content=result.answer,
+            language=result.language,
+            answer_mode=result.mode,
+            citations=[c.model_dump() for c in result.citations],
+            suggestions=result.suggestions,
+            timings={"retrieval_ms": result.retrieval_ms, "ttft_ms": result.ttft_ms},
+        ),
+    )
+    timings = Timings(
+        queue_ms=max(0.0, started * 1000 - job.enqueued_at_ms),
+        retrieval_ms=result.retrieval_ms,
+        ttft_ms=result.ttft_ms,
+        total_ms=result.total_ms,
+    )
+    done = DoneData(
+        message_id=str(message_id),
+        answer=result.answer,
+        cached=False,
+        mode=result.mode,
+        language=result.language,
+        timings=timings,
+    )
+    completed = await resources.jobs.transition(
+        job.job_id,
+        JobStatus.COMPLETE,
+        frozenset({JobStatus.IN_PROGRESS}),
+        finished_at_ms=now_ms(),
+        message_id=str(message_id),
+    )
+    if completed:
+        await events.publish(EventType.DONE, done)
+    return str(message_id)
+
+
+DEADLINE_EXCEEDED = ErrorData(
+    code="deadline_exceeded", message="The answer took too long; please ask again.", retryable=True
+)
+UNAVAILABLE = ErrorData(
+    code="temporarily_unavailable",
+    message="The assistant is temporarily unavailable; please try again shortly.",
+    retryable=True,
+)
+INTERNAL_ERROR = ErrorData(
+    code="internal_error", message="Something went wrong while answering.", retryable=False
+)
+
+
+async def run_chat_job(
+    resources: Resources, job: ChatJob, job_try: int, last_try: bool
+) -> str | None:
+    """Answer `job`; returns the message id, or None when it had ended or failed for good.
+
+    Raises RetryLater for a transient failure when another attempt is allowed.
+    """
+    settings = resources.settings
+    started = time.time()
+    if await resources.jobs.start_attempt(job.job_id) == 0:
+        return None
+    publisher = EventPublisher(
+        resources.redis, job.job_id, settings.events_max_len, settings.events_ttl_seconds
+    )
+    events = TokenCoalescer(publisher, settings.token_flush_interval_ms / 1000)
+    deadline = asyncio.timeout(
+        settings.job_deadline_seconds - (started - job.enqueued_at_ms / 1000)
+    )
+    try:
+        if job_try > 1:
+            await events.publish(EventType.RESET, {"reason": "retry"})
+        async with deadline:
+            result = await answer_question(
+                job.message, job.language, resources.providers, StreamSink(events),
+                retrieval_config(resources),
+            )  # fmt: skip
+            return await _complete(resources, job, events, result, started)
+    except TRANSIENT_ERRORS as error:
+        if deadline.expired():
+            await _fail(resources, job, events, DEADLINE_EXCEEDED)
+        elif last_try:
+            await _fail(resources, job, events, UNAVAILABLE)
+        else:
+            log.warning(
+                "chat attempt failed: %s", type(error).__name__, extra={"job_id": job.job_id}
+            )
+            raise RetryLater from error
+    except Exception:
+        log.exception("chat job failed", extra={"job_id": job.job_id})
+        await _fail(resources, job, events, INTERNAL_ERROR)
+    finally:
+        await events.aclose()
+    return None
+
+
+async def fail_exhausted(resources: Resources, job: ChatJob) -> None:
+    """Report a job whose attempts all ended without an answer (e.g. crashed workers)."""
+    settings = resources.settings
+    publisher = EventPublisher(
+        resources.redis, job.job_id, settings.events_max_len, settings.events_ttl_seconds
+    )
+    events = TokenCoalescer(publisher, settings.token_flush_interval_ms / 1000)
+    await _fail(resources, job, events, UNAVAILABLE)

@@ -1,0 +1,82 @@
+"""SQLModel tables: sessions, conversations, messages and the knowledge-base passages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, DateTime, ForeignKey, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kwargs)
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class UserSession(SQLModel, table=True):
+    __tablename__ = "user_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("user_session.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = _timestamp()
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "message"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    conversation_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    role: Role = Field(sa_type=String(16))
+    content: str = Field(sa_type=Text)
+    language: str = Field(sa_type=String(8))
+    # The job that wrote an assistant message; unique so a re-run job cannot write twice.
+    job_id: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    answer_mode: str | None = Field(default=None, sa_type=String(16))
+    citations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)
+    suggestions: list[str] = Field(default_factory=list, sa_type=JSONB)
+    timings: dict[str, float] = Field(default_factory=dict, sa_type=JSONB)
+    created_at: datetime = _timestamp()
+
+
+class KnowledgePassage(SQLModel, table=True):
+    """One retrievable passage of the knowledge base."""
+
+    __tablename__ = "knowledge_passage"
+
+    id: str = Field(primary_key=True, max_length=128)
+    title: str = Field(sa_type=Text)
+    question: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)
+    source: str = Field(sa_type=String(64))
+    url: str = Field(sa_type=Text)
+    category: str = Field(sa_type=String(64))
+    question_type: str = Field(sa_type=String(64))

@@ -1,0 +1,47 @@
+"""Job contracts between API and worker: names, payloads and the one way to enqueue."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from arq.connections import ArqRedis
+from pydantic import BaseModel, Field
+
+# Enqueue pushes a token here; idle workers block on it instead of polling the queue.
+WAKE_KEY = "izana:worker:wake"
+WAKE_KEY_MAX_LEN = 1000
+
+
+class JobName(StrEnum):
+    CHAT_ANSWER = "chat.answer"
+
+
+class ChatJob(BaseModel):
+    job_id: str
+    session_id: uuid.UUID
+    conversation_id: uuid.UUID
+    message: str = Field(min_length=1)
+    language: str | None = None
+    enqueued_at_ms: int
+
+
+JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {JobName.CHAT_ANSWER: ChatJob}
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def enqueue(arq: ArqRedis, name: JobName, payload: BaseModel, job_id: str) -> None:
+    """Put a job on the ARQ queue under our own id and wake one idle worker."""
+    expected = JOB_PAYLOADS[name]
+    if not isinstance(payload, expected):
+        raise TypeError(f"{name} takes {expected.__name__}, not {type(payload).__name__}")
+    job = await arq.enqueue_job(name.value, payload.model_dump(mode="json"), _job_id=job_id)
+    if job is None:
+        raise RuntimeError(f"job id {job_id} is already queued")
+    async with arq.pipeline(transaction=False) as pipe:
+        pipe.lpush(WAKE_KEY, b"1")
+        pipe.ltrim(WAKE_KEY, 0, WAKE_KEY_MAX_LEN - 1)
+        await pipe.execute()

@@ -1,0 +1,113 @@
+"""Job records in Redis: who owns a job, where it stands, and how it ended."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
+from typing import Any
+
+from redis.asyncio import Redis
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED})
+ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS})
+
+# Moves a job to ARGV[1] only from one of the comma-separated statuses in ARGV[2]; the
+# remaining ARGV are field/value pairs written in the same step.
+_TRANSITION = """
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return 0 end
+for allowed in string.gmatch(ARGV[2], '[^,]+') do
+  if current == allowed then
+    redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 3))
+    return 1
+  end
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    name: str
+    status: JobStatus
+    session_id: str
+    conversation_id: str
+    created_at_ms: int
+    started_at_ms: int | None = None
+    finished_at_ms: int | None = None
+    attempts: int = 0
+    message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @classmethod
+    def from_hash(cls, values: dict[str, str]) -> JobRecord:
+        kwargs: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = values.get(field.name)
+            if raw is None:
+                continue
+            kwargs[field.name] = (
+                int(raw) if field.name.endswith("_ms") or field.name == "attempts" else raw
+            )
+        kwargs["status"] = JobStatus(kwargs["status"])
+        return cls(**kwargs)
+
+    def to_hash(self) -> dict[str, str]:
+        return {key: str(value) for key, value in asdict(self).items() if value is not None}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def job_key(job_id: str) -> str:
+    return f"job:{job_id}"
+
+
+class JobStore:
+    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
+        self._redis = redis
+        self._ttl_seconds = ttl_seconds
+        self._transition = redis.register_script(_TRANSITION)
+
+    async def create(self, record: JobRecord) -> None:
+        key = job_key(record.job_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping=record.to_hash())
+            pipe.expire(key, self._ttl_seconds)
+            await pipe.execute()
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        values: dict[str, str] = await self._redis.hgetall(job_key(job_id))  # type: ignore[misc]
+        return JobRecord.from_hash(values) if values else None
+
+    async def transition(
+        self, job_id: str, to: JobStatus, allowed_from: frozenset[JobStatus], **changes: object
+    ) -> bool:
+        """Atomically move to `to` if the job is in one of `allowed_from`; False otherwise."""
+        pairs = [str(item) for key, value in changes.items() for item in (key, value)]
+        allowed = ",".join(sorted(allowed_from))
+        moved = await self._transition(keys=[job_key(job_id)], args=[to.value, allowed, *pairs])
+        return bool(moved)
+
+    async def start_attempt(self, job_id: str) -> int:
+        """Mark the job in progress for one more attempt; returns the attempt number, 0 if ended."""
+        moved = await self.transition(
+            job_id, JobStatus.IN_PROGRESS, ACTIVE_STATUSES, started_at_ms=now_ms()
+        )
+        if not moved:
+            return 0
+        attempts = await self._redis.hincrby(job_key(job_id), "attempts", 1)  # type: ignore[misc]
+        return int(attempts)

@@ -1,0 +1,66 @@
+"""Three follow-up questions drawn from the topics of the passages the answer used."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shared.providers.vectorstore.base import Passage
+
+FOLLOW_UP_TEMPLATES = {
+    "information": "What is {focus}?",
+    "causes": "What causes {focus}?",
+    "symptoms": "What are the symptoms of {focus}?",
+    "exams and tests": "How is {focus} diagnosed?",
+    "treatment": "How is {focus} treated?",
+    "susceptibility": "Who is at risk of {focus}?",
+    "outlook": "What is the outlook for {focus}?",
+    "prevention": "Can {focus} be prevented?",
+}
+# Words that show which question type the user already asked.
+ASKED_TYPE_HINTS = {
+    "causes": ("cause", "why"),
+    "symptoms": ("symptom", "sign"),
+    "exams and tests": ("diagnos", "test"),
+    "treatment": ("treat", "therap", "cure"),
+    "susceptibility": ("risk",),
+    "outlook": ("outlook", "prognosis"),
+    "prevention": ("prevent",),
+}
+GENERAL_FOLLOW_UPS = (
+    "When should we see a fertility specialist?",
+    "Which tests are part of a fertility work-up?",
+    "How can lifestyle changes support fertility?",
+)
+
+
+def _normalised(question: str) -> str:
+    return " ".join(question.lower().rstrip("?").split())
+
+
+def asked_types(question: str) -> set[str]:
+    lowered = question.lower()
+    return {kind for kind, hints in ASKED_TYPE_HINTS.items() if any(h in lowered for h in hints)}
+
+
+def suggest_follow_ups(question: str, passages: Sequence[Passage], count: int = 3) -> list[str]:
+    """Questions about the cited topics that the answer's top passage did not cover."""
+    covered = asked_types(question)
+    if passages:
+        covered.add(passages[0].question_type)
+    seen = {_normalised(question)}
+    suggestions: list[str] = []
+    topics = dict.fromkeys(passage.title for passage in passages)
+    candidates = [
+        template.format(focus=topic)
+        for topic in topics
+        for question_type, template in FOLLOW_UP_TEMPLATES.items()
+        if question_type not in covered
+    ]
+    for candidate in [*candidates, *GENERAL_FOLLOW_UPS]:
+        key = _normalised(candidate)
+        if key not in seen:
+            seen.add(key)
+            suggestions.append(candidate)
+        if len(suggestions) == count:
+            break
+    return suggestions

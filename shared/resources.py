@@ -1,0 +1,72 @@
+"""Opens and closes everything a process needs: Redis, ARQ pool, database, providers.
+
+Used by the API lifespan and by the worker's startup/shutdown, so both see the same wiring.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.config import Settings
+from shared.db.session import create_engine, create_sessionmaker
+from shared.jobstore import JobStore
+from shared.providers.factory import Providers, build_providers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resources:
+    settings: Settings
+    redis: Redis
+    arq: ArqRedis
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    providers: Providers
+    jobs: JobStore
+
+
+def required_urls(settings: Settings) -> tuple[str, str]:
+    if not settings.redis_url or not settings.database_url:
+        raise RuntimeError(
+            "REDIS_URL and DATABASE_URL must be resolved before opening resources "
+            "(the `izana` commands start embedded servers when they are unset)"
+        )
+    return settings.redis_url, settings.database_url
+
+
+def arq_redis_settings(redis_url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(redis_url)
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    redis_url, database_url = required_urls(settings)
+    redis: Redis = Redis.from_url(redis_url, decode_responses=True)
+    arq = await create_pool(arq_redis_settings(redis_url))
+    engine = create_engine(database_url)
+    sessionmaker = create_sessionmaker(engine)
+    providers = build_providers(settings, sessionmaker)
+    log.info("resources open", extra={"providers": providers.describe()})
+    try:
+        yield Resources(
+            settings=settings,
+            redis=redis,
+            arq=arq,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            providers=providers,
+            jobs=JobStore(redis, settings.job_record_ttl_seconds),
+        )
+    finally:
+        await engine.dispose()
+        await arq.aclose()
+        await redis.aclose()

@@ -1,0 +1,56 @@
+"""Shared fixtures: real Redis and Postgres (embedded ones when no URLs are given)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.config import Environment, Settings
+from shared.db.migrate import upgrade_to_head
+from shared.embedded import ServiceUrls, embedded_services
+from shared.resources import Resources, open_resources
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET = "test-secret-key-for-izana-test-suite-0123456789"
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Iterator[ServiceUrls]:
+    """REDIS_URL / DATABASE_URL when set, otherwise embedded servers under .izana/test."""
+    base = Settings(
+        redis_url=os.environ.get("REDIS_URL"),
+        database_url=os.environ.get("DATABASE_URL"),
+        data_dir=ROOT / ".izana" / "test",
+    )
+    with embedded_services(base) as urls:
+        upgrade_to_head(urls.database_url)
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def settings(service_urls: ServiceUrls) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        secret_key=TEST_SECRET,
+        redis_url=service_urls.redis_url,
+        database_url=service_urls.database_url,
+        data_dir=ROOT / ".izana" / "test",
+    )
+
+
+@pytest.fixture(scope="session")
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    async with open_resources(settings) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+async def knowledge_base(resources: Resources) -> int:
+    """The shipped sample knowledge base, loaded once (a no-op when already there)."""
+    from shared.knowledge.loader import load_if_empty
+
+    await load_if_empty(resources.sessionmaker, resources.settings.knowledge_base_path)
+    return await resources.providers.store.count()

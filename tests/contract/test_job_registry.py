@@ -1,0 +1,27 @@
+"""Every job the API can enqueue has a worker function and a payload model."""
+
+import pytest
+
+from shared.config import Settings
+from shared.jobs import JOB_PAYLOADS, JobName
+from worker.settings import TASKS, functions
+
+pytestmark = pytest.mark.contract
+
+
+def test_every_job_name_has_a_registered_worker_function() -> None:
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", database_url="postgresql://x/y")
+    registered = {function.name for function in functions(settings)}
+    assert registered == {name.value for name in JobName}
+    assert set(TASKS) == set(JobName)
+
+
+def test_every_job_name_has_a_payload_model() -> None:
+    assert set(JOB_PAYLOADS) == set(JobName)
+
+
+def test_worker_retries_and_deadline_come_from_settings() -> None:
+    settings = Settings(job_max_tries=4, job_deadline_seconds=30)
+    (chat,) = functions(settings)
+    assert chat.max_tries == 5  # one extra call reports exhausted retries
+    assert chat.timeout_s is not None and chat.timeout_s > 30

@@ -1,0 +1,117 @@
+"""The event protocol on real Redis Streams, and the hub's replay-then-live hand-over."""
+
+import asyncio
+
+import pytest
+
+from api.sse.hub import StreamHub
+from api.sse.relay import ClientTooSlow, job_events
+from shared.events import EventPublisher, EventType, read_after, stream_key
+from shared.jobs import new_job_id
+from shared.resources import Resources
+
+pytestmark = pytest.mark.integration
+
+
+def publisher(resources: Resources, job_id: str, max_len: int = 10_000) -> EventPublisher:
+    return EventPublisher(resources.redis, job_id, max_len=max_len, ttl_seconds=120)
+
+
+async def produce(events: EventPublisher, count: int, pause: float) -> list[str]:
+    ids = [await events.publish(EventType.TOKEN, {"text": f"t{i} "}) for i in range(count)]
+    await asyncio.sleep(pause)
+    ids.append(await events.publish(EventType.DONE, {"answer": "x"}))
+    return ids
+
+
+async def test_read_after_is_exclusive_and_ordered(resources: Resources) -> None:
+    job_id = new_job_id()
+    events = publisher(resources, job_id)
+    ids = [await events.publish(EventType.TOKEN, {"text": str(i)}) for i in range(5)]
+    after = await read_after(resources.redis, job_id, ids[1], count=100)
+    assert [event.id for event in after] == ids[2:]
+    assert [event.payload()["text"] for event in after] == ["2", "3", "4"]
+
+
+async def test_terminal_event_starts_the_expiry(resources: Resources) -> None:
+    job_id = new_job_id()
+    events = publisher(resources, job_id)
+    await events.publish(EventType.TOKEN, {"text": "a"})
+    assert await resources.redis.ttl(stream_key(job_id)) == -1
+    await events.publish(EventType.DONE, {"answer": "a"})
+    assert 0 < await resources.redis.ttl(stream_key(job_id)) <= 120
+
+
+async def test_stream_length_is_capped(resources: Resources) -> None:
+    job_id = new_job_id()
+    events = publisher(resources, job_id, max_len=100)
+    for i in range(1000):
+        await events.publish(EventType.TOKEN, {"text": str(i)})
+    assert await resources.redis.xlen(stream_key(job_id)) < 300
+
+
+async def collect(hub: StreamHub, resources: Resources, job_id: str, after: str) -> list[str]:
+    return [event.id async for event in job_events(hub, resources.redis, job_id, after)]
+
+
+async def test_subscribers_joining_mid_stream_get_every_event_once(resources: Resources) -> None:
+    hub = StreamHub(resources.redis, queue_size=10_000, block_ms=1000)
+    await hub.start()
+    try:
+        for _ in range(5):
+            job_id = new_job_id()
+            events = publisher(resources, job_id)
+            first = await events.publish(EventType.STATUS, {"stage": "queued"})
+            producer = asyncio.create_task(trickle(events, 300))
+            await asyncio.sleep(0.02)  # join while tokens are flowing
+            from_start, from_first = await asyncio.gather(
+                collect(hub, resources, job_id, "0-0"), collect(hub, resources, job_id, first)
+            )
+            produced = [first, *await producer]
+            assert from_start == produced
+            assert from_first == produced[1:]
+        assert hub.followed_streams == 0
+    finally:
+        await hub.stop()
+
+
+async def trickle(events: EventPublisher, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        ids.append(await events.publish(EventType.TOKEN, {"text": f"{i} "}))
+        if i % 20 == 0:
+            await asyncio.sleep(0.001)
+    ids.append(await events.publish(EventType.DONE, {"answer": "x"}))
+    return ids
+
+
+async def test_finished_stream_is_replayed_without_waiting(resources: Resources) -> None:
+    hub = StreamHub(resources.redis, queue_size=100, block_ms=1000)
+    await hub.start()
+    try:
+        job_id = new_job_id()
+        produced = await produce(publisher(resources, job_id), 10, 0)
+        received = await asyncio.wait_for(collect(hub, resources, job_id, produced[3]), 5)
+        assert received == produced[4:]
+    finally:
+        await hub.stop()
+
+
+async def test_a_client_that_falls_behind_is_cut_off(resources: Resources) -> None:
+    hub = StreamHub(resources.redis, queue_size=10, block_ms=1000)
+    await hub.start()
+    try:
+        job_id = new_job_id()
+        events = publisher(resources, job_id)
+        await events.publish(EventType.STATUS, {"stage": "queued"})
+        stream = job_events(hub, resources.redis, job_id, "0-0")
+        await anext(stream)  # replayed status; now live, and not reading
+        for i in range(50):
+            await events.publish(EventType.TOKEN, {"text": str(i)})
+        await asyncio.sleep(0.3)
+        with pytest.raises(ClientTooSlow):
+            async for _ in stream:
+                pass
+        assert hub.followed_streams == 0
+    finally:
+        await hub.stop()

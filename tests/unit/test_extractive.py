@@ -1,0 +1,53 @@
+import pytest
+
+from shared.providers.llm.base import AnswerMode, AnswerRequest
+from shared.providers.llm.extractive import NO_ANSWER, ExtractiveAnswerer, compose_extractive_answer
+from tests.unit.passages import passage
+
+pytestmark = pytest.mark.unit
+
+PCOS = passage(
+    body=(
+        "Polycystic ovary syndrome is a hormonal disorder. "
+        "Women with PCOS often have irregular periods and trouble getting pregnant. "
+        "The weather was lovely that day in the clinic garden."
+    )
+)
+ENDOMETRIOSIS = passage(
+    id="p2",
+    title="Endometriosis",
+    body="Endometriosis can also make it harder to get pregnant for many women.",
+)
+
+
+def test_answer_quotes_matching_sentences_with_citation_markers() -> None:
+    answer = compose_extractive_answer(
+        "Can PCOS make it hard to get pregnant?", [PCOS, ENDOMETRIOSIS]
+    )
+    assert "trouble getting pregnant" in answer
+    assert "harder to get pregnant" in answer
+    assert answer.index("[1]") < answer.index("[2]")
+    assert "weather" not in answer
+
+
+def test_answer_respects_sentence_budget() -> None:
+    answer = compose_extractive_answer("PCOS pregnant periods", [PCOS, ENDOMETRIOSIS], 1)
+    assert answer.count(".") == 1
+
+
+def test_list_lead_ins_and_fragments_are_not_quoted() -> None:
+    fragment = passage(body="Causes of infertility include - Blocked tubes - Low sperm count")
+    assert compose_extractive_answer("causes of infertility", [fragment]) == NO_ANSWER
+
+
+def test_no_passages_gives_the_no_answer_text() -> None:
+    assert compose_extractive_answer("anything", []) == NO_ANSWER
+
+
+async def test_streamed_chunks_join_to_the_composed_answer() -> None:
+    answerer = ExtractiveAnswerer()
+    request = AnswerRequest(question="PCOS pregnant", language="en", passages=[PCOS])
+    chunks = [chunk async for chunk in answerer.stream_answer(request)]
+    assert len(chunks) > 5
+    assert "".join(chunks) == compose_extractive_answer("PCOS pregnant", [PCOS])
+    assert answerer.mode is AnswerMode.EXTRACTIVE

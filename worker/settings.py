@@ -1,0 +1,65 @@
+"""ARQ worker settings, sized for I/O-bound jobs, and the worker's startup/shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from arq.worker import Function, func
+
+from shared.config import Settings
+from shared.jobs import JobName
+from shared.resources import arq_redis_settings, open_resources, required_urls
+from worker.tasks.chat import answer_chat
+from worker.wakeable import WakeableWorker
+
+# ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
+ARQ_TIMEOUT_MARGIN_SECONDS = 10
+SHUTDOWN_GRACE_SECONDS = 25
+
+TASKS = {JobName.CHAT_ANSWER: answer_chat}
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    stack = contextlib.AsyncExitStack()
+    ctx["resources"] = await stack.enter_async_context(open_resources(ctx["settings"]))
+    ctx["exit_stack"] = stack
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    stack: contextlib.AsyncExitStack | None = ctx.get("exit_stack")
+    if stack is not None:
+        await stack.aclose()
+
+
+def functions(settings: Settings) -> list[Function]:
+    # One attempt more than allowed, so the task itself reports exhausted retries.
+    return [
+        func(
+            task,
+            name=name.value,
+            max_tries=settings.job_max_tries + 1,
+            timeout=settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
+        )
+        for name, task in TASKS.items()
+    ]
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    redis_url, _ = required_urls(settings)
+    return {
+        "functions": functions(settings),
+        "redis_settings": arq_redis_settings(redis_url),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "ctx": {"settings": settings},
+        "max_jobs": settings.worker_max_jobs,
+        "poll_delay": settings.worker_poll_delay_seconds,
+        "allow_abort_jobs": True,
+        "job_completion_wait": SHUTDOWN_GRACE_SECONDS,
+        "keep_result": 3600,
+    }
+
+
+def create_worker(settings: Settings) -> WakeableWorker:
+    return WakeableWorker(**worker_options(settings))
