@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,7 @@ from shared.config import Environment, Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services
 from shared.resources import Resources, open_resources
-
-ROOT = Path(__file__).resolve().parent.parent
-TEST_SECRET = "test-secret-key-for-izana-test-suite-0123456789"
+from tests.constants import ROOT, TEST_SECRET
 
 
 @pytest.fixture(scope="session")
