@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from arq.constants import default_queue_name
 
 from api.errors import ApiError
-from shared.conversations import ConversationNotFound, add_user_message
+from shared.conversations import (
+    ConversationNotFound,
+    Question,
+    ensure_conversation_owner,
+    record_question,
+)
 from shared.db.models import UserSession
 from shared.events import EventPublisher, EventType, Stage
 from shared.jobs import ChatJob, JobName, enqueue, new_job_id
@@ -31,17 +36,20 @@ async def admit_chat(
     language: str | None,
 ) -> AdmittedChat:
     settings = resources.settings
-    try:
-        conversation = await add_user_message(
-            resources.sessionmaker,
-            session.id,
-            conversation_id,
-            message,
-            language or detect_language(message).value,
-        )
-    except ConversationNotFound as error:
-        raise ApiError(404, "conversation_not_found", "No such conversation.") from error
+    if conversation_id is None:
+        conversation_id = uuid.uuid4()
+    else:
+        try:
+            await ensure_conversation_owner(resources.sessionmaker, session.id, conversation_id)
+        except ConversationNotFound as error:
+            raise ApiError(404, "conversation_not_found", "No such conversation.") from error
     job_id = new_job_id()
+    await record_question(
+        resources.sessionmaker,
+        Question(
+            job_id, session.id, conversation_id, message, language or detect_language(message)
+        ),
+    )
     enqueued_at = now_ms()
     await resources.jobs.create(
         JobRecord(
@@ -49,7 +57,7 @@ async def admit_chat(
             name=JobName.CHAT_ANSWER.value,
             status=JobStatus.QUEUED,
             session_id=str(session.id),
-            conversation_id=str(conversation.id),
+            conversation_id=str(conversation_id),
             created_at_ms=enqueued_at,
         )
     )
@@ -61,10 +69,10 @@ async def admit_chat(
     payload = ChatJob(
         job_id=job_id,
         session_id=session.id,
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         message=message,
         language=language,
         enqueued_at_ms=enqueued_at,
     )
     await enqueue(resources.arq, JobName.CHAT_ANSWER, payload, job_id)
-    return AdmittedChat(job_id=job_id, conversation_id=conversation.id)
+    return AdmittedChat(job_id=job_id, conversation_id=conversation_id)

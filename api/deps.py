@@ -1,4 +1,7 @@
-"""Request dependencies as Annotated aliases."""
+"""Request dependencies as Annotated aliases.
+
+All are `async def`: FastAPI runs plain `def` dependencies in a thread pool, a hop per request.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +17,17 @@ from shared.resources import Resources
 from shared.sessions import find_session
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
 
-def get_hub(request: Request) -> StreamHub:
+async def get_hub(request: Request) -> StreamHub:
     hub: StreamHub = request.app.state.hub
     return hub
 
 
-def get_capability(request: Request) -> EventsCapability:
+async def get_capability(request: Request) -> EventsCapability:
     capability: EventsCapability = request.app.state.capability
     return capability
 
@@ -69,7 +72,7 @@ OptionalSessionDep = Annotated[UserSession | None, Depends(optional_session)]
 SessionDep = Annotated[UserSession, Depends(current_session)]
 
 
-def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+async def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the request body as application/json.")

@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from shared.conversations import AssistantMessage, save_assistant_message
+from shared.conversations import Answer, Question, save_exchange
 from shared.events import Citation, DoneData, ErrorData, EventPublisher, EventType, Stage, Timings
 from shared.jobs import ChatJob
 from shared.jobstore import JobStatus, now_ms
@@ -81,19 +81,18 @@ async def _fail(
 async def _complete(
     resources: Resources, job: ChatJob, events: TokenCoalescer, result: AnswerResult, started: float
 ) -> str:
-    message_id = await save_assistant_message(
-        resources.sessionmaker,
-        AssistantMessage(
-            job_id=job.job_id,
-            conversation_id=job.conversation_id,
-            content=result.answer,
-            language=result.language,
-            answer_mode=result.mode,
-            citations=[c.model_dump() for c in result.citations],
-            suggestions=result.suggestions,
-            timings={"retrieval_ms": result.retrieval_ms, "ttft_ms": result.ttft_ms},
-        ),
+    question = Question(
+        job.job_id, job.session_id, job.conversation_id, job.message, result.language
     )
+    answer = Answer(
+        content=result.answer,
+        language=result.language,
+        answer_mode=result.mode,
+        citations=[c.model_dump() for c in result.citations],
+        suggestions=result.suggestions,
+        timings={"retrieval_ms": result.retrieval_ms, "ttft_ms": result.ttft_ms},
+    )
+    message_id = await save_exchange(resources.sessionmaker, question, answer)
     timings = Timings(
         queue_ms=max(0.0, started * 1000 - job.enqueued_at_ms),
         retrieval_ms=result.retrieval_ms,

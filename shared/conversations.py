@@ -1,4 +1,9 @@
-"""Conversations and their messages; an assistant message is written once per job."""
+"""Conversations and their messages: each job writes its question and its answer exactly once.
+
+The API records the question without waiting for the disk (so admission stays fast); the worker
+writes question and answer again in one durable transaction, and unique (job_id, role) keeps
+either write from duplicating the other.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Insert, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
-from shared.db.models import Conversation, Message, Role
+from shared.db.models import Conversation, Message, Role, utcnow
 
 
 class ConversationNotFound(LookupError):
@@ -18,9 +24,16 @@ class ConversationNotFound(LookupError):
 
 
 @dataclass(frozen=True)
-class AssistantMessage:
+class Question:
     job_id: str
+    session_id: uuid.UUID
     conversation_id: uuid.UUID
+    content: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Answer:
     content: str
     language: str
     answer_mode: str
@@ -29,60 +42,77 @@ class AssistantMessage:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-async def open_conversation(
-    db: AsyncSession, session_id: uuid.UUID, conversation_id: uuid.UUID | None
-) -> Conversation:
-    """The session's conversation `conversation_id`, or a new one when it is None."""
-    if conversation_id is None:
-        conversation = Conversation(session_id=session_id)
-        db.add(conversation)
-        await db.flush()
-        return conversation
-    existing = await db.get(Conversation, conversation_id)
-    if existing is None or existing.session_id != session_id:
-        raise ConversationNotFound(str(conversation_id))
-    return existing
-
-
-async def add_user_message(
+async def ensure_conversation_owner(
     sessionmaker: async_sessionmaker[AsyncSession],
     session_id: uuid.UUID,
-    conversation_id: uuid.UUID | None,
-    content: str,
-    language: str,
-) -> Conversation:
+    conversation_id: uuid.UUID,
+) -> None:
+    async with sessionmaker() as db:
+        existing = await db.get(Conversation, conversation_id)
+    if existing is None or existing.session_id != session_id:
+        raise ConversationNotFound(str(conversation_id))
+
+
+def _conversation_row(question: Question) -> Insert:
+    return (
+        insert(Conversation)
+        .values(id=question.conversation_id, session_id=question.session_id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+def _message_row(question: Question, role: Role, values: dict[str, Any]) -> Insert:
+    row = {
+        "id": uuid.uuid4(),
+        "conversation_id": question.conversation_id,
+        "job_id": question.job_id,
+        "role": role.value,
+        "citations": [],
+        "suggestions": [],
+        "timings": {},
+        "created_at": utcnow(),
+        **values,
+    }
+    return insert(Message).values(row).on_conflict_do_nothing(index_elements=["job_id", "role"])
+
+
+def _question_row(question: Question) -> Insert:
+    return _message_row(
+        question, Role.USER, {"content": question.content, "language": question.language}
+    )
+
+
+async def record_question(
+    sessionmaker: async_sessionmaker[AsyncSession], question: Question
+) -> None:
+    """Store the question at once; durability comes from the job and from `save_exchange`."""
     async with sessionmaker() as db, db.begin():
-        conversation = await open_conversation(db, session_id, conversation_id)
-        db.add(
-            Message(
-                conversation_id=conversation.id, role=Role.USER, content=content, language=language
+        await db.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        await db.execute(_conversation_row(question))
+        await db.execute(_question_row(question))
+
+
+async def save_exchange(
+    sessionmaker: async_sessionmaker[AsyncSession], question: Question, answer: Answer
+) -> uuid.UUID:
+    """Durably store question and answer once per job; returns the answer's message id."""
+    answer_values = {
+        "content": answer.content,
+        "language": answer.language,
+        "answer_mode": answer.answer_mode,
+        "citations": answer.citations,
+        "suggestions": answer.suggestions,
+        "timings": answer.timings,
+    }
+    async with sessionmaker() as db, db.begin():
+        await db.execute(_conversation_row(question))
+        await db.execute(_question_row(question))
+        await db.execute(_message_row(question, Role.ASSISTANT, answer_values))
+        stored: uuid.UUID | None = await db.scalar(
+            select(col(Message.id)).where(
+                col(Message.job_id) == question.job_id, col(Message.role) == Role.ASSISTANT.value
             )
         )
-    return conversation
-
-
-async def save_assistant_message(
-    sessionmaker: async_sessionmaker[AsyncSession], message: AssistantMessage
-) -> uuid.UUID:
-    """Insert the job's answer unless that job already wrote one; return the stored id."""
-    values = {
-        "id": uuid.uuid4(),
-        "conversation_id": message.conversation_id,
-        "role": Role.ASSISTANT.value,
-        "content": message.content,
-        "language": message.language,
-        "job_id": message.job_id,
-        "answer_mode": message.answer_mode,
-        "citations": message.citations,
-        "suggestions": message.suggestions,
-        "timings": message.timings,
-    }
-    statement = insert(Message).values(values).on_conflict_do_nothing(index_elements=["job_id"])
-    async with sessionmaker() as db, db.begin():
-        await db.execute(statement)
-        stored: uuid.UUID | None = await db.scalar(
-            select(col(Message.id)).where(col(Message.job_id) == message.job_id)
-        )
     if stored is None:
-        raise RuntimeError(f"assistant message for job {message.job_id} was not stored")
+        raise RuntimeError(f"answer of job {question.job_id} was not stored")
     return stored

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -48,6 +48,7 @@ class Conversation(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("job_id", "role", name="uq_message_job_role"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     conversation_id: uuid.UUID = Field(
@@ -58,8 +59,8 @@ class Message(SQLModel, table=True):
     role: Role = Field(sa_type=String(16))
     content: str = Field(sa_type=Text)
     language: str = Field(sa_type=String(8))
-    # The job that wrote an assistant message; unique so a re-run job cannot write twice.
-    job_id: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    # The job that asked (user) or answered (assistant); unique per role, so re-runs write once.
+    job_id: str | None = Field(default=None, sa_type=String(64))
     answer_mode: str | None = Field(default=None, sa_type=String(16))
     citations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)
     suggestions: list[str] = Field(default_factory=list, sa_type=JSONB)

@@ -22,7 +22,8 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
         async_database_url(database_url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # A ping per checkout would cost a round trip on every query; recycle instead.
+        pool_recycle=1800,
     )
 
 

@@ -5,6 +5,7 @@ import uuid
 import httpx
 import pytest
 
+from shared.bench.processes import ApiProcess
 from shared.db.models import Message
 from shared.events import read_after
 from shared.resources import Resources
@@ -69,7 +70,7 @@ async def test_accept_event_stream_answers_in_the_same_response(api: str) -> Non
 
 
 async def test_a_dropped_stream_resumes_on_another_api_process(
-    api_servers: list, worker_process: None, resources: Resources
+    api_servers: list[ApiProcess], worker_process: None, resources: Resources
 ) -> None:
     first_api, second_api = (server.base_url for server in api_servers)
     async with httpx.AsyncClient(timeout=30) as client:

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from shared.chat_job import run_chat_job
-from shared.conversations import add_user_message
 from shared.db.models import Message
 from shared.events import EventType, StreamEvent, read_after
 from shared.jobs import ChatJob, JobName, new_job_id
@@ -21,11 +20,8 @@ QUESTION = "What are the symptoms of endometriosis?"
 
 async def queued_job(resources: Resources, enqueued_at_ms: int | None = None) -> ChatJob:
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
-    conversation = await add_user_message(
-        resources.sessionmaker, issued.session.id, None, QUESTION, "en"
-    )
     job = ChatJob(
-        job_id=new_job_id(), session_id=issued.session.id, conversation_id=conversation.id,
+        job_id=new_job_id(), session_id=issued.session.id, conversation_id=uuid.uuid4(),
         message=QUESTION, enqueued_at_ms=enqueued_at_ms or now_ms(),
     )  # fmt: skip
     await resources.jobs.create(

@@ -4,13 +4,15 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlmodel import col, select
 
 from shared.conversations import (
-    AssistantMessage,
+    Answer,
     ConversationNotFound,
-    add_user_message,
-    save_assistant_message,
+    Question,
+    ensure_conversation_owner,
+    record_question,
+    save_exchange,
 )
 from shared.db.models import Message, utcnow
 from shared.jobs import new_job_id
@@ -30,36 +32,55 @@ async def test_sessions_are_stored_hashed_and_expire(resources: Resources) -> No
     assert await find_session(resources.sessionmaker, "not-a-token") is None
 
 
+def question(session_id: uuid.UUID, conversation_id: uuid.UUID, text: str) -> Question:
+    return Question(new_job_id(), session_id, conversation_id, text, "en")
+
+
 async def test_conversations_belong_to_one_session(resources: Resources) -> None:
     owner = await create_session(resources.sessionmaker, timedelta(days=1))
     other = await create_session(resources.sessionmaker, timedelta(days=1))
-    conversation = await add_user_message(
-        resources.sessionmaker, owner.session.id, None, "What is AMH?", "en"
-    )
-    again = await add_user_message(
-        resources.sessionmaker, owner.session.id, conversation.id, "And FSH?", "en"
-    )
-    assert again.id == conversation.id
+    asked = question(owner.session.id, uuid.uuid4(), "What is AMH?")
+    await record_question(resources.sessionmaker, asked)
+    await ensure_conversation_owner(resources.sessionmaker, owner.session.id, asked.conversation_id)
     with pytest.raises(ConversationNotFound):
-        await add_user_message(resources.sessionmaker, other.session.id, conversation.id, "x", "en")
-    with pytest.raises(ConversationNotFound):
-        await add_user_message(resources.sessionmaker, owner.session.id, uuid.uuid4(), "x", "en")
-
-
-async def test_a_job_writes_its_answer_exactly_once(resources: Resources) -> None:
-    issued = await create_session(resources.sessionmaker, timedelta(days=1))
-    conversation = await add_user_message(
-        resources.sessionmaker, issued.session.id, None, "What is IVF?", "en"
-    )
-    job_id = new_job_id()
-    first = AssistantMessage(job_id, conversation.id, "first run", "en", "extractive")
-    second = AssistantMessage(job_id, conversation.id, "second run", "en", "extractive")
-    assert await save_assistant_message(resources.sessionmaker, first) == (
-        await save_assistant_message(resources.sessionmaker, second)
-    )
-    async with resources.sessionmaker() as db:
-        rows = await db.scalar(
-            select(func.count()).select_from(Message).where(Message.job_id == job_id)  # type: ignore[arg-type]
+        await ensure_conversation_owner(
+            resources.sessionmaker, other.session.id, asked.conversation_id
         )
-        stored = await db.scalar(select(Message.content).where(Message.job_id == job_id))  # type: ignore[arg-type]
-    assert (rows, stored) == (1, "first run")
+    with pytest.raises(ConversationNotFound):
+        await ensure_conversation_owner(resources.sessionmaker, owner.session.id, uuid.uuid4())
+
+
+async def count_messages(resources: Resources, job_id: str) -> dict[str, str]:
+    async with resources.sessionmaker() as db:
+        rows = await db.execute(
+            select(col(Message.role), col(Message.content)).where(col(Message.job_id) == job_id)
+        )
+    return dict(rows.tuples().all())
+
+
+async def test_a_job_writes_its_question_and_answer_exactly_once(resources: Resources) -> None:
+    issued = await create_session(resources.sessionmaker, timedelta(days=1))
+    asked = question(issued.session.id, uuid.uuid4(), "What is IVF?")
+    await record_question(resources.sessionmaker, asked)
+    first = await save_exchange(resources.sessionmaker, asked, Answer("first", "en", "extractive"))
+    again = await save_exchange(resources.sessionmaker, asked, Answer("second", "en", "extractive"))
+    assert first == again
+    assert await count_messages(resources, asked.job_id) == {
+        "user": "What is IVF?",
+        "assistant": "first",
+    }
+
+
+async def test_the_worker_stores_the_question_even_if_admission_did_not(
+    resources: Resources,
+) -> None:
+    issued = await create_session(resources.sessionmaker, timedelta(days=1))
+    asked = question(issued.session.id, uuid.uuid4(), "Is PCOS genetic?")
+    await save_exchange(resources.sessionmaker, asked, Answer("Often.", "en", "extractive"))
+    await ensure_conversation_owner(
+        resources.sessionmaker, issued.session.id, asked.conversation_id
+    )
+    assert await count_messages(resources, asked.job_id) == {
+        "user": "Is PCOS genetic?",
+        "assistant": "Often.",
+    }

@@ -53,12 +53,13 @@ def upgrade() -> None:
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("content", sa.Text, nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
-        sa.Column("job_id", sa.String(64), unique=True),
+        sa.Column("job_id", sa.String(64)),
         sa.Column("answer_mode", sa.String(16)),
         sa.Column("citations", JSONB, nullable=False),
         sa.Column("suggestions", JSONB, nullable=False),
         sa.Column("timings", JSONB, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False, server_default=NOW),
+        sa.UniqueConstraint("job_id", "role", name="uq_message_job_role"),
     )
     op.create_table(
         "knowledge_passage",

@@ -1,0 +1,77 @@
+"""Starts and stops `izana api` / `izana worker` as child processes (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from shared.embedded import ServiceUrls
+
+STARTUP_SECONDS = 30.0
+STOP_SECONDS = 30.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ApiProcess:
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def service_env(urls: ServiceUrls, **overrides: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "REDIS_URL": urls.redis_url,
+        "DATABASE_URL": urls.database_url,
+        **overrides,
+    }
+
+
+def start_izana(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "shared.cli", *command], env=env, cwd=ROOT)
+
+
+def start_api(env: dict[str, str]) -> ApiProcess:
+    port = free_port()
+    process = start_izana(["api", "--port", str(port)], env)
+    return ApiProcess(process, f"http://127.0.0.1:{port}")
+
+
+def wait_ready(api: ApiProcess) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if api.process.poll() is not None:
+            raise RuntimeError(f"API exited with status {api.process.returncode}")
+        try:
+            if httpx.get(f"{api.base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"API at {api.base_url} was not ready within {STARTUP_SECONDS:.0f} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within the grace period."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
