@@ -86,7 +86,7 @@ async def _complete(
     )
     answer = Answer(
         content=result.answer,
-        language=result.language,
+        language=result.answer_language,
         answer_mode=result.mode,
         citations=[c.model_dump() for c in result.citations],
         suggestions=result.suggestions,
@@ -104,7 +104,7 @@ async def _complete(
         answer=result.answer,
         cached=False,
         mode=result.mode,
-        language=result.language,
+        language=result.answer_language,
         timings=timings,
     )
     completed = await resources.jobs.transition(

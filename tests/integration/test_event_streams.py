@@ -115,3 +115,13 @@ async def test_a_client_that_falls_behind_is_cut_off(resources: Resources) -> No
         assert hub.followed_streams == 0
     finally:
         await hub.stop()
+
+
+async def test_nothing_is_appended_after_a_terminal_event(resources: Resources) -> None:
+    job_id = new_job_id()
+    events = publisher(resources, job_id)
+    await events.publish(EventType.ERROR, {"code": "cancelled"})
+    assert await events.publish(EventType.TOKEN, {"text": "late"}) is None
+    assert await events.publish(EventType.DONE, {"answer": "late"}) is None
+    stored = await read_after(resources.redis, job_id, "0-0", count=10)
+    assert [event.type for event in stored] == [EventType.ERROR]

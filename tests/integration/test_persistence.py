@@ -55,7 +55,7 @@ async def count_messages(resources: Resources, job_id: str) -> dict[str, str]:
         rows = await db.execute(
             select(col(Message.role), col(Message.content)).where(col(Message.job_id) == job_id)
         )
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
 
 
 async def test_a_job_writes_its_question_and_answer_exactly_once(resources: Resources) -> None:

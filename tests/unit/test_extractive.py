@@ -51,3 +51,17 @@ async def test_streamed_chunks_join_to_the_composed_answer() -> None:
     assert len(chunks) > 5
     assert "".join(chunks) == compose_extractive_answer("PCOS pregnant", [PCOS])
     assert answerer.mode is AnswerMode.EXTRACTIVE
+
+
+def test_question_headings_are_not_quoted() -> None:
+    heading = passage(body="What are the signs and symptoms of PCOS? Periods may often be irregular.")
+    assert compose_extractive_answer("PCOS symptoms periods", [heading]) == (
+        "Periods may often be irregular. [1]"
+    )
+
+
+def test_weak_passages_are_not_quoted() -> None:
+    strong = passage(id="s", body="PCOS often makes getting pregnant harder.", score=0.8)
+    weak = passage(id="w", body="Getting pregnant later in life is harder.", score=0.3)
+    answer = compose_extractive_answer("PCOS getting pregnant", [strong, weak])
+    assert answer == "PCOS often makes getting pregnant harder. [1]"

@@ -106,3 +106,4 @@ async def test_language_is_detected_unless_requested() -> None:
         "PCOS", "ja", providers(ListStore([])), RecordingSink(), CONFIG
     )
     assert (detected.language, requested.language) == ("es", "ja")
+    assert detected.answer_language == "en"  # the extractive answerer quotes English passages

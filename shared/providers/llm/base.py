@@ -32,6 +32,8 @@ class AnswerRequest:
 class LLM(Protocol):
     name: str
     mode: AnswerMode
+    # The one language its answers come in, or None when it answers in the user's language.
+    answer_language: str | None
 
     def stream_answer(self, request: AnswerRequest) -> AsyncIterator[str]:
         """Text chunks of the answer as they are produced."""

@@ -20,6 +20,8 @@ NO_ANSWER = (
 )
 MAX_SENTENCE_CHARS = 400
 MIN_SENTENCE_WORDS = 5
+# Passages scoring under this share of the best one are too weak to quote from.
+RELATIVE_SCORE_CUTOFF = 0.5
 LEAD_SENTENCE_BONUS = 0.5
 _WORD_WITH_SPACE = re.compile(r"\S+\s*")
 
@@ -33,18 +35,21 @@ class _Candidate:
 
 
 def _quotable(sentence: str) -> bool:
-    """A whole sentence of sensible length, not a list's lead-in ("Causes include")."""
+    """A whole statement of sensible length: not a list's lead-in nor a question heading."""
     return (
         len(sentence) <= MAX_SENTENCE_CHARS
         and len(sentence.split()) >= MIN_SENTENCE_WORDS
-        and sentence.endswith((".", "!", "?"))
+        and sentence.endswith((".", "!"))
     )
 
 
 def _candidates(question: str, passages: Sequence[Passage]) -> list[_Candidate]:
     wanted = set(content_terms(question))
     candidates = []
+    best_score = max((passage.score for passage in passages), default=0.0)
     for rank, passage in enumerate(passages):
+        if passage.score < RELATIVE_SCORE_CUTOFF * best_score:
+            continue
         for position, sentence in enumerate(split_sentences(passage.body)):
             if not _quotable(sentence):
                 continue
@@ -75,6 +80,7 @@ def compose_extractive_answer(
 class ExtractiveAnswerer:
     name = "extractive"
     mode = AnswerMode.EXTRACTIVE
+    answer_language: str | None = "en"  # it quotes the (English) knowledge base as it is
 
     def __init__(self, words_per_second: float = 0.0, max_sentences: int = 4) -> None:
         self._delay = 1.0 / words_per_second if words_per_second > 0 else 0.0
