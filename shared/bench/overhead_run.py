@@ -134,6 +134,7 @@ def _plot(results: dict[int, dict[str, list[Sample]]]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     figure, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4), squeeze=False)
     for axis, (concurrency, by_kind) in zip(axes[0], results.items(), strict=True):
@@ -148,6 +149,7 @@ def _plot(results: dict[int, dict[str, list[Sample]]]) -> None:
         axis.set_xlabel("milliseconds")
         axis.set_ylabel("fraction of requests")
         axis.set_xscale("log")
+        axis.xaxis.set_minor_formatter(NullFormatter())
         axis.grid(True, alpha=0.3)
         axis.legend()
     figure.tight_layout()

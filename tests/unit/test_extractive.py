@@ -54,7 +54,7 @@ async def test_streamed_chunks_join_to_the_composed_answer() -> None:
 
 
 def test_question_headings_are_not_quoted() -> None:
-    heading = passage(body="What are the signs and symptoms of PCOS? Periods may often be irregular.")
+    heading = passage(body="What are the symptoms of PCOS? Periods may often be irregular.")
     assert compose_extractive_answer("PCOS symptoms periods", [heading]) == (
         "Periods may often be irregular. [1]"
     )
