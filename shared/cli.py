@@ -90,16 +90,16 @@ def run_dev(settings: Settings, args: argparse.Namespace) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(children)
+        _stop(children, grace_seconds=settings.worker_shutdown_grace_seconds + 10)
 
 
-def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:
+def _stop(children: Sequence[subprocess.Popen[bytes]], grace_seconds: float) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
     for child in children:
         try:
-            child.wait(timeout=30)
+            child.wait(timeout=grace_seconds)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()

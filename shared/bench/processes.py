@@ -16,7 +16,7 @@ import httpx
 from shared.embedded import ServiceUrls
 
 STARTUP_SECONDS = 30.0
-STOP_SECONDS = 30.0
+STOP_SECONDS = 60.0  # longer than the worker's shutdown grace (WORKER_SHUTDOWN_GRACE_SECONDS)
 ROOT = Path(__file__).resolve().parents[2]
 
 
