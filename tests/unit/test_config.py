@@ -31,7 +31,13 @@ def test_production_refuses_short_secrets() -> None:
 
 def test_production_needs_external_services() -> None:
     with pytest.raises(ValidationError, match="REDIS_URL"):
-        Settings(environment=Environment.PRODUCTION, secret_key=STRONG, _env_file=None)
+        Settings(
+            environment=Environment.PRODUCTION,
+            secret_key=STRONG,
+            redis_url=None,
+            database_url=None,
+            _env_file=None,
+        )
 
 
 def test_production_accepts_a_real_secret() -> None:
