@@ -15,7 +15,7 @@ from shared.conversations import (
     record_question,
 )
 from shared.db.models import UserSession
-from shared.events import EventPublisher, EventType, Stage
+from shared.events import EventType, Stage
 from shared.jobs import ChatJob, JobName, enqueue, new_job_id
 from shared.jobstore import JobRecord, JobStatus, now_ms
 from shared.rag.language import detect_language
@@ -35,7 +35,6 @@ async def admit_chat(
     conversation_id: uuid.UUID | None,
     language: str | None,
 ) -> AdmittedChat:
-    settings = resources.settings
     if conversation_id is None:
         conversation_id = uuid.uuid4()
     else:
@@ -62,10 +61,9 @@ async def admit_chat(
         )
     )
     position = int(await resources.redis.zcard(default_queue_name)) + 1
-    publisher = EventPublisher(
-        resources.redis, job_id, settings.events_max_len, settings.events_ttl_seconds
+    await resources.job_events(job_id).publish(
+        EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position}
     )
-    await publisher.publish(EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position})
     payload = ChatJob(
         job_id=job_id,
         session_id=session.id,

@@ -12,7 +12,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.conversations import Answer, Question, save_exchange
-from shared.events import Citation, DoneData, ErrorData, EventPublisher, EventType, Stage, Timings
+from shared.events import Citation, DoneData, ErrorData, EventType, Stage, Timings
 from shared.jobs import ChatJob
 from shared.jobstore import JobStatus, now_ms
 from shared.rag.pipeline import AnswerResult, RetrievalConfig, answer_question
@@ -143,10 +143,9 @@ async def run_chat_job(
     started = time.time()
     if await resources.jobs.start_attempt(job.job_id) == 0:
         return None
-    publisher = EventPublisher(
-        resources.redis, job.job_id, settings.events_max_len, settings.events_ttl_seconds
+    events = TokenCoalescer(
+        resources.job_events(job.job_id), settings.token_flush_interval_ms / 1000
     )
-    events = TokenCoalescer(publisher, settings.token_flush_interval_ms / 1000)
     deadline = asyncio.timeout(
         settings.job_deadline_seconds - (started - job.enqueued_at_ms / 1000)
     )
@@ -180,8 +179,7 @@ async def run_chat_job(
 async def fail_exhausted(resources: Resources, job: ChatJob) -> None:
     """Report a job whose attempts all ended without an answer (e.g. crashed workers)."""
     settings = resources.settings
-    publisher = EventPublisher(
-        resources.redis, job.job_id, settings.events_max_len, settings.events_ttl_seconds
+    events = TokenCoalescer(
+        resources.job_events(job.job_id), settings.token_flush_interval_ms / 1000
     )
-    events = TokenCoalescer(publisher, settings.token_flush_interval_ms / 1000)
     await _fail(resources, job, events, UNAVAILABLE)

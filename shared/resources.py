@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.config import Settings
 from shared.db.session import create_engine, create_sessionmaker
+from shared.events import EventPublisher
 from shared.jobstore import JobStore
 from shared.providers.factory import Providers, build_providers
 
@@ -32,6 +33,12 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     providers: Providers
     jobs: JobStore
+
+    def job_events(self, job_id: str) -> EventPublisher:
+        """The publisher of a job's event stream, capped and expiring as configured."""
+        return EventPublisher(
+            self.redis, job_id, self.settings.events_max_len, self.settings.events_ttl_seconds
+        )
 
 
 def required_urls(settings: Settings) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from api.errors import ApiError
 from api.links import events_url
 from api.sse.relay import sse_response
 from shared.db.models import Message, UserSession
-from shared.events import ErrorData, EventPublisher, EventType, is_stream_id, stream_key
+from shared.events import ErrorData, EventType, is_stream_id, stream_key
 from shared.jobstore import ACTIVE_STATUSES, TERMINAL_STATUSES, JobRecord, JobStatus, now_ms
 from shared.resources import Resources
 
@@ -133,9 +133,5 @@ async def cancel_job(job_id: JobId, session: SessionDep, resources: ResourcesDep
     if not cancelled:
         raise ApiError(409, "job_finished", "The job has already finished and cannot be cancelled.")
     await resources.redis.zadd(abort_jobs_ss, {job_id: now_ms()})
-    settings = resources.settings
-    publisher = EventPublisher(
-        resources.redis, job_id, settings.events_max_len, settings.events_ttl_seconds
-    )
-    await publisher.publish(EventType.ERROR, CANCELLED)
+    await resources.job_events(job_id).publish(EventType.ERROR, CANCELLED)
     return {"job_id": job_id, "status": JobStatus.CANCELLED.value}
