@@ -49,7 +49,7 @@ _INJECTION_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         rf"\b(?:dan|developer|dev|god){_SEP}mode\b",
         # chat-template tokens: "<|im_start|>system", "<|system|>", "[INST]", "<<SYS>>"
         r"<\|[^<>|\n]{0,40}\|>(?:(?:system|user|assistant)\b)?|\[/?INST\]|<</?SYS>>",
-        # markdown role headers: "### system:", "### Instruction"
+        # markdown role headers: "### system:", "### **Instruction**" (possessive: linear time)
         r"(?<!#)#{2,}+[^\w#\n]{0,8}+(?:system|instructions?|user|assistant|human|response)\b ?:?",
         # role prefixes at line start: "system:", "assistant:"
         r"^(?:system|assistant|developer) ?:",

@@ -8,12 +8,13 @@ from types import MappingProxyType
 
 UNTITLED = "Untitled document"
 
-_EXTENSIONS = r"(?:\.(?:pdf|txt|md|docx|jsonl))+$"
+_KNOWN_EXTENSION = r"\.(?:pdf|txt|md|docx|jsonl)$"
 # A file name: a known extension, a backslash, or a leading "/", "./" or "../".
-_FILE_HINT = re.compile(rf"{_EXTENSIONS}|\\|^\.{{0,2}}/", re.IGNORECASE)
-_EXTENSION = re.compile(_EXTENSIONS, re.IGNORECASE)
+_FILE_HINT = re.compile(rf"{_KNOWN_EXTENSION}|\\|^\.{{0,2}}/", re.IGNORECASE)
+_EXTENSION = re.compile(_KNOWN_EXTENSION, re.IGNORECASE)
 _PATH_SEPARATOR = re.compile(r"[\\/]")
-_SECTION_SUFFIX = re.compile(r"(?<![\s_-])[\s_-]++sec[\s_-]*+\d+$", re.IGNORECASE)  # MedQuAD "_Sec1"
+# MedQuAD "_Sec1"; possessive runs keep long separator runs linear.
+_SECTION_SUFFIX = re.compile(r"(?<![\s_-])[\s_-]++sec[\s_-]*+\d+$", re.IGNORECASE)
 _LEADING_NUMBER = re.compile(r"^(?>\d+(?:\.\d+)*)\s*[-_.)]+\s*")  # "01 - ", "3_", "2. "
 _SEPARATOR_HYPHENS = re.compile(r"(?<!\S)-+|-+(?!\S)")  # hyphens not joining two words
 _ALL_HYPHENS = re.compile(r"-+")

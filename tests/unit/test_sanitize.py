@@ -165,3 +165,20 @@ def test_sanitize_is_idempotent(text: str, max_chars: int) -> None:
     assert second.text == first.text
     assert second.filtered == 0
     assert len(first.text) <= max_chars
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "## " * 50_000,
+        "#" * 100_000 + " x",
+        "ignore the " * 20_000,
+        "pretend to be " * 20_000,
+        "<|" * 50_000,
+        "." * 100_000,
+    ],
+)
+def test_adversarial_input_is_processed_quickly(text: str) -> None:
+    result = sanitize(text, max_chars=100)
+    assert result.truncated
+    assert 0 < len(result.text) <= 100

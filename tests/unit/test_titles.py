@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
         ("data/medquad/Polycystic_ovary_syndrome_Sec1.txt", "Polycystic ovary syndrome"),
         ("docs\\guides\\IVF_success_rates.pdf", "IVF success rates"),
         ("/srv/kb/notes.jsonl", "Notes"),
-        ("report.pdf.txt", "Report"),
+        ("guide.txt.md", "Guide.txt"),
         ("Infertility Sec 12", "Infertility"),
         ("Male infertility - Sec 3", "Male infertility"),
         # leading numbering
@@ -64,3 +64,16 @@ def test_non_latin_file_name_loses_only_its_extension() -> None:
 @pytest.mark.parametrize("raw", ["", "   ", "___", " - ", "/tmp/.pdf", "01 - "])
 def test_empty_results_are_untitled(raw: str) -> None:
     assert clean_title(raw) == UNTITLED == "Untitled document"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("_" * 100_000, UNTITLED),
+        ("- " * 50_000 + "ivf", "IVF"),
+        ("x" + "_" * 100_000 + "y", "X y"),
+        (".pdf" * 50_000 + "x", ".pdf" * 50_000 + "x"),
+    ],
+)
+def test_long_separator_runs_are_processed_quickly(raw: str, expected: str) -> None:
+    assert clean_title(raw) == expected
