@@ -12,7 +12,15 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.conversations import Answer, Question, save_exchange
-from shared.events import Citation, DoneData, ErrorData, EventType, Stage, Timings
+from shared.events import (
+    Citation,
+    DoneData,
+    ErrorData,
+    EventPublisher,
+    EventType,
+    Stage,
+    Timings,
+)
 from shared.jobs import ChatJob
 from shared.jobstore import JobStatus, now_ms
 from shared.rag.pipeline import AnswerResult, RetrievalConfig, answer_question
@@ -64,7 +72,7 @@ def retrieval_config(resources: Resources) -> RetrievalConfig:
 
 
 async def _fail(
-    resources: Resources, job: ChatJob, events: TokenCoalescer, error: ErrorData
+    resources: Resources, job: ChatJob, events: EventPublisher | TokenCoalescer, error: ErrorData
 ) -> None:
     failed = await resources.jobs.transition(
         job.job_id,
@@ -178,8 +186,4 @@ async def run_chat_job(
 
 async def fail_exhausted(resources: Resources, job: ChatJob) -> None:
     """Report a job whose attempts all ended without an answer (e.g. crashed workers)."""
-    settings = resources.settings
-    events = TokenCoalescer(
-        resources.job_events(job.job_id), settings.token_flush_interval_ms / 1000
-    )
-    await _fail(resources, job, events, UNAVAILABLE)
+    await _fail(resources, job, resources.job_events(job.job_id), UNAVAILABLE)

@@ -10,15 +10,13 @@ import asyncio
 import importlib
 import logging
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 
 from shared.config import Settings, get_settings
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.log import configure_logging
+from shared.processes import start_izana, stop_all
 
 log = logging.getLogger("izana")
 
@@ -76,10 +74,10 @@ def run_dev(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the sample knowledge base, then run one API and one worker until Ctrl-C."""
     run_migrate(settings, args)
     run_load_kb(settings, args)
-    izana = [sys.executable, "-m", "shared.cli"]
+    env = dict(os.environ)
     children = [
-        subprocess.Popen([*izana, "api", "--host", args.host, "--port", str(args.port)]),
-        subprocess.Popen([*izana, "worker"]),
+        start_izana(["api", "--host", args.host, "--port", str(args.port)], env),
+        start_izana(["worker"], env),
     ]
     print(f"\n  Izana is running: http://{args.host}:{args.port}  (API docs at /docs)")
     print("  Press Ctrl-C to stop.\n", flush=True)
@@ -90,19 +88,7 @@ def run_dev(settings: Settings, args: argparse.Namespace) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(children, grace_seconds=settings.worker_shutdown_grace_seconds + 10)
-
-
-def _stop(children: Sequence[subprocess.Popen[bytes]], grace_seconds: float) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=grace_seconds)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop_all(children, grace_seconds=settings.worker_shutdown_grace_seconds + 10)
 
 
 Command = Callable[[Settings, argparse.Namespace], None]

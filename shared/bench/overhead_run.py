@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.bench.overhead import Sample, describe, raw, run_in_process, run_system
-from shared.bench.processes import service_env, start_api, start_izana, stop, wait_ready
 from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.knowledge.loader import load_if_empty
+from shared.processes import service_env, start_api, start_izana, stop, wait_ready
 from shared.resources import open_resources
 
 WARMUP_REQUESTS = 20

@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.bench.processes import ROOT
-
-BENCHMARKS_DIR = ROOT / "docs" / "benchmarks"
+BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "docs" / "benchmarks"
 
 
 def machine() -> dict[str, Any]:

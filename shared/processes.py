@@ -1,4 +1,4 @@
-"""Starts and stops `izana api` / `izana worker` as child processes (tests and benchmarks)."""
+"""Starts and stops `izana api` / `izana worker` child processes (dev mode, tests, benchmarks)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
@@ -17,7 +17,6 @@ from shared.embedded import ServiceUrls
 
 STARTUP_SECONDS = 30.0
 STOP_SECONDS = 60.0  # longer than the worker's shutdown grace (WORKER_SHUTDOWN_GRACE_SECONDS)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def service_env(urls: ServiceUrls, **overrides: str) -> dict[str, str]:
 
 
 def start_izana(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "shared.cli", *command], env=env, cwd=ROOT)
+    return subprocess.Popen([sys.executable, "-m", "shared.cli", *command], env=env)
 
 
 def start_api(env: dict[str, str]) -> ApiProcess:
@@ -66,12 +65,18 @@ def wait_ready(api: ApiProcess) -> None:
     raise RuntimeError(f"API at {api.base_url} was not ready within {STARTUP_SECONDS:.0f} s")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within the grace period."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+def stop_all(processes: Sequence[subprocess.Popen[bytes]], grace_seconds: float) -> None:
+    """SIGTERM to every process at once, then SIGKILL any still running after the grace."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
         try:
-            process.wait(timeout=STOP_SECONDS)
+            process.wait(timeout=grace_seconds)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    stop_all([process], STOP_SECONDS)
