@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
 DEV_SECRET = "dev-secret-change-me"
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `limit` events in any `window_seconds` (written "20/minute", "5/15minutes")."""
+
+    limit: int
+    window_seconds: int
+
+
+def parse_rate(value: object) -> Rate:
+    if isinstance(value, Rate):
+        return value
+    match = _RATE.match(str(value))
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"a rate looks like '20/minute' or '5/15minutes', not {value!r}")
+    count, multiple, unit = match.groups()
+    return Rate(int(count), int(multiple or 1) * _UNIT_SECONDS[unit.lower()])
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(parse_rate)]
+
+
+class EgressLimit(BaseModel):
+    """A provider model's budget shared by every worker: requests and tokens per minute."""
+
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    tokens_per_minute: int | None = Field(default=None, ge=1)
 
 
 class Environment(StrEnum):
@@ -63,6 +97,53 @@ class Settings(BaseSettings):
     rerank_top_n: int = Field(default=3, ge=1)
     local_llm_words_per_second: float = Field(default=0.0, ge=0)
     knowledge_base_path: Path = Path(__file__).resolve().parent.parent / "data" / "knowledge_base"
+    # Best rerank score under which a question is logged as a knowledge gap.
+    knowledge_gap_threshold: float = 0.2
+
+    # Providers: a vendor adapter is used when its key is set, the offline one otherwise.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_chat_model: str = "gpt-4o-mini"
+    openai_embedding_model: str = "text-embedding-3-small"
+    embedding_dimensions: int | None = Field(default=None, ge=1)
+    groq_api_key: SecretStr | None = None
+    groq_base_url: str | None = None
+    groq_draft_model: str = "llama-3.3-70b-versatile"
+    groq_small_model: str = "llama-3.1-8b-instant"
+    cohere_api_key: SecretStr | None = None
+    cohere_base_url: str | None = None
+    cohere_rerank_model: str = "rerank-v3.5"
+    pinecone_api_key: SecretStr | None = None
+    pinecone_index_host: str | None = None
+    # One OpenAI-compatible server (vLLM, Ollama, llama.cpp) for every chat role when set.
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_small_model: str | None = None
+    llm_embedding_model: str | None = None
+    # Draft models tried after the first one fails, as "provider:model" (groq, openai, llm).
+    llm_fallback_models: list[str] = Field(default_factory=list)
+
+    # Resilience of provider calls
+    provider_timeout_seconds: float = Field(default=30.0, gt=0)
+    provider_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    provider_max_attempts: int = Field(default=4, ge=1)
+    provider_backoff_max_seconds: float = Field(default=8.0, gt=0)
+    # "provider:model" -> budget, e.g. {"groq:llama-3.3-70b-versatile": {"requests_per_minute": 30}}
+    egress_limits: dict[str, EgressLimit] = Field(default_factory=dict)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_open_seconds: float = Field(default=30.0, gt=0)
+    max_answer_tokens: int = Field(default=700, ge=16)
+
+    # Response cache (Redis)
+    response_cache_ttl_seconds: int = Field(default=86_400, ge=0)  # 0 turns the cache off
+    embedding_cache_ttl_seconds: int = Field(default=7 * 86_400, ge=0)
+
+    # Ingress limits per client (IP), session or admin login, shared by all API replicas.
+    rate_limit_general: RateSetting = Rate(120, 60)
+    rate_limit_chat: RateSetting = Rate(20, 60)
+    rate_limit_upload: RateSetting = Rate(10, 3600)
+    rate_limit_admin_login: RateSetting = Rate(5, 900)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Self:
