@@ -11,6 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from shared.answering import AnswerSource, produce_answer
 from shared.conversations import Answer, Question, save_exchange
 from shared.events import (
     Citation,
@@ -23,7 +24,9 @@ from shared.events import (
 )
 from shared.jobs import ChatJob
 from shared.jobstore import JobStatus, now_ms
-from shared.rag.pipeline import AnswerResult, RetrievalConfig, answer_question
+from shared.rag.pipeline import AnswerResult
+from shared.resilience.deadline import deadline_in
+from shared.resilience.errors import FailureKind, ProviderFailure
 from shared.resources import Resources
 from shared.token_coalescer import TokenCoalescer
 
@@ -55,20 +58,14 @@ class StreamSink:
     async def token(self, text: str) -> None:
         await self.events.add(text)
 
+    async def reset(self, reason: str) -> None:
+        await self.events.publish(EventType.RESET, {"reason": reason})
+
     async def citations(self, citations: list[Citation]) -> None:
         await self.events.publish(EventType.CITATIONS, [c.model_dump() for c in citations])
 
     async def suggestions(self, suggestions: list[str]) -> None:
         await self.events.publish(EventType.SUGGESTIONS, suggestions)
-
-
-def retrieval_config(resources: Resources) -> RetrievalConfig:
-    settings = resources.settings
-    return RetrievalConfig(
-        top_k=settings.retrieval_top_k,
-        top_n=settings.rerank_top_n,
-        max_question_chars=settings.max_message_chars,
-    )
 
 
 async def _fail(
@@ -99,6 +96,8 @@ async def _complete(
         citations=[c.model_dump() for c in result.citations],
         suggestions=result.suggestions,
         timings={"retrieval_ms": result.retrieval_ms, "ttft_ms": result.ttft_ms},
+        audit=result.audit,
+        gap_score=result.best_score if result.knowledge_gap else None,
     )
     message_id = await save_exchange(resources.sessionmaker, question, answer)
     timings = Timings(
@@ -110,7 +109,7 @@ async def _complete(
     done = DoneData(
         message_id=str(message_id),
         answer=result.answer,
-        cached=False,
+        cached=result.audit.get("source") == AnswerSource.CACHE,
         mode=result.mode,
         language=result.answer_language,
         timings=timings,
@@ -140,6 +139,33 @@ INTERNAL_ERROR = ErrorData(
 )
 
 
+PROVIDER_REFUSED = ErrorData(
+    code="provider_error",
+    message="The assistant could not answer this question; please rephrase it or try later.",
+    retryable=False,
+)
+
+
+async def _provider_failed(
+    resources: Resources,
+    job: ChatJob,
+    events: TokenCoalescer,
+    failure: ProviderFailure,
+    final: bool,
+) -> None:
+    """Every model of the chain failed: retry the job later, or report it."""
+    log.warning(
+        "providers failed: %s", failure.kind.value,
+        extra={"job_id": job.job_id, "model": failure.target.key, "status": failure.status},
+    )  # fmt: skip
+    if failure.kind is FailureKind.PERMANENT:
+        await _fail(resources, job, events, PROVIDER_REFUSED)
+    elif final:
+        await _fail(resources, job, events, UNAVAILABLE)
+    else:
+        raise RetryLater from failure
+
+
 async def run_chat_job(
     resources: Resources, job: ChatJob, job_try: int, last_try: bool
 ) -> str | None:
@@ -154,18 +180,17 @@ async def run_chat_job(
     events = TokenCoalescer(
         resources.job_events(job.job_id), settings.token_flush_interval_ms / 1000
     )
-    deadline = asyncio.timeout(
-        settings.job_deadline_seconds - (started - job.enqueued_at_ms / 1000)
-    )
+    seconds_left = settings.job_deadline_seconds - (started - job.enqueued_at_ms / 1000)
+    deadline = asyncio.timeout(seconds_left)
     try:
         if job_try > 1:
             await events.publish(EventType.RESET, {"reason": "retry"})
         async with deadline:
-            result = await answer_question(
-                job.message, job.language, resources.providers, StreamSink(events),
-                retrieval_config(resources),
-            )  # fmt: skip
+            with deadline_in(seconds_left):
+                result = await produce_answer(resources, job, StreamSink(events))
             return await _complete(resources, job, events, result, started)
+    except ProviderFailure as failure:
+        await _provider_failed(resources, job, events, failure, last_try or deadline.expired())
     except TRANSIENT_ERRORS as error:
         if deadline.expired():
             await _fail(resources, job, events, DEADLINE_EXCEEDED)

@@ -56,18 +56,25 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def run_load_kb(settings: Settings, args: argparse.Namespace) -> None:
+    from redis.asyncio import Redis
+
     from shared.db.session import create_engine, create_sessionmaker
     from shared.knowledge.loader import load_if_empty
+    from shared.knowledge.version import record_kb_version
 
-    async def load() -> int:
+    async def load() -> tuple[int, str]:
         engine = create_engine(settings.database_url or "", pool_size=1)
+        redis = Redis.from_url(settings.redis_url or "", decode_responses=True)
         try:
-            return await load_if_empty(create_sessionmaker(engine), settings.knowledge_base_path)
+            sessionmaker = create_sessionmaker(engine)
+            loaded = await load_if_empty(sessionmaker, settings.knowledge_base_path)
+            return loaded, await record_kb_version(sessionmaker, redis)
         finally:
+            await redis.aclose()
             await engine.dispose()
 
-    loaded = asyncio.run(load())
-    log.info("knowledge base loaded", extra={"passages": loaded})
+    loaded, version = asyncio.run(load())
+    log.info("knowledge base loaded", extra={"passages": loaded, "kb_version": version})
 
 
 def run_dev(settings: Settings, args: argparse.Namespace) -> None:

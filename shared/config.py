@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     # Response cache (Redis)
     response_cache_ttl_seconds: int = Field(default=86_400, ge=0)  # 0 turns the cache off
     embedding_cache_ttl_seconds: int = Field(default=7 * 86_400, ge=0)
+    # Identical concurrent questions share one answer: the leader's lease and how long a
+    # follower waits in silence before checking that the leader is still alive.
+    single_flight_lease_seconds: float = Field(default=15.0, gt=0)
+    single_flight_idle_seconds: float = Field(default=3.0, gt=0)
+    # Earlier messages of the conversation given to the model (such answers are never cached).
+    history_messages: int = Field(default=6, ge=0)
 
     # Ingress limits per client (IP), session or admin login, shared by all API replicas.
     rate_limit_general: RateSetting = Rate(120, 60)

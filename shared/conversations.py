@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
-from shared.db.models import Conversation, Message, Role, utcnow
+from shared.db.models import Conversation, KnowledgeGap, Message, Role, utcnow
 
 
 class ConversationNotFound(LookupError):
@@ -40,6 +40,9 @@ class Answer:
     citations: list[dict[str, Any]] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)
+    # The best retrieval score, when it was low enough to log the question as a knowledge gap.
+    gap_score: float | None = None
 
 
 async def ensure_conversation_owner(
@@ -70,6 +73,7 @@ def _message_row(question: Question, role: Role, values: dict[str, Any]) -> Inse
         "citations": [],
         "suggestions": [],
         "timings": {},
+        "audit": {},
         "created_at": utcnow(),
         **values,
     }
@@ -80,6 +84,18 @@ def _question_row(question: Question) -> Insert:
     return _message_row(
         question, Role.USER, {"content": question.content, "language": question.language}
     )
+
+
+def _gap_row(question: Question, best_score: float) -> Insert:
+    row = {
+        "id": uuid.uuid4(),
+        "job_id": question.job_id,
+        "question": question.content,
+        "language": question.language,
+        "best_score": best_score,
+        "created_at": utcnow(),
+    }
+    return insert(KnowledgeGap).values(row).on_conflict_do_nothing(index_elements=["job_id"])
 
 
 async def record_question(
@@ -103,11 +119,14 @@ async def save_exchange(
         "citations": answer.citations,
         "suggestions": answer.suggestions,
         "timings": answer.timings,
+        "audit": answer.audit,
     }
     async with sessionmaker() as db, db.begin():
         await db.execute(_conversation_row(question))
         await db.execute(_question_row(question))
         await db.execute(_message_row(question, Role.ASSISTANT, answer_values))
+        if answer.gap_score is not None:
+            await db.execute(_gap_row(question, answer.gap_score))
         stored: uuid.UUID | None = await db.scalar(
             select(col(Message.id)).where(
                 col(Message.job_id) == question.job_id, col(Message.role) == Role.ASSISTANT.value
@@ -116,3 +135,23 @@ async def save_exchange(
     if stored is None:
         raise RuntimeError(f"answer of job {question.job_id} was not stored")
     return stored
+
+
+async def load_history(
+    sessionmaker: async_sessionmaker[AsyncSession], question: Question, limit: int
+) -> list[tuple[Role, str]]:
+    """The conversation's last `limit` messages before this job's question, oldest first."""
+    if limit == 0:
+        return []
+    query = (
+        select(col(Message.role), col(Message.content))
+        .where(
+            col(Message.conversation_id) == question.conversation_id,
+            col(Message.job_id) != question.job_id,
+        )
+        .order_by(col(Message.created_at).desc())
+        .limit(limit)
+    )
+    async with sessionmaker() as db:
+        rows = (await db.execute(query)).all()
+    return [(Role(role), content) for role, content in reversed(rows)]

@@ -61,7 +61,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     arq = await create_pool(arq_redis_settings(redis_url))
     engine = create_engine(database_url)
     sessionmaker = create_sessionmaker(engine)
-    providers = build_providers(settings, sessionmaker)
+    providers = build_providers(settings, sessionmaker, redis)
     log.info("resources open", extra={"providers": providers.describe()})
     try:
         yield Resources(

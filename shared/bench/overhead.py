@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 
+from shared.answering import retrieval_config
 from shared.bench.stats import summary
-from shared.chat_job import retrieval_config
 from shared.events import Citation, Stage
-from shared.rag.pipeline import answer_question
+from shared.rag.pipeline import answer_question, prepare_question
 from shared.resources import Resources
 
 QUESTIONS = (
@@ -62,6 +62,9 @@ class FirstTokenSink:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
 
+    async def reset(self, reason: str) -> None:
+        self.first_token_at = None
+
     async def citations(self, citations: list[Citation]) -> None:
         return None
 
@@ -72,9 +75,9 @@ class FirstTokenSink:
 async def in_process_sample(resources: Resources, question: str) -> Sample:
     sink = FirstTokenSink()
     started = time.perf_counter()
-    result = await answer_question(
-        question, None, resources.providers, sink, retrieval_config(resources)
-    )
+    config = retrieval_config(resources)
+    prepared = prepare_question(question, None, config.max_question_chars)
+    result = await answer_question(prepared, resources.providers, sink, config)
     assert sink.first_token_at is not None
     ttft_ms = (sink.first_token_at - started) * 1000
     return Sample(ttft_ms, result.ttft_ms, (time.perf_counter() - started) * 1000)

@@ -71,7 +71,10 @@ def run(plan: Plan) -> dict[str, Any]:
 def _with_processes(
     urls: ServiceUrls, settings: Settings, plan: Plan
 ) -> dict[int, dict[str, list[Sample]]]:
-    env = service_env(urls, LOG_LEVEL="WARNING", LOCAL_LLM_WORDS_PER_SECOND="0")
+    # The response cache would answer repeated questions without the pipeline being measured.
+    env = service_env(
+        urls, LOG_LEVEL="WARNING", LOCAL_LLM_WORDS_PER_SECOND="0", RESPONSE_CACHE_TTL_SECONDS="0"
+    )
     api = start_api(env)
     worker = start_izana(["worker"], env)
     try:

@@ -65,6 +65,21 @@ class Message(SQLModel, table=True):
     citations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)
     suggestions: list[str] = Field(default_factory=list, sa_type=JSONB)
     timings: dict[str, float] = Field(default_factory=dict, sa_type=JSONB)
+    # How the answer was made: retrieval ids and scores, models after fallback, retries, cache.
+    audit: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
+    created_at: datetime = _timestamp()
+
+
+class KnowledgeGap(SQLModel, table=True):
+    """A question the knowledge base answered poorly (best retrieval score under a threshold)."""
+
+    __tablename__ = "knowledge_gap"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    job_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    question: str = Field(sa_type=Text)
+    language: str = Field(sa_type=String(8))
+    best_score: float
     created_at: datetime = _timestamp()
 
 

@@ -1,4 +1,5 @@
-"""The chat pipeline: sanitize → language → retrieve → rerank → stream answer → cite → suggest.
+"""The chat pipeline: sanitize → language → translate the query → embed → search → rerank →
+draft (streamed) → review → cite → suggest.
 
 Each step is a pure function or a Protocol call; where results go is the caller's `AnswerSink`.
 """
@@ -6,17 +7,21 @@ Each step is a pure function or a Protocol call; where results go is the caller'
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from shared.events import Citation, Stage
 from shared.providers.factory import Providers
-from shared.providers.llm.base import AnswerRequest
+from shared.providers.llm.base import AnswerMode, AnswerRequest
+from shared.providers.llm.chat import ChatMessage
 from shared.providers.vectorstore.base import Passage, SearchQuery
 from shared.rag.citations import build_citations
-from shared.rag.language import detect_language, parse_language
+from shared.rag.language import Language, detect_language, parse_language
 from shared.rag.sanitize import sanitize
-from shared.rag.suggestions import suggest_follow_ups
+from shared.resilience.trail import tracking_calls
+
+REVISED_REASON = "revised"
 
 
 class AnswerSink(Protocol):
@@ -24,9 +29,25 @@ class AnswerSink(Protocol):
 
     async def token(self, text: str) -> None: ...
 
+    async def reset(self, reason: str) -> None: ...
+
     async def citations(self, citations: list[Citation]) -> None: ...
 
     async def suggestions(self, suggestions: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class PreparedQuestion:
+    text: str  # sanitized
+    language: str  # the one to answer in: requested, else detected
+
+
+def prepare_question(
+    message: str, requested_language: str | None, max_chars: int
+) -> PreparedQuestion:
+    text = sanitize(message, max_chars).text
+    language = parse_language(requested_language) or detect_language(text)
+    return PreparedQuestion(text, language.value)
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,7 @@ class RetrievalConfig:
     top_k: int
     top_n: int
     max_question_chars: int
+    gap_threshold: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,58 +69,105 @@ class AnswerResult:
     retrieval_ms: float
     ttft_ms: float
     total_ms: float
+    best_score: float
+    knowledge_gap: bool
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 def _elapsed_ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 3)
 
 
+@dataclass
+class _FirstTokenTimer:
+    """Passes the draft to the sink and notes when its first token went out."""
+
+    sink: AnswerSink
+    started: float
+    ttft_ms: float = 0.0
+
+    async def token(self, text: str) -> None:
+        if not self.ttft_ms:
+            self.ttft_ms = _elapsed_ms(self.started)
+        await self.sink.token(text)
+
+    async def reset(self, reason: str) -> None:
+        await self.sink.reset(reason)
+
+
 async def retrieve(
-    question: str, providers: Providers, sink: AnswerSink, config: RetrievalConfig
+    query: str, providers: Providers, sink: AnswerSink, config: RetrievalConfig
 ) -> list[Passage]:
     await sink.status(Stage.RETRIEVING)
-    candidates = await providers.store.search(SearchQuery(text=question, top_k=config.top_k))
+    embedding = (await providers.embedder.embed([query]))[0] if providers.embedder else None
+    search = SearchQuery(text=query, top_k=config.top_k, embedding=embedding)
+    candidates = await providers.store.search(search)
     if not candidates:
         return []
     await sink.status(Stage.RERANKING)
-    return await providers.reranker.rerank(question, candidates, config.top_n)
+    return await providers.reranker.rerank(query, candidates, config.top_n)
+
+
+async def _search_text(question: str, language: str, providers: Providers, sink: AnswerSink) -> str:
+    """The question in English for retrieval (the knowledge base is English)."""
+    if language == Language.EN or providers.llm.mode is not AnswerMode.GENERATED:
+        return question
+    await sink.status(Stage.TRANSLATING)
+    return await providers.translator.to_english(question, language)
+
+
+def _same_text(first: str, second: str) -> bool:
+    return first.split() == second.split()
+
+
+def _retrieval_audit(passages: list[Passage]) -> list[dict[str, Any]]:
+    return [{"id": passage.id, "score": round(passage.score, 6)} for passage in passages]
 
 
 async def answer_question(
-    message: str,
-    requested_language: str | None,
+    prepared: PreparedQuestion,
     providers: Providers,
     sink: AnswerSink,
     config: RetrievalConfig,
+    history: Sequence[ChatMessage] = (),
 ) -> AnswerResult:
     started = time.perf_counter()
-    question = sanitize(message, config.max_question_chars).text
-    language = parse_language(requested_language) or detect_language(question)
-    passages = await retrieve(question, providers, sink, config)
-    retrieval_ms = _elapsed_ms(started)
+    question, language = prepared.text, prepared.language
+    with tracking_calls() as trail:
+        query = await _search_text(question, language, providers, sink)
+        passages = await retrieve(query, providers, sink, config)
+        retrieval_ms = _elapsed_ms(started)
 
-    await sink.status(Stage.GENERATING)
-    request = AnswerRequest(question=question, language=language.value, passages=passages)
-    chunks: list[str] = []
-    ttft_ms = 0.0
-    async for chunk in providers.llm.stream_answer(request):
-        if not chunks:
-            ttft_ms = _elapsed_ms(started)
-        chunks.append(chunk)
-        await sink.token(chunk)
+        await sink.status(Stage.GENERATING)
+        timer = _FirstTokenTimer(sink, started)
+        request = AnswerRequest(question, language, passages, history)
+        draft = await providers.llm.write_answer(request, timer)
+        if providers.llm.mode is AnswerMode.GENERATED:
+            await sink.status(Stage.REVIEWING)
+        review = await providers.reviewer.review(question, draft, language, passages)
+        if not _same_text(review.answer, draft):
+            await sink.reset(REVISED_REASON)
+            await sink.token(review.answer)
 
     citations = build_citations(passages)
     await sink.citations(citations)
-    suggestions = suggest_follow_ups(question, passages)
-    await sink.suggestions(suggestions)
+    await sink.suggestions(review.suggestions)
+    best_score = passages[0].score if passages else 0.0
     return AnswerResult(
-        answer="".join(chunks),
-        language=language.value,
-        answer_language=providers.llm.answer_language or language.value,
+        answer=review.answer,
+        language=language,
+        answer_language=providers.llm.answer_language or language,
         mode=providers.llm.mode.value,
         citations=citations,
-        suggestions=suggestions,
+        suggestions=review.suggestions,
         retrieval_ms=retrieval_ms,
-        ttft_ms=ttft_ms,
+        ttft_ms=timer.ttft_ms,
         total_ms=_elapsed_ms(started),
+        best_score=best_score,
+        knowledge_gap=best_score < config.gap_threshold,
+        audit={
+            "retrieval": _retrieval_audit(passages),
+            "providers": providers.describe(),
+            **trail.as_audit(),
+        },
     )

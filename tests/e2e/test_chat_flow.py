@@ -9,6 +9,7 @@ from shared.db.models import Message
 from shared.events import read_after
 from shared.processes import ApiProcess
 from shared.resources import Resources
+from tests.constants import unique_question
 from tests.e2e.client import Event, ask, new_session, read_events
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +35,7 @@ async def test_a_question_streams_a_cited_answer_that_is_stored(
 ) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         auth = await new_session(client, api)
-        accepted = await ask(client, api, auth, QUESTION)
+        accepted = await ask(client, api, auth, unique_question(QUESTION))
         events = await read_events(client, api + accepted["events_url"])  # capability, no header
         job = (await client.get(api + accepted["status_url"], headers=auth)).json()
 
@@ -58,7 +59,7 @@ async def test_accept_event_stream_answers_in_the_same_response(api: str) -> Non
     async with httpx.AsyncClient(timeout=30) as client:
         auth = await new_session(client, api)
         async with client.stream(
-            "POST", f"{api}/v1/chat", json={"message": QUESTION},
+            "POST", f"{api}/v1/chat", json={"message": unique_question(QUESTION)},
             headers={**auth, "Accept": "text/event-stream"},
         ) as response:  # fmt: skip
             assert response.status_code == 200
@@ -75,7 +76,7 @@ async def test_a_dropped_stream_resumes_on_another_api_process(
     first_api, second_api = (server.base_url for server in api_servers)
     async with httpx.AsyncClient(timeout=30) as client:
         auth = await new_session(client, first_api)
-        accepted = await ask(client, first_api, auth, QUESTION)
+        accepted = await ask(client, first_api, auth, unique_question(QUESTION))
         before = await read_events(client, first_api + accepted["events_url"], stop_after_tokens=2)
         after = await read_events(
             client, second_api + accepted["events_url"], headers={"Last-Event-ID": before[-1].id}
@@ -89,7 +90,7 @@ async def test_a_dropped_stream_resumes_on_another_api_process(
 async def test_cancel_ends_the_stream_and_the_job(api: str) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         auth = await new_session(client, api)
-        accepted = await ask(client, api, auth, QUESTION)
+        accepted = await ask(client, api, auth, unique_question(QUESTION))
         url = api + accepted["events_url"]
         started = await read_events(client, url, stop_after_tokens=1)
         cancelled = await client.delete(api + accepted["status_url"], headers=auth)

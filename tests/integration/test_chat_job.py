@@ -12,6 +12,7 @@ from shared.jobs import ChatJob, JobName, new_job_id
 from shared.jobstore import ACTIVE_STATUSES, JobRecord, JobStatus, now_ms
 from shared.resources import Resources
 from shared.sessions import create_session
+from tests.constants import unique_question
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +23,7 @@ async def queued_job(resources: Resources, enqueued_at_ms: int | None = None) ->
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     job = ChatJob(
         job_id=new_job_id(), session_id=issued.session.id, conversation_id=uuid.uuid4(),
-        message=QUESTION, enqueued_at_ms=enqueued_at_ms or now_ms(),
+        message=unique_question(QUESTION), enqueued_at_ms=enqueued_at_ms or now_ms(),
     )  # fmt: skip
     await resources.jobs.create(
         JobRecord(

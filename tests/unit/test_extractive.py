@@ -44,12 +44,24 @@ def test_no_passages_gives_the_no_answer_text() -> None:
     assert compose_extractive_answer("anything", []) == NO_ANSWER
 
 
+class ChunkCollector:
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+
+    async def token(self, text: str) -> None:
+        self.chunks.append(text)
+
+    async def reset(self, reason: str) -> None:
+        self.chunks.clear()
+
+
 async def test_streamed_chunks_join_to_the_composed_answer() -> None:
     answerer = ExtractiveAnswerer()
     request = AnswerRequest(question="PCOS pregnant", language="en", passages=[PCOS])
-    chunks = [chunk async for chunk in answerer.stream_answer(request)]
-    assert len(chunks) > 5
-    assert "".join(chunks) == compose_extractive_answer("PCOS pregnant", [PCOS])
+    out = ChunkCollector()
+    answer = await answerer.write_answer(request, out)
+    assert len(out.chunks) > 5
+    assert "".join(out.chunks) == answer == compose_extractive_answer("PCOS pregnant", [PCOS])
     assert answerer.mode is AnswerMode.EXTRACTIVE
 
 

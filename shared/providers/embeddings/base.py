@@ -1,4 +1,4 @@
-"""The embedder Protocol (real adapters and the offline model arrive with the providers work)."""
+"""The embedder Protocol."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Protocol
 
 class Embedder(Protocol):
     name: str
-    dimensions: int
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order."""
+        ...

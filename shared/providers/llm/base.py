@@ -1,12 +1,13 @@
-"""The LLM Protocol: a streamed, grounded answer to a question."""
+"""The LLM Protocol: writes a grounded answer to a question, streaming it as it goes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from shared.providers.llm.chat import ChatMessage
 from shared.providers.vectorstore.base import Passage
 
 
@@ -16,17 +17,19 @@ class AnswerMode(StrEnum):
 
 
 @dataclass(frozen=True)
-class ChatTurn:
-    role: str
-    content: str
-
-
-@dataclass(frozen=True)
 class AnswerRequest:
     question: str
     language: str
     passages: Sequence[Passage]
-    history: Sequence[ChatTurn] = field(default_factory=tuple)
+    history: Sequence[ChatMessage] = field(default_factory=tuple)
+
+
+class AnswerOutput(Protocol):
+    async def token(self, text: str) -> None: ...
+
+    async def reset(self, reason: str) -> None:
+        """Everything sent so far is void (a retried or fallen-back provider call)."""
+        ...
 
 
 class LLM(Protocol):
@@ -35,6 +38,6 @@ class LLM(Protocol):
     # The one language its answers come in, or None when it answers in the user's language.
     answer_language: str | None
 
-    def stream_answer(self, request: AnswerRequest) -> AsyncIterator[str]:
-        """Text chunks of the answer as they are produced."""
+    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> str:
+        """Send the answer to `out` chunk by chunk; return the whole answer."""
         ...

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.providers.llm.base import AnswerMode, AnswerRequest
+from shared.providers.llm.base import AnswerMode, AnswerOutput, AnswerRequest
 from shared.providers.vectorstore.base import Passage
 from shared.rag.terms import content_terms, split_sentences
 
@@ -86,9 +86,10 @@ class ExtractiveAnswerer:
         self._delay = 1.0 / words_per_second if words_per_second > 0 else 0.0
         self._max_sentences = max_sentences
 
-    async def stream_answer(self, request: AnswerRequest) -> AsyncIterator[str]:
+    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> str:
         answer = compose_extractive_answer(request.question, request.passages, self._max_sentences)
         for match in _WORD_WITH_SPACE.finditer(answer):
-            yield match.group(0)
+            await out.token(match.group(0))
             if self._delay:
                 await asyncio.sleep(self._delay)
+        return answer

@@ -1,0 +1,31 @@
+"""OpenAI chat models, and any OpenAI-compatible server (vLLM, Ollama, llama.cpp) by base URL."""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+
+from shared.providers.llm.openai_compatible import OpenAICompatibleChat
+from shared.resilience.errors import ModelRef
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    openai.APIConnectionError,
+    openai.APIResponseValidationError,
+    httpx2.TransportError,  # the transport this SDK version is built on
+)
+
+
+def openai_client(
+    api_key: str, base_url: str | None, timeout: float, connect_timeout: float
+) -> openai.AsyncOpenAI:
+    """SDK retries are off: our guard retries with the shared budget and the job's deadline."""
+    return openai.AsyncOpenAI(
+        api_key=api_key,
+        base_url=base_url,
+        max_retries=0,
+        timeout=openai.Timeout(timeout, connect=connect_timeout),
+    )
+
+
+def openai_chat(client: openai.AsyncOpenAI, provider: str, model: str) -> OpenAICompatibleChat:
+    return OpenAICompatibleChat(client, ModelRef(provider, model), TRANSIENT_ERRORS)

@@ -1,0 +1,68 @@
+"""The messages sent to chat models for each pipeline role."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shared.providers.llm.chat import ChatMessage
+from shared.providers.vectorstore.base import Passage
+from shared.rag.language import LANGUAGE_NAMES, Language
+
+PROMPTS_VERSION = "1"  # part of the response-cache key: change it when the prompts change
+
+DRAFT_SYSTEM = (
+    "You are Izana, a warm and careful assistant for fertility and reproductive health. "
+    "Answer only from the numbered passages below; cite them as [1], [2] after the sentences "
+    "they support. When the passages do not answer the question, say so plainly. Do not "
+    "diagnose or prescribe; suggest speaking with a fertility specialist where it matters. "
+    "Answer in {language}, in at most 200 words.\n\nPassages:\n{passages}"
+)
+REVIEW_SYSTEM = (
+    "You review a draft answer of a fertility assistant before a patient reads it. Question: "
+    "{question}\nCheck it is safe (no diagnosis, no dosing instructions, no false certainty), "
+    "kind, grounded in the cited passages and written in {language}; fix what is not, and keep "
+    "the [n] citations. Then write three short follow-up questions the patient may ask next, "
+    'in {language}. Reply with only a JSON object: {{"revised_response": "...", '
+    '"suggested_questions": ["...", "...", "..."]}}. The user message is the draft.'
+)
+REVIEW_REPAIR = (
+    "That reply was not the JSON object asked for. Reply with only a JSON object with the keys "
+    '"revised_response" (a string) and "suggested_questions" (a list of three strings).'
+)
+TRANSLATE_SYSTEM = (
+    "Translate the user's message from {language} into English for a medical search. Reply "
+    "with the translation only."
+)
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(Language(code), "English") if code in set(Language) else "English"
+
+
+def numbered_passages(passages: Sequence[Passage]) -> str:
+    return "\n\n".join(
+        f"[{number}] {passage.title}: {passage.body}"
+        for number, passage in enumerate(passages, start=1)
+    )
+
+
+def draft_messages(
+    question: str,
+    language: str,
+    passages: Sequence[Passage],
+    history: Sequence[ChatMessage] = (),
+) -> list[ChatMessage]:
+    system = DRAFT_SYSTEM.format(
+        language=language_name(language), passages=numbered_passages(passages) or "(none)"
+    )
+    return [ChatMessage("system", system), *history, ChatMessage("user", question)]
+
+
+def review_messages(question: str, draft: str, language: str) -> list[ChatMessage]:
+    system = REVIEW_SYSTEM.format(question=question, language=language_name(language))
+    return [ChatMessage("system", system), ChatMessage("user", draft)]
+
+
+def translation_messages(text: str, language: str) -> list[ChatMessage]:
+    system = TRANSLATE_SYSTEM.format(language=language_name(language))
+    return [ChatMessage("system", system), ChatMessage("user", text)]

@@ -1,0 +1,88 @@
+"""The review step: the small model checks the draft and proposes follow-up questions.
+
+Its JSON reply is validated; one invalid reply gets one repair request, and a second invalid
+reply keeps the draft as it is with suggestions from the passages (never a failed answer).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel, Field, ValidationError
+
+from shared.providers.llm.chain import ModelChain
+from shared.providers.llm.chat import ChatMessage
+from shared.providers.vectorstore.base import Passage
+from shared.rag.prompts import REVIEW_REPAIR, review_messages
+from shared.rag.suggestions import suggest_follow_ups
+from shared.resilience.errors import ProviderFailure
+
+log = logging.getLogger(__name__)
+
+REVIEW_MAX_TOKENS = 900
+
+
+class ReviewReply(BaseModel):
+    revised_response: str = Field(min_length=1)
+    suggested_questions: list[str] = Field(min_length=1, max_length=5)
+
+
+@dataclass(frozen=True)
+class Review:
+    answer: str
+    suggestions: list[str]
+
+
+class Reviewer(Protocol):
+    name: str
+
+    async def review(
+        self, question: str, draft: str, language: str, passages: Sequence[Passage]
+    ) -> Review: ...
+
+
+class PassageReviewer:
+    """Offline: keeps the draft and suggests follow-ups from the passages' topics."""
+
+    name = "passages"
+
+    async def review(
+        self, question: str, draft: str, language: str, passages: Sequence[Passage]
+    ) -> Review:
+        return Review(draft, suggest_follow_ups(question, passages))
+
+
+class ModelReviewer:
+    def __init__(self, chain: ModelChain) -> None:
+        self._chain = chain
+        self.name = chain.name
+
+    async def _reply(self, messages: list[ChatMessage]) -> tuple[str, ReviewReply | None]:
+        completion = await self._chain.complete(messages, REVIEW_MAX_TOKENS, json_mode=True)
+        try:
+            return completion.text, ReviewReply.model_validate_json(completion.text)
+        except ValidationError:
+            return completion.text, None
+
+    async def review(
+        self, question: str, draft: str, language: str, passages: Sequence[Passage]
+    ) -> Review:
+        messages = review_messages(question, draft, language)
+        try:
+            text, reply = await self._reply(messages)
+            if reply is None:
+                repair = [
+                    *messages,
+                    ChatMessage("assistant", text),
+                    ChatMessage("user", REVIEW_REPAIR),
+                ]
+                _, reply = await self._reply(repair)
+        except ProviderFailure as failure:
+            log.warning("review unavailable (%s); keeping the draft", failure.kind.value)
+            reply = None
+        if reply is None:
+            return await PassageReviewer().review(question, draft, language, passages)
+        return Review(reply.revised_response.strip(), reply.suggested_questions[:3])

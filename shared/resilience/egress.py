@@ -1,0 +1,137 @@
+"""Egress budgets shared by every worker: requests and tokens per minute per provider model.
+
+A call reserves its estimated tokens before it is sent (so replicas never overshoot together)
+and is reconciled with the usage the provider reports. A provider 429 sets a cooldown that
+every worker obeys. Counts live in per-second buckets in Redis, updated by one Lua script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from shared.config import EgressLimit
+from shared.resilience.deadline import seconds_left
+from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
+
+# Counted over one extra second: a request reserved at the end of one second may reach the
+# provider in the next, and the provider's minute must still hold it.
+WINDOW_SECONDS = 61
+
+# KEYS: requests hash, tokens hash, cooldown key. ARGV: window, rpm (0 = none), tpm (0 = none),
+# tokens. Returns {1, second} when reserved, {0, wait_ms} when the caller must wait.
+_RESERVE = """
+local cooldown = redis.call('PTTL', KEYS[3])
+if cooldown > 0 then return {0, cooldown} end
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local second = tonumber(t[1])
+local window, rpm, tpm, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
+  tonumber(ARGV[4])
+
+local function live(key)
+  local buckets, total = {}, 0
+  local flat = redis.call('HGETALL', key)
+  for i = 1, #flat, 2 do
+    local s, n = tonumber(flat[i]), tonumber(flat[i + 1])
+    if s <= second - window then
+      redis.call('HDEL', key, flat[i])
+    else
+      total = total + n
+      table.insert(buckets, {s, n})
+    end
+  end
+  table.sort(buckets, function(a, b) return a[1] < b[1] end)
+  return buckets, total
+end
+
+-- Milliseconds until enough of the oldest buckets leave the window to free `needed`.
+local function wait_for(buckets, needed)
+  local freed = 0
+  for _, bucket in ipairs(buckets) do
+    freed = freed + bucket[2]
+    if freed >= needed then return (bucket[1] + window) * 1000 - now_ms end
+  end
+  return window * 1000
+end
+
+local wait = 0
+if rpm > 0 then
+  local buckets, used = live(KEYS[1])
+  if used + 1 > rpm then wait = math.max(wait, wait_for(buckets, used + 1 - rpm)) end
+end
+if tpm > 0 then
+  local buckets, used = live(KEYS[2])
+  if used + tokens > tpm then wait = math.max(wait, wait_for(buckets, used + tokens - tpm)) end
+end
+if wait > 0 then return {0, wait} end
+redis.call('HINCRBY', KEYS[1], second, 1)
+redis.call('HINCRBY', KEYS[2], second, tokens)
+redis.call('EXPIRE', KEYS[1], window + 5)
+redis.call('EXPIRE', KEYS[2], window + 5)
+return {1, second}
+"""
+
+# KEYS: cooldown key. ARGV: milliseconds. Only ever lengthens a running cooldown.
+_COOL_DOWN = """
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    target: ModelRef
+    second: int
+    tokens: int
+
+
+class EgressLimiter:
+    def __init__(self, redis: Redis, limits: dict[str, EgressLimit]) -> None:
+        self._redis = redis
+        self._limits = limits
+        self._reserve = redis.register_script(_RESERVE)
+        self._cool_down = redis.register_script(_COOL_DOWN)
+
+    @staticmethod
+    def _keys(target: ModelRef) -> list[str]:
+        base = f"izana:egress:{target.key}"
+        return [f"{base}:requests", f"{base}:tokens", f"{base}:cooldown"]
+
+    async def acquire(self, target: ModelRef, estimated_tokens: int) -> Reservation:
+        """Wait for room in the model's budget (never past the job's deadline) and take it."""
+        limit = self._limits.get(target.key, EgressLimit())
+        tokens = estimated_tokens
+        if limit.tokens_per_minute is not None:
+            tokens = min(tokens, limit.tokens_per_minute)  # a larger call could never start
+        args = [WINDOW_SECONDS, limit.requests_per_minute or 0, limit.tokens_per_minute or 0]
+        while True:
+            reserved, value = await self._reserve(keys=self._keys(target), args=[*args, tokens])
+            if reserved:
+                return Reservation(target, int(value), tokens)
+            wait = int(value) / 1000 + random.uniform(0, 0.05)  # spread the waiting workers
+            if wait >= seconds_left():
+                raise ProviderFailure(
+                    target, FailureKind.UNAVAILABLE, "no egress budget before the deadline"
+                )
+            await asyncio.sleep(wait)
+
+    async def settle(self, reservation: Reservation, actual_tokens: int | None) -> None:
+        """Replace the estimate with the tokens the provider says it used."""
+        if actual_tokens is None or actual_tokens == reservation.tokens:
+            return
+        tokens_key = self._keys(reservation.target)[1]
+        await self._redis.hincrby(  # type: ignore[misc]
+            tokens_key, str(reservation.second), actual_tokens - reservation.tokens
+        )
+
+    async def cool_down(self, target: ModelRef, seconds: float) -> bool:
+        """Hold every worker's calls to `target` for `seconds`; True when this lengthened it."""
+        keys = [self._keys(target)[2]]
+        return bool(await self._cool_down(keys=keys, args=[max(1, int(seconds * 1000))]))

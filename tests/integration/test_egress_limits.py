@@ -1,0 +1,113 @@
+"""The shared egress budget, cooldowns and breaker on the real Redis, across processes."""
+
+import asyncio
+import sys
+import uuid
+
+import pytest
+
+from shared.config import EgressLimit, Settings
+from shared.resilience.breaker import CircuitBreaker
+from shared.resilience.deadline import deadline_in
+from shared.resilience.egress import EgressLimiter
+from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
+from shared.resources import Resources
+
+pytestmark = pytest.mark.integration
+
+
+def fresh_target() -> ModelRef:
+    return ModelRef("test", f"model-{uuid.uuid4().hex[:8]}")
+
+
+async def reserve_within(limiter: EgressLimiter, target: ModelRef, tokens: int) -> bool:
+    """Reserve if the budget has room now (the deadline leaves no time to wait)."""
+    try:
+        with deadline_in(0.05):
+            await limiter.acquire(target, tokens)
+    except ProviderFailure as failure:
+        refused_for_budget = failure.kind is FailureKind.UNAVAILABLE
+        assert refused_for_budget
+        return False
+    return True
+
+
+async def test_requests_per_minute_are_never_exceeded(resources: Resources) -> None:
+    target = fresh_target()
+    limiter = EgressLimiter(resources.redis, {target.key: EgressLimit(requests_per_minute=5)})
+    granted = [await reserve_within(limiter, target, 1) for _ in range(8)]
+    assert granted == [True] * 5 + [False] * 3
+
+
+async def test_tokens_are_reserved_then_reconciled_with_usage(resources: Resources) -> None:
+    target = fresh_target()
+    limiter = EgressLimiter(resources.redis, {target.key: EgressLimit(tokens_per_minute=1000)})
+    with deadline_in(1):
+        first = await limiter.acquire(target, 600)
+    assert not await reserve_within(limiter, target, 600)
+    await limiter.settle(first, 100)  # the provider used far fewer than estimated
+    assert await reserve_within(limiter, target, 600)
+
+
+async def test_a_cooldown_holds_every_caller_until_it_ends(resources: Resources) -> None:
+    target = fresh_target()
+    limiter = EgressLimiter(resources.redis, {})
+    assert await limiter.cool_down(target, 0.3)
+    assert not await limiter.cool_down(target, 0.1)  # never shortened
+    assert not await reserve_within(limiter, target, 1)
+    await asyncio.sleep(0.35)
+    assert await reserve_within(limiter, target, 1)
+
+
+RESERVER = """
+import asyncio, sys
+from redis.asyncio import Redis
+from shared.config import EgressLimit
+from shared.resilience.deadline import deadline_in
+from shared.resilience.egress import EgressLimiter
+from shared.resilience.errors import ModelRef, ProviderFailure
+
+async def main(url: str, model: str, attempts: int) -> None:
+    redis = Redis.from_url(url, decode_responses=True)
+    target = ModelRef("test", model)
+    limiter = EgressLimiter(redis, {target.key: EgressLimit(requests_per_minute=25)})
+    granted = 0
+    for _ in range(attempts):
+        try:
+            with deadline_in(0.05):
+                await limiter.acquire(target, 10)
+            granted += 1
+        except ProviderFailure:
+            pass
+    print(granted)
+    await redis.aclose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+async def test_two_processes_share_one_budget(settings: Settings) -> None:
+    model = f"model-{uuid.uuid4().hex[:8]}"
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", RESERVER, str(settings.redis_url), model, "20",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]  # fmt: skip
+    outputs = [await process.communicate() for process in processes]
+    granted = [int(stdout.decode()) for stdout, _ in outputs]
+    assert sum(granted) == 25  # 40 asked for, exactly the budget given, split between them
+
+
+async def test_the_breaker_opens_half_opens_and_closes(resources: Resources) -> None:
+    target = fresh_target()
+    breaker = CircuitBreaker(resources.redis, threshold=3, open_seconds=0.2)
+    assert [await breaker.record_failure(target) for _ in range(3)] == [False, False, True]
+    assert await breaker.is_open(target)
+    await asyncio.sleep(0.25)
+    assert not await breaker.is_open(target)  # half-open: calls go through again
+    assert await breaker.record_failure(target)  # one more failure re-opens it at once
+    await asyncio.sleep(0.25)
+    await breaker.record_success(target)
+    assert [await breaker.record_failure(target) for _ in range(3)] == [False, False, True]

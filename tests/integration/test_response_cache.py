@@ -1,0 +1,95 @@
+"""The response cache and the knowledge-base version on real Redis (and the indexed passages)."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
+from shared.knowledge.medquad import read_passages
+from shared.knowledge.version import (
+    KB_VERSION_KEY,
+    content_version,
+    kb_version,
+    record_kb_version,
+    set_kb_version,
+    stored_content_version,
+)
+from shared.resources import Resources
+
+pytestmark = pytest.mark.integration
+
+
+def unique_key() -> str:
+    return cache_key(f"What is IVF? {uuid.uuid4()}", "en", "kb-test", "test-model")
+
+
+def answer() -> CachedAnswer:
+    return CachedAnswer(
+        answer="In vitro fertilisation joins egg and sperm outside the body.",
+        language="en",
+        mode="generated",
+        citations=[{"title": "IVF", "source": "MedlinePlus", "url": "https://x.org", "score": 0.9}],
+        suggestions=["How long does IVF take?"],
+        model="groq:llama-3.3-70b-versatile",
+        created_at_ms=1_700_000_000_000,
+    )
+
+
+async def test_an_answer_round_trips_with_its_ttl(resources: Resources) -> None:
+    cache, key = ResponseCache(resources.redis, ttl_seconds=60), unique_key()
+    assert await cache.get(key) is None
+    await cache.put(key, answer())
+    assert await cache.get(key) == answer()
+    assert 0 < await resources.redis.ttl(key) <= 60
+
+
+@pytest.mark.parametrize("stored", ["not json", '{"answer": "no other fields"}'])
+async def test_a_corrupt_entry_is_a_miss_and_is_deleted(resources: Resources, stored: str) -> None:
+    cache, key = ResponseCache(resources.redis, ttl_seconds=60), unique_key()
+    await resources.redis.set(key, stored, ex=60)
+    assert await cache.get(key) is None
+    assert await resources.redis.exists(key) == 0
+
+
+async def test_ttl_zero_turns_the_cache_off(resources: Resources) -> None:
+    key = unique_key()
+    off = ResponseCache(resources.redis, ttl_seconds=0)
+    await off.put(key, answer())
+    assert await resources.redis.exists(key) == 0
+    await ResponseCache(resources.redis, ttl_seconds=60).put(key, answer())
+    assert await off.get(key) is None
+
+
+@pytest.fixture
+async def kb_version_restored(resources: Resources) -> AsyncIterator[None]:
+    """Puts back the shared Redis's knowledge-base version after the test changes it."""
+    previous = await resources.redis.get(KB_VERSION_KEY)
+    yield
+    if previous is None:
+        await resources.redis.delete(KB_VERSION_KEY)
+    else:
+        await resources.redis.set(KB_VERSION_KEY, previous)
+
+
+@pytest.mark.usefixtures("kb_version_restored")
+async def test_kb_version_defaults_to_zero_and_can_be_set(resources: Resources) -> None:
+    await resources.redis.delete(KB_VERSION_KEY)
+    assert await kb_version(resources.redis) == "0"
+    await set_kb_version(resources.redis, "abc123")
+    assert await kb_version(resources.redis) == "abc123"
+
+
+@pytest.mark.usefixtures("kb_version_restored")
+async def test_the_recorded_version_is_that_of_the_indexed_passages(
+    resources: Resources, knowledge_base: int
+) -> None:
+    shipped = [
+        record
+        for path in sorted(resources.settings.knowledge_base_path.glob("*.jsonl"))
+        for record in read_passages(path)
+    ]
+    stored = await stored_content_version(resources.sessionmaker)
+    assert stored == content_version(shipped)
+    assert await record_kb_version(resources.sessionmaker, resources.redis) == stored
+    assert await kb_version(resources.redis) == stored
