@@ -131,7 +131,11 @@ class Settings(BaseSettings):
     provider_backoff_max_seconds: float = Field(default=8.0, gt=0)
     # "provider:model" -> budget, e.g. {"groq:llama-3.3-70b-versatile": {"requests_per_minute": 30}}
     egress_limits: dict[str, EgressLimit] = Field(default_factory=dict)
+    # A model is skipped for BREAKER_OPEN_SECONDS once, within BREAKER_WINDOW_SECONDS, at least
+    # BREAKER_FAILURE_THRESHOLD of its calls failed and they were BREAKER_FAILURE_RATIO of all.
     breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    breaker_window_seconds: int = Field(default=30, ge=1)
     breaker_open_seconds: float = Field(default=30.0, gt=0)
     max_answer_tokens: int = Field(default=700, ge=16)
 

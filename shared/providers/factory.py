@@ -26,7 +26,7 @@ from shared.providers.vectorstore.memory_bm25 import MemoryBM25Store
 from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
 from shared.rag.review import ModelReviewer, PassageReviewer, Reviewer
 from shared.rag.translate import ModelTranslator, NoTranslation, QueryTranslator
-from shared.resilience.breaker import CircuitBreaker
+from shared.resilience.breaker import BreakerPolicy, CircuitBreaker
 from shared.resilience.egress import EgressLimiter
 from shared.resilience.errors import ModelRef
 from shared.resilience.guard import ProviderGuard
@@ -54,11 +54,20 @@ class Providers:
         }
 
 
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    return BreakerPolicy(
+        min_failures=settings.breaker_failure_threshold,
+        failure_ratio=settings.breaker_failure_ratio,
+        window_seconds=settings.breaker_window_seconds,
+        open_seconds=settings.breaker_open_seconds,
+    )
+
+
 def build_guard(settings: Settings, redis: Redis) -> ProviderGuard:
     return ProviderGuard(
         redis,
         EgressLimiter(redis, settings.egress_limits),
-        CircuitBreaker(redis, settings.breaker_failure_threshold, settings.breaker_open_seconds),
+        CircuitBreaker(redis, breaker_policy(settings)),
         RetryPolicy(settings.provider_max_attempts, settings.provider_backoff_max_seconds),
     )
 

@@ -1,49 +1,84 @@
 """A circuit breaker per provider model, shared by every worker through Redis.
 
-`threshold` failures in a row open it for `open_seconds`; then calls are let through again and
-the next failure opens it at once (half-open), while a success closes it.
+It opens for `open_seconds` when, within the last `window_seconds`, at least `min_failures`
+calls failed and they were at least `failure_ratio` of all calls: a degraded provider whose
+calls mostly succeed on retry keeps serving, a dead one is skipped (the chain falls back).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from shared.resilience.errors import ModelRef
 
-# KEYS: failures counter, open flag. ARGV: threshold, open ms. Returns 1 when this opened it.
-_RECORD_FAILURE = """
-local failures = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 4)
-if failures >= tonumber(ARGV[1]) and redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
-  redis.call('SET', KEYS[1], ARGV[1] - 1, 'PX', tonumber(ARGV[2]) * 4)
+# KEYS: outcome counts (hash "second:f" / "second:s"), open flag. ARGV: outcome ("f" or "s"),
+# window s, min failures, ratio, open ms. Returns 1 when this call opened the breaker.
+_RECORD = """
+local t = redis.call('TIME')
+local second = tonumber(t[1])
+local window = tonumber(ARGV[2])
+redis.call('HINCRBY', KEYS[1], second .. ':' .. ARGV[1], 1)
+redis.call('EXPIRE', KEYS[1], window + 5)
+if ARGV[1] ~= 'f' or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local failures, total = 0, 0
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do
+  local at, outcome = string.match(flat[i], '(%d+):(%a)')
+  if tonumber(at) <= second - window then
+    redis.call('HDEL', KEYS[1], flat[i])
+  else
+    local n = tonumber(flat[i + 1])
+    total = total + n
+    if outcome == 'f' then failures = failures + n end
+  end
+end
+if failures >= tonumber(ARGV[3]) and failures >= tonumber(ARGV[4]) * total then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[5])
+  redis.call('DEL', KEYS[1])
   return 1
 end
 return 0
 """
 
 
+@dataclass(frozen=True)
+class BreakerPolicy:
+    min_failures: int
+    failure_ratio: float
+    window_seconds: int
+    open_seconds: float
+
+
 class CircuitBreaker:
-    def __init__(self, redis: Redis, threshold: int, open_seconds: float) -> None:
+    def __init__(self, redis: Redis, policy: BreakerPolicy) -> None:
         self._redis = redis
-        self._threshold = threshold
-        self._open_ms = int(open_seconds * 1000)
-        self._record_failure = redis.register_script(_RECORD_FAILURE)
+        self._policy = policy
+        self._record = redis.register_script(_RECORD)
 
     @staticmethod
     def _keys(target: ModelRef) -> list[str]:
         base = f"izana:breaker:{target.key}"
-        return [f"{base}:failures", f"{base}:open"]
+        return [f"{base}:outcomes", f"{base}:open"]
 
     async def is_open(self, target: ModelRef) -> bool:
         return bool(await self._redis.exists(self._keys(target)[1]))
 
+    async def _outcome(self, target: ModelRef, outcome: str) -> bool:
+        policy = self._policy
+        args: list[str | int | float] = [
+            outcome,
+            policy.window_seconds,
+            policy.min_failures,
+            policy.failure_ratio,
+            int(policy.open_seconds * 1000),
+        ]
+        return bool(await self._record(keys=self._keys(target), args=args))
+
     async def record_failure(self, target: ModelRef) -> bool:
         """Count a failed call; True when it opened the breaker."""
-        opened = await self._record_failure(
-            keys=self._keys(target), args=[self._threshold, self._open_ms]
-        )
-        return bool(opened)
+        return await self._outcome(target, "f")
 
     async def record_success(self, target: ModelRef) -> None:
-        await self._redis.delete(self._keys(target)[0])
+        await self._outcome(target, "s")

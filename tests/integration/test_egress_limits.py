@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from shared.config import EgressLimit, Settings
-from shared.resilience.breaker import CircuitBreaker
+from shared.resilience.breaker import BreakerPolicy, CircuitBreaker
 from shared.resilience.deadline import deadline_in
 from shared.resilience.egress import EgressLimiter
 from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
@@ -100,14 +100,25 @@ async def test_two_processes_share_one_budget(settings: Settings) -> None:
     assert sum(granted) == 25  # 40 asked for, exactly the budget given, split between them
 
 
-async def test_the_breaker_opens_half_opens_and_closes(resources: Resources) -> None:
+async def test_the_breaker_opens_when_most_recent_calls_fail(resources: Resources) -> None:
     target = fresh_target()
-    breaker = CircuitBreaker(resources.redis, threshold=3, open_seconds=0.2)
+    policy = BreakerPolicy(min_failures=3, failure_ratio=0.5, window_seconds=30, open_seconds=0.3)
+    breaker = CircuitBreaker(resources.redis, policy)
     assert [await breaker.record_failure(target) for _ in range(3)] == [False, False, True]
     assert await breaker.is_open(target)
-    await asyncio.sleep(0.25)
-    assert not await breaker.is_open(target)  # half-open: calls go through again
-    assert await breaker.record_failure(target)  # one more failure re-opens it at once
-    await asyncio.sleep(0.25)
-    await breaker.record_success(target)
-    assert [await breaker.record_failure(target) for _ in range(3)] == [False, False, True]
+    await asyncio.sleep(0.35)
+    assert not await breaker.is_open(target)  # calls go through again
+
+
+async def test_a_degraded_model_that_mostly_succeeds_stays_closed(resources: Resources) -> None:
+    target = fresh_target()
+    policy = BreakerPolicy(min_failures=3, failure_ratio=0.5, window_seconds=30, open_seconds=5)
+    breaker = CircuitBreaker(resources.redis, policy)
+    opened = []
+    for _ in range(10):  # 30 % of calls fail, as in a flaky provider
+        for outcome in ("s", "f", "s", "s", "f", "s", "f", "s", "s", "s"):
+            if outcome == "f":
+                opened.append(await breaker.record_failure(target))
+            else:
+                await breaker.record_success(target)
+    assert not any(opened) and not await breaker.is_open(target)
