@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.capability import EventsCapability
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
+from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
 from api.routes import chat, health, jobs, sessions
 from api.sse.hub import StreamHub
 from shared.config import Settings, get_settings
 from shared.log import configure_logging
+from shared.resilience.sliding_window import SlidingWindowLimiter
 from shared.resources import open_resources
 
 
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.start()
             app.state.resources = resources
             app.state.hub = hub
+            app.state.rate_limiter = SlidingWindowLimiter(resources.redis)
             app.state.capability = EventsCapability(
                 settings.secret_key.get_secret_value(), settings.events_url_ttl_seconds
             )
@@ -42,8 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Fertility and reproductive-health assistant: chat jobs streamed over SSE.",
         lifespan=lifespan,
+        dependencies=[Depends(limit_general)],
     )
     install_error_handlers(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -51,7 +56,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "X-Job-Id", "X-Conversation-Id", "Location"],
+            expose_headers=[
+                "X-Request-ID",
+                "X-Job-Id",
+                "X-Conversation-Id",
+                "Location",
+                *RATE_LIMIT_HEADERS,
+            ],
         )
     for router in (health.router, sessions.router, chat.router, jobs.router):
         app.include_router(router)

@@ -77,6 +77,14 @@ def run_load_kb(settings: Settings, args: argparse.Namespace) -> None:
     log.info("knowledge base loaded", extra={"passages": loaded, "kb_version": version})
 
 
+def run_emulator(settings: Settings, args: argparse.Namespace) -> None:
+    from shared.emulator import EmulatorConfig, serve
+
+    config = EmulatorConfig.model_validate_json(args.config) if args.config else EmulatorConfig()
+    flags = {"ttft_ms": args.ttft_ms, "tokens_per_second": args.tokens_per_second}
+    serve(args.host, args.port, config.updated({k: v for k, v in flags.items() if v is not None}))
+
+
 def run_dev(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the sample knowledge base, then run one API and one worker until Ctrl-C."""
     run_migrate(settings, args)
@@ -105,7 +113,12 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "worker": (run_worker, "run an ARQ worker"),
     "migrate": (run_migrate, "apply database migrations"),
     "load-kb": (run_load_kb, "load the sample knowledge base if the store is empty"),
+    "emulator": (run_emulator, "run the provider emulator (OpenAI/Groq, Cohere, Pinecone)"),
 }
+
+
+# Commands that use neither Redis nor Postgres, so no embedded server is started for them.
+STANDALONE_COMMANDS = frozenset({"emulator"})
 
 
 def parser() -> argparse.ArgumentParser:
@@ -116,6 +129,12 @@ def parser() -> argparse.ArgumentParser:
         if name in {"dev", "api"}:
             command.add_argument("--host", default="127.0.0.1")
             command.add_argument("--port", type=int, default=8000)
+        if name == "emulator":
+            command.add_argument("--host", default="127.0.0.1")
+            command.add_argument("--port", type=int, default=8900)
+            command.add_argument("--ttft-ms", type=float)
+            command.add_argument("--tokens-per-second", type=float)
+            command.add_argument("--config", help="settings as a JSON object (docs/emulator.md)")
     return root
 
 
@@ -124,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
     command, _ = COMMANDS[args.command]
+    if args.command in STANDALONE_COMMANDS:
+        command(settings, args)
+        return
     with embedded_services(settings) as urls:
         command(_with_urls(settings, urls), args)
 

@@ -9,7 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
@@ -31,6 +38,8 @@ class Rate:
 def parse_rate(value: object) -> Rate:
     if isinstance(value, Rate):
         return value
+    if isinstance(value, dict):  # as dumped by model_dump()
+        return Rate(int(value["limit"]), int(value["window_seconds"]))
     match = _RATE.match(str(value))
     if not match or int(match.group(1)) < 1:
         raise ValueError(f"a rate looks like '20/minute' or '5/15minutes', not {value!r}")
@@ -154,6 +163,18 @@ class Settings(BaseSettings):
     rate_limit_chat: RateSetting = Rate(20, 60)
     rate_limit_upload: RateSetting = Rate(10, 3600)
     rate_limit_admin_login: RateSetting = Rate(5, 900)
+
+    @field_validator(
+        "openai_api_key", "groq_api_key", "cohere_api_key", "pinecone_api_key", "llm_api_key",
+        "openai_base_url", "groq_base_url", "cohere_base_url", "pinecone_index_host",
+        "llm_base_url", "llm_model", "llm_small_model", "llm_embedding_model",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`GROQ_API_KEY=` in an env file means no key, not an empty one."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Self:

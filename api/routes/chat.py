@@ -13,6 +13,7 @@ from api.chat_admission import admit_chat
 from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
 from api.links import events_url, status_url
+from api.ratelimit import limit_chat
 from api.sse.relay import sse_response
 from shared.rag.language import parse_language
 
@@ -50,7 +51,7 @@ class ChatAccepted(BaseModel):
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[Depends(require_json)],
+    dependencies=[Depends(require_json), Depends(limit_chat)],
     response_model=ChatAccepted,
     responses={200: {"content": {"text/event-stream": {}}, "description": "streamed answer"}},
 )

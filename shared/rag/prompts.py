@@ -26,8 +26,8 @@ REVIEW_SYSTEM = (
     '"suggested_questions": ["...", "...", "..."]}}. The user message is the draft.'
 )
 REVIEW_REPAIR = (
-    "That reply was not the JSON object asked for. Reply with only a JSON object with the keys "
-    '"revised_response" (a string) and "suggested_questions" (a list of three strings).'
+    "\nYour previous reply was not the JSON object asked for. Reply with only a JSON object "
+    'with the keys "revised_response" (a string) and "suggested_questions" (three strings).'
 )
 TRANSLATE_SYSTEM = (
     "Translate the user's message from {language} into English for a medical search. Reply "
@@ -58,9 +58,15 @@ def draft_messages(
     return [ChatMessage("system", system), *history, ChatMessage("user", question)]
 
 
-def review_messages(question: str, draft: str, language: str) -> list[ChatMessage]:
+def review_messages(
+    question: str, draft: str, language: str, repair: bool = False
+) -> list[ChatMessage]:
+    """The draft is the user message; a repair request repeats it with a firmer instruction."""
     system = REVIEW_SYSTEM.format(question=question, language=language_name(language))
-    return [ChatMessage("system", system), ChatMessage("user", draft)]
+    return [
+        ChatMessage("system", system + (REVIEW_REPAIR if repair else "")),
+        ChatMessage("user", draft),
+    ]
 
 
 def translation_messages(text: str, language: str) -> list[ChatMessage]:

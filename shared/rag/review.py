@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from shared.providers.llm.chain import ModelChain
 from shared.providers.llm.chat import ChatMessage
 from shared.providers.vectorstore.base import Passage
-from shared.rag.prompts import REVIEW_REPAIR, review_messages
+from shared.rag.prompts import review_messages
 from shared.rag.suggestions import suggest_follow_ups
 from shared.resilience.errors import ProviderFailure
 
@@ -60,26 +60,20 @@ class ModelReviewer:
         self._chain = chain
         self.name = chain.name
 
-    async def _reply(self, messages: list[ChatMessage]) -> tuple[str, ReviewReply | None]:
+    async def _reply(self, messages: list[ChatMessage]) -> ReviewReply | None:
         completion = await self._chain.complete(messages, REVIEW_MAX_TOKENS, json_mode=True)
         try:
-            return completion.text, ReviewReply.model_validate_json(completion.text)
+            return ReviewReply.model_validate_json(completion.text)
         except ValidationError:
-            return completion.text, None
+            return None
 
     async def review(
         self, question: str, draft: str, language: str, passages: Sequence[Passage]
     ) -> Review:
-        messages = review_messages(question, draft, language)
         try:
-            text, reply = await self._reply(messages)
+            reply = await self._reply(review_messages(question, draft, language))
             if reply is None:
-                repair = [
-                    *messages,
-                    ChatMessage("assistant", text),
-                    ChatMessage("user", REVIEW_REPAIR),
-                ]
-                _, reply = await self._reply(repair)
+                reply = await self._reply(review_messages(question, draft, language, repair=True))
         except ProviderFailure as failure:
             log.warning("review unavailable (%s); keeping the draft", failure.kind.value)
             reply = None

@@ -106,6 +106,9 @@ def to_failure(
         return ProviderFailure(
             target, kind_of_status(status), name, status, parse_retry_after(headers)
         )
+    if status is not None:
+        # An error raised on a success status: the body could not be read (malformed).
+        return ProviderFailure(target, FailureKind.TRANSIENT, name, status)
     if isinstance(error, (*transient, TimeoutError, ConnectionError, ValueError)):
         # ValueError covers JSON decoding of a malformed body in every SDK.
         return ProviderFailure(target, FailureKind.TRANSIENT, name)

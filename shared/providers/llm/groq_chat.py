@@ -28,4 +28,6 @@ def groq_client(
 
 
 def groq_chat(client: groq.AsyncGroq, model: str) -> OpenAICompatibleChat:
-    return OpenAICompatibleChat(client, ModelRef("groq", model), TRANSIENT_ERRORS)
+    return OpenAICompatibleChat(
+        client, ModelRef("groq", model), TRANSIENT_ERRORS, usage_in_stream_option=False
+    )

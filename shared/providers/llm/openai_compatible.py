@@ -18,14 +18,28 @@ def _total_tokens(usage: Any) -> int | None:
     return None if usage is None else int(usage.total_tokens)
 
 
+def _chunk_tokens(chunk: Any) -> int | None:
+    """Usage on a stream chunk: OpenAI's `usage`, or Groq's `x_groq.usage`."""
+    groq_extra = getattr(chunk, "x_groq", None)
+    return _total_tokens(chunk.usage or getattr(groq_extra, "usage", None))
+
+
 class OpenAICompatibleChat:
     def __init__(
-        self, client: Any, target: ModelRef, transient: tuple[type[BaseException], ...]
+        self,
+        client: Any,
+        target: ModelRef,
+        transient: tuple[type[BaseException], ...],
+        usage_in_stream_option: bool = True,
     ) -> None:
         # `client` is typed Any: the OpenAI and Groq SDKs share this surface but no base class.
         self._client = client
         self.target = target
         self._transient = transient
+        # OpenAI sends stream usage only when asked; Groq always does (in `x_groq`).
+        self._stream_extra = (
+            {"stream_options": {"include_usage": True}} if usage_in_stream_option else {}
+        )
 
     def _failure(self, error: BaseException) -> ProviderFailure:
         return to_failure(error, self.target, self._transient)
@@ -42,10 +56,10 @@ class OpenAICompatibleChat:
                 messages=_wire(messages),
                 max_tokens=max_tokens,
                 stream=True,
-                stream_options={"include_usage": True},
+                **self._stream_extra,
             )
             async for chunk in chunks:
-                tokens_used = _total_tokens(chunk.usage) or tokens_used
+                tokens_used = _chunk_tokens(chunk) or tokens_used
                 for choice in chunk.choices:
                     if choice.delta.content:
                         parts.append(choice.delta.content)

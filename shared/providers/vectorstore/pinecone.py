@@ -30,11 +30,9 @@ METADATA_FIELDS = ("title", "question", "body", "source", "url", "category", "qu
 
 
 def pinecone_index(api_key: str, host: str, timeout: float) -> pinecone.AsyncIndex:
-    """SDK retries are off: our guard retries with the shared budget and the job's deadline."""
-    client = pinecone.AsyncPinecone(
-        api_key=api_key, timeout=timeout, retry_config=pinecone.RetryConfig(max_retries=0)
-    )
-    return client.IndexAsyncio(host=host)
+    """The data-plane client retries 408/429/5xx and transport errors itself (3 times, with
+    Retry-After) and offers no public switch to stop it, so the guard makes one attempt."""
+    return pinecone.AsyncPinecone(api_key=api_key, timeout=timeout).IndexAsyncio(host=host)
 
 
 def _metadata(passage: Passage) -> dict[str, str]:
@@ -66,7 +64,7 @@ class PineconeStore:
             except Exception as error:
                 raise to_failure(error, self._target, TRANSIENT_ERRORS) from error
 
-        return await self._guard.call("vectorstore", self._target, 0, send)
+        return await self._guard.call("vectorstore", self._target, 0, send, sdk_retries=True)
 
     async def namespaces(self) -> list[str]:
         names, fetched_at = self._namespaces
