@@ -1,11 +1,27 @@
-"""Benchmarks. Usage: python scripts/bench.py overhead [--requests N] [--concurrency 1,50]"""
+"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache} [options]
+
+Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 
 from shared.bench.overhead_run import HEADER, Plan, run, table_rows
 from shared.bench.report import markdown_table
+
+# benchmark → (module with `add_arguments(parser)` and `run_from_args(args) -> str`, help)
+PROVIDER_BENCHMARKS = {
+    "limits": ("shared.bench.limits", "shared egress limits hold across 4 workers"),
+    "faults": ("shared.bench.faults", "answers survive 30 % provider faults"),
+    "cache": ("shared.bench.cache", "cache hit vs miss TTFT, hit throughput, single flight"),
+}
+
+
+def run_overhead(args: argparse.Namespace) -> str:
+    plan = Plan(args.requests, tuple(int(c) for c in args.concurrency.split(",")))
+    return markdown_table(HEADER, table_rows(run(plan)))
 
 
 def main() -> None:
@@ -16,10 +32,13 @@ def main() -> None:
     )
     overhead.add_argument("--requests", type=int, default=300)
     overhead.add_argument("--concurrency", default="1,50")
+    for name, (module, help_text) in PROVIDER_BENCHMARKS.items():
+        importlib.import_module(module).add_arguments(commands.add_parser(name, help=help_text))
     args = parser.parse_args()
-    plan = Plan(args.requests, tuple(int(c) for c in args.concurrency.split(",")))
-    report = run(plan)
-    print(markdown_table(HEADER, table_rows(report)))
+    if args.benchmark == "overhead":
+        print(run_overhead(args))
+    else:
+        print(importlib.import_module(PROVIDER_BENCHMARKS[args.benchmark][0]).run_from_args(args))
 
 
 if __name__ == "__main__":

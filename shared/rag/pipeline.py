@@ -1,5 +1,5 @@
-"""The chat pipeline: sanitize → language → translate the query → embed → search → rerank →
-draft (streamed) → review → cite → suggest.
+"""The chat pipeline: sanitize → language → translate the query → search (a dense store embeds
+the query) → rerank → draft (streamed) → review → cite → suggest.
 
 Each step is a pure function or a Protocol call; where results go is the caller's `AnswerSink`.
 """
@@ -99,9 +99,8 @@ async def retrieve(
     query: str, providers: Providers, sink: AnswerSink, config: RetrievalConfig
 ) -> list[Passage]:
     await sink.status(Stage.RETRIEVING)
-    embedding = (await providers.embedder.embed([query]))[0] if providers.embedder else None
-    search = SearchQuery(text=query, top_k=config.top_k, embedding=embedding)
-    candidates = await providers.store.search(search)
+    # A dense store embeds the query itself (through the cached embedder); a lexical one not.
+    candidates = await providers.store.search(SearchQuery(text=query, top_k=config.top_k))
     if not candidates:
         return []
     await sink.status(Stage.RERANKING)

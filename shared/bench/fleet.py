@@ -1,0 +1,170 @@
+"""A whole deployment on this machine for the provider benchmarks: embedded Redis and Postgres
+(or the URLs in the environment), the provider emulator, API and worker processes whose
+providers all point at the emulator, and a client that submits chat jobs through the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from shared.config import Settings
+from shared.db.migrate import upgrade_to_head
+from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
+from shared.emulator import EmulatorConfig, RunningEmulator
+from shared.jobstore import JobRecord, JobStatus
+from shared.knowledge.loader import load_if_empty
+from shared.processes import (
+    ApiProcess,
+    free_port,
+    service_env,
+    start_api,
+    start_izana,
+    stop_all,
+    wait_ready,
+)
+from shared.resources import Resources
+
+BENCH_KEY = "bench-key-not-a-secret"
+TERMINAL = frozenset({JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    workers: int = 1
+    apis: int = 1
+    emulator: EmulatorConfig = field(default_factory=EmulatorConfig)
+    # Settings of the API and worker processes (environment variable → value).
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Fleet:
+    urls: ServiceUrls
+    settings: Settings
+    emulator: RunningEmulator
+    apis: list[ApiProcess]
+    processes: list[subprocess.Popen[bytes]]
+
+
+def provider_env(emulator_url: str) -> dict[str, str]:
+    """Every provider of the product pointed at the emulator (Groq draft and small models,
+    OpenAI fallback and embeddings, Cohere rerank)."""
+    return {
+        "GROQ_API_KEY": BENCH_KEY,
+        "GROQ_BASE_URL": emulator_url,
+        "OPENAI_API_KEY": BENCH_KEY,
+        "OPENAI_BASE_URL": f"{emulator_url}/v1",
+        "COHERE_API_KEY": BENCH_KEY,
+        "COHERE_BASE_URL": emulator_url,
+        # Ingress limits are not what these benchmarks measure.
+        "RATE_LIMIT_GENERAL": "1000000/minute",
+        "RATE_LIMIT_CHAT": "1000000/minute",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = start_izana(
+        ["emulator", "--port", str(port), "--config", config.model_dump_json()], dict(os.environ)
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/_emulator/config", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the emulator did not start")
+
+
+@contextmanager
+def running_fleet(plan: FleetPlan) -> Iterator[Fleet]:
+    exit_on_sigterm()
+    base = Settings()
+    with embedded_services(base) as urls:
+        upgrade_to_head(urls.database_url)
+        settings = base.model_copy(
+            update={"redis_url": urls.redis_url, "database_url": urls.database_url}
+        )
+        emulator_process, emulator_url = _start_emulator(plan.emulator)
+        env = service_env(urls, **provider_env(emulator_url), **plan.env)
+        apis = [start_api(env) for _ in range(plan.apis)]
+        workers = [start_izana(["worker"], env) for _ in range(plan.workers)]
+        processes = [emulator_process, *(api.process for api in apis), *workers]
+        try:
+            for api in apis:
+                wait_ready(api)
+            yield Fleet(urls, settings, RunningEmulator(emulator_url), apis, processes)
+        finally:
+            stop_all(processes, 60)
+
+
+async def prepare_knowledge(resources: Resources) -> None:
+    await load_if_empty(resources.sessionmaker, resources.settings.knowledge_base_path)
+
+
+async def new_session(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:
+    response = await client.post(f"{base_url}/v1/sessions")
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def submit(
+    client: httpx.AsyncClient, base_url: str, auth: dict[str, str], message: str
+) -> str:
+    """POST /v1/chat; the job id."""
+    response = await client.post(f"{base_url}/v1/chat", json={"message": message}, headers=auth)
+    response.raise_for_status()
+    job_id: str = response.json()["job_id"]
+    return job_id
+
+
+async def submit_many(fleet: Fleet, messages: list[str], concurrency: int = 16) -> list[str]:
+    """Submit every message (round robin over the API processes) and return their job ids."""
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(timeout=60) as client:
+        auth = await new_session(client, fleet.apis[0].base_url)
+
+        async def one(index: int, message: str) -> str:
+            async with limit:
+                base_url = fleet.apis[index % len(fleet.apis)].base_url
+                return await submit(client, base_url, auth, message)
+
+        return list(await asyncio.gather(*(one(i, m) for i, m in enumerate(messages))))
+
+
+async def wait_for_jobs(
+    resources: Resources, job_ids: list[str], timeout_seconds: float
+) -> dict[str, JobRecord | None]:
+    """Poll the job records until every job ended or the time is up."""
+    deadline = time.monotonic() + timeout_seconds
+    records: dict[str, JobRecord | None] = {}
+    pending = list(job_ids)
+    while pending and time.monotonic() < deadline:
+        fetched = await asyncio.gather(*(resources.jobs.get(job_id) for job_id in pending))
+        for job_id, record in zip(pending, fetched, strict=True):
+            records[job_id] = record
+        pending = [job_id for job_id in pending if not _ended(records[job_id])]
+        if pending:
+            await asyncio.sleep(1.0)
+    return records
+
+
+def _ended(record: JobRecord | None) -> bool:
+    return record is not None and record.status in TERMINAL
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True)
