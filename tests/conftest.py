@@ -10,6 +10,7 @@ import pytest
 from shared.config import Environment, Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services
+from shared.emulator import EmulatorConfig, RunningEmulator, running_emulator
 from shared.resources import Resources, open_resources
 from tests.constants import ROOT, TEST_SECRET
 
@@ -51,3 +52,17 @@ async def knowledge_base(resources: Resources) -> int:
 
     await load_if_empty(resources.sessionmaker, resources.settings.knowledge_base_path)
     return await resources.providers.store.count()
+
+
+@pytest.fixture(scope="session")
+async def emulator_server() -> AsyncIterator[RunningEmulator]:
+    async with running_emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def emulator(emulator_server: RunningEmulator) -> RunningEmulator:
+    """The provider emulator with default settings, no counters and no vectors."""
+    await emulator_server.configure(**EmulatorConfig().model_dump(mode="json"))
+    await emulator_server.reset()
+    return emulator_server

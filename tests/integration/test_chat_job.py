@@ -1,48 +1,31 @@
 """A chat job run against real Redis and Postgres: events, persistence, re-runs, deadlines."""
 
 import uuid
-from datetime import timedelta
 
 import pytest
 
 from shared.chat_job import run_chat_job
 from shared.db.models import Message
-from shared.events import EventType, StreamEvent, read_after
-from shared.jobs import ChatJob, JobName, new_job_id
-from shared.jobstore import ACTIVE_STATUSES, JobRecord, JobStatus, now_ms
+from shared.events import EventType
+from shared.jobs import ChatJob
+from shared.jobstore import ACTIVE_STATUSES, JobStatus, now_ms
 from shared.resources import Resources
-from shared.sessions import create_session
 from tests.constants import unique_question
+from tests.integration.jobs import events_of, queued_job
 
 pytestmark = pytest.mark.integration
 
 QUESTION = "What are the symptoms of endometriosis?"
 
 
-async def queued_job(resources: Resources, enqueued_at_ms: int | None = None) -> ChatJob:
-    issued = await create_session(resources.sessionmaker, timedelta(days=1))
-    job = ChatJob(
-        job_id=new_job_id(), session_id=issued.session.id, conversation_id=uuid.uuid4(),
-        message=unique_question(QUESTION), enqueued_at_ms=enqueued_at_ms or now_ms(),
-    )  # fmt: skip
-    await resources.jobs.create(
-        JobRecord(
-            job_id=job.job_id, name=JobName.CHAT_ANSWER.value, status=JobStatus.QUEUED,
-            session_id=str(job.session_id), conversation_id=str(job.conversation_id),
-            created_at_ms=job.enqueued_at_ms,
-        )
-    )  # fmt: skip
-    return job
-
-
-async def events_of(resources: Resources, job_id: str) -> list[StreamEvent]:
-    return await read_after(resources.redis, job_id, "0-0", count=10_000)
+async def new_job(resources: Resources, enqueued_at_ms: int | None = None) -> ChatJob:
+    return await queued_job(resources, unique_question(QUESTION), enqueued_at_ms=enqueued_at_ms)
 
 
 async def test_a_job_streams_a_cited_answer_and_stores_it(
     resources: Resources, knowledge_base: int
 ) -> None:
-    job = await queued_job(resources)
+    job = await new_job(resources)
     message_id = await run_chat_job(resources, job, job_try=1, last_try=False)
     events = await events_of(resources, job.job_id)
     kinds = [event.type for event in events]
@@ -64,7 +47,7 @@ async def test_a_job_streams_a_cited_answer_and_stores_it(
 async def test_a_rerun_of_a_finished_job_does_nothing(
     resources: Resources, knowledge_base: int
 ) -> None:
-    job = await queued_job(resources)
+    job = await new_job(resources)
     await run_chat_job(resources, job, job_try=1, last_try=False)
     before = await events_of(resources, job.job_id)
     assert await run_chat_job(resources, job, job_try=2, last_try=False) is None
@@ -74,7 +57,7 @@ async def test_a_rerun_of_a_finished_job_does_nothing(
 async def test_a_retried_attempt_starts_with_reset_and_keeps_one_message(
     resources: Resources, knowledge_base: int
 ) -> None:
-    job = await queued_job(resources)
+    job = await new_job(resources)
     await resources.jobs.start_attempt(job.job_id)  # a first attempt that crashed mid-way
     message_id = await run_chat_job(resources, job, job_try=2, last_try=False)
     events = await events_of(resources, job.job_id)
@@ -83,7 +66,7 @@ async def test_a_retried_attempt_starts_with_reset_and_keeps_one_message(
 
 
 async def test_a_cancelled_job_is_not_run(resources: Resources, knowledge_base: int) -> None:
-    job = await queued_job(resources)
+    job = await new_job(resources)
     await resources.jobs.transition(job.job_id, JobStatus.CANCELLED, ACTIVE_STATUSES)
     assert await run_chat_job(resources, job, job_try=1, last_try=False) is None
     assert await events_of(resources, job.job_id) == []
@@ -93,7 +76,7 @@ async def test_a_job_past_its_deadline_fails_with_a_clear_error(
     resources: Resources, knowledge_base: int
 ) -> None:
     deadline_ms = resources.settings.job_deadline_seconds * 1000
-    job = await queued_job(resources, enqueued_at_ms=now_ms() - deadline_ms - 1000)
+    job = await new_job(resources, enqueued_at_ms=now_ms() - deadline_ms - 1000)
     assert await run_chat_job(resources, job, job_try=1, last_try=False) is None
     events = await events_of(resources, job.job_id)
     assert events[-1].type is EventType.ERROR

@@ -1,0 +1,40 @@
+"""Chat jobs as the API admits them (session, job record), for integration tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from shared.events import StreamEvent, read_after
+from shared.jobs import ChatJob, JobName, new_job_id
+from shared.jobstore import JobRecord, JobStatus, now_ms
+from shared.resources import Resources
+from shared.sessions import create_session
+
+
+async def queued_job(
+    resources: Resources,
+    message: str,
+    *,
+    language: str | None = None,
+    conversation_id: uuid.UUID | None = None,
+    enqueued_at_ms: int | None = None,
+) -> ChatJob:
+    issued = await create_session(resources.sessionmaker, timedelta(days=1))
+    job = ChatJob(
+        job_id=new_job_id(), session_id=issued.session.id,
+        conversation_id=conversation_id or uuid.uuid4(), message=message, language=language,
+        enqueued_at_ms=enqueued_at_ms or now_ms(),
+    )  # fmt: skip
+    await resources.jobs.create(
+        JobRecord(
+            job_id=job.job_id, name=JobName.CHAT_ANSWER.value, status=JobStatus.QUEUED,
+            session_id=str(job.session_id), conversation_id=str(job.conversation_id),
+            created_at_ms=job.enqueued_at_ms,
+        )
+    )  # fmt: skip
+    return job
+
+
+async def events_of(resources: Resources, job_id: str) -> list[StreamEvent]:
+    return await read_after(resources.redis, job_id, "0-0", count=10_000)
