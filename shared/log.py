@@ -33,6 +33,7 @@ def configure_logging(level: str = "INFO") -> None:
     # uvicorn's access log would print full query strings (events_url capabilities).
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    # HTTP and SDK loggers print URLs at info and request bodies (prompts) at debug.
-    for name in ("httpx", "httpx2", "httpcore", "openai", "groq", "cohere", "pinecone"):
+    # HTTP, SDK and SSE loggers print URLs at info and bodies (prompts, answers) at debug.
+    quiet = ("httpx", "httpx2", "httpcore", "openai", "groq", "cohere", "pinecone", "sse_starlette")
+    for name in quiet:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -41,13 +42,16 @@ def service_env(urls: ServiceUrls, **overrides: str) -> dict[str, str]:
     }
 
 
-def start_izana(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "shared.cli", *command], env=env)
+def start_izana(
+    command: list[str], env: dict[str, str], log: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """`izana COMMAND`; its logs (stderr) go to `log` when given."""
+    return subprocess.Popen([sys.executable, "-m", "shared.cli", *command], env=env, stderr=log)
 
 
-def start_api(env: dict[str, str]) -> ApiProcess:
+def start_api(env: dict[str, str], log: IO[bytes] | None = None) -> ApiProcess:
     port = free_port()
-    process = start_izana(["api", "--port", str(port)], env)
+    process = start_izana(["api", "--port", str(port)], env, log)
     return ApiProcess(process, f"http://127.0.0.1:{port}")
 
 

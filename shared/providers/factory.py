@@ -20,6 +20,7 @@ from shared.providers.llm.generated import GeneratedAnswerer
 from shared.providers.llm.openai_chat import openai_client
 from shared.providers.rerank.base import Reranker
 from shared.providers.rerank.cohere import CohereReranker, cohere_client
+from shared.providers.rerank.fallback import FallbackReranker
 from shared.providers.rerank.lexical import LexicalReranker
 from shared.providers.vectorstore.base import VectorStore
 from shared.providers.vectorstore.memory_bm25 import MemoryBM25Store
@@ -109,7 +110,8 @@ def build_reranker(settings: Settings, guard: ProviderGuard) -> Reranker:
     if settings.cohere_api_key:
         key = settings.cohere_api_key.get_secret_value()
         client = cohere_client(key, settings.cohere_base_url, settings.provider_timeout_seconds)
-        return CohereReranker(client, settings.cohere_rerank_model, guard)
+        cohere = CohereReranker(client, settings.cohere_rerank_model, guard)
+        return FallbackReranker(cohere, LexicalReranker())
     return LexicalReranker()
 
 

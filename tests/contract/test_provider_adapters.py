@@ -17,6 +17,7 @@ from shared.providers.factory import build_embedder, build_guard, build_llm_role
 from shared.providers.llm.base import AnswerRequest
 from shared.providers.llm.chat import ChatMessage, ChatModel
 from shared.providers.llm.generated import GeneratedAnswerer
+from shared.providers.rerank.cohere import CohereReranker, cohere_client
 from shared.providers.vectorstore.base import SearchQuery
 from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
 from shared.resilience.errors import FailureKind, ProviderFailure
@@ -246,22 +247,34 @@ async def test_embeddings_are_cached_after_the_first_request(
     assert embedding_requests <= 1  # the second call was served from Redis
 
 
-async def test_cohere_reranks_by_relevance(emulator: RunningEmulator, resources: Resources) -> None:
+CANDIDATES = [
+    passage(id="thyroid", title="Thyroid", body="The thyroid gland makes hormones."),
+    passage(id="amh", title="AMH", body="AMH testing estimates ovarian reserve for IVF."),
+]
+
+
+def cohere_reranker(emulator: RunningEmulator, resources: Resources) -> CohereReranker:
     settings = emulated(emulator, resources)
-    reranker = build_reranker(settings, guard_for(settings, resources.redis))
-    candidates = [
-        passage(id="thyroid", title="Thyroid", body="The thyroid gland makes hormones."),
-        passage(id="amh", title="AMH", body="AMH testing estimates ovarian reserve for IVF."),
-    ]
-    ranked = await reranker.rerank("AMH ovarian reserve test", candidates, 1)
+    client = cohere_client(KEY, emulator.url, settings.provider_timeout_seconds)
+    return CohereReranker(client, "rerank-v3.5", guard_for(settings, resources.redis))
+
+
+async def test_cohere_reranks_by_relevance(emulator: RunningEmulator, resources: Resources) -> None:
+    ranked = await cohere_reranker(emulator, resources).rerank("AMH ovarian reserve", CANDIDATES, 1)
     assert [p.id for p in ranked] == ["amh"] and 0 < ranked[0].score <= 1
+    await emulator.configure(rate_500=1.0)
+    settings = emulated(emulator, resources)
+    with_fallback = build_reranker(settings, guard_for(settings, resources.redis))
+    assert with_fallback.name == "cohere:rerank-v3.5 → lexical-coverage"
+    degraded = await with_fallback.rerank("AMH ovarian reserve", CANDIDATES, 1)
+    assert [p.id for p in degraded] == ["amh"]  # the lexical reranker stood in
+    assert (await outcomes(emulator)) == {"ok": 1, "500": 1}  # before and during the fault
 
 
 async def test_cohere_faults_become_provider_failures(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
-    settings = emulated(emulator, resources)
-    reranker = build_reranker(settings, guard_for(settings, resources.redis))
+    reranker = cohere_reranker(emulator, resources)
     for fault, kind in COHERE_FAULTS:
         await emulator.configure(**{**EMPTY_FAULTS, fault: 1.0})
         with pytest.raises(ProviderFailure) as raised:

@@ -1,0 +1,72 @@
+"""Logs never carry provider keys, prompts or message text, even at debug level and while
+providers fail (API and worker as separate processes, providers served by the emulator)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.embedded import ServiceUrls
+from shared.emulator import RunningEmulator
+from shared.processes import ApiProcess, start_api, start_izana, stop, wait_ready
+from shared.rag.prompts import DRAFT_SYSTEM
+from tests.e2e.client import ask, new_session, read_events
+from tests.e2e.conftest import process_env
+
+pytestmark = pytest.mark.e2e
+
+SECRET_KEYS = {
+    "GROQ_API_KEY": "gsk-log-privacy-GROQ-0001",
+    "OPENAI_API_KEY": "sk-log-privacy-OPENAI-0002",
+    "COHERE_API_KEY": "co-log-privacy-COHERE-0003",
+}
+PRIVATE_WORDS = "Zephyrine Quillfeather"  # would identify the person if logged
+
+
+@pytest.fixture
+def logged_stack(
+    service_urls: ServiceUrls, emulator: RunningEmulator, knowledge_base: int, tmp_path: Path
+) -> Iterator[tuple[ApiProcess, Path]]:
+    env = {
+        **process_env(service_urls),
+        **SECRET_KEYS,
+        "GROQ_BASE_URL": emulator.url,
+        "OPENAI_BASE_URL": f"{emulator.url}/v1",
+        "COHERE_BASE_URL": emulator.url,
+        "LOG_LEVEL": "DEBUG",
+        "PROVIDER_MAX_ATTEMPTS": "2",
+    }
+    log_path = tmp_path / "logs.jsonl"
+    with log_path.open("wb") as log:
+        api = start_api(env, log)
+        worker = start_izana(["worker"], env, log)
+        try:
+            wait_ready(api)
+            yield api, log_path
+        finally:
+            stop(worker)
+            stop(api.process)
+
+
+async def test_keys_prompts_and_messages_stay_out_of_the_logs(
+    logged_stack: tuple[ApiProcess, Path], emulator: RunningEmulator
+) -> None:
+    api, log_path = logged_stack
+    message = f"My name is {PRIVATE_WORDS}; is my AMH of 0.4 low? ({uuid.uuid4().hex[:8]})"
+    async with httpx.AsyncClient(timeout=30) as client:
+        auth = await new_session(client, api.base_url)
+        answered = await ask(client, api.base_url, auth, message)
+        events_url = api.base_url + answered["events_url"]
+        assert (await read_events(client, events_url))[-1].type == "done"
+        await emulator.configure(rate_500=0.5, rate_429=0.3, seed=7)  # warnings get logged
+        failing = await ask(client, api.base_url, auth, message.replace("0.4", "0.5"))
+        events_url = api.base_url + failing["events_url"]
+        assert (await read_events(client, events_url))[-1].type in {"done", "error"}
+    logs = log_path.read_text()
+    assert '"level": "DEBUG"' in logs and '"level": "WARNING"' in logs  # the logs were written
+    for secret in [*SECRET_KEYS.values(), PRIVATE_WORDS, "AMH of 0.", DRAFT_SYSTEM[:40]]:
+        assert secret not in logs
