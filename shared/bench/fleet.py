@@ -8,10 +8,12 @@ import asyncio
 import json
 import os
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -91,8 +93,20 @@ def _start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen[bytes], st
 
 @contextmanager
 def running_fleet(plan: FleetPlan) -> Iterator[Fleet]:
+    """The fleet on fresh embedded Redis and Postgres of its own (a temporary directory), so
+    breakers, budgets and cached answers of another run cannot leak into this one — unless
+    REDIS_URL / DATABASE_URL are set, which are then used as they are."""
     exit_on_sigterm()
-    base = Settings()
+    with (
+        tempfile.TemporaryDirectory(prefix="izana-bench-") as data_dir,
+        _fleet(plan, Path(data_dir)) as fleet,
+    ):
+        yield fleet
+
+
+@contextmanager
+def _fleet(plan: FleetPlan, data_dir: Path) -> Iterator[Fleet]:
+    base = Settings(data_dir=data_dir)
     with embedded_services(base) as urls:
         upgrade_to_head(urls.database_url)
         settings = base.model_copy(
