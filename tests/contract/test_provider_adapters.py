@@ -325,3 +325,25 @@ async def test_pinecone_faults_become_provider_failures(
     with pytest.raises(ProviderFailure) as raised:
         await store.count()
     assert raised.value.kind is FailureKind.TRANSIENT
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        ("rate_429", FailureKind.RATE_LIMITED),
+        ("rate_503", FailureKind.TRANSIENT),
+        ("rate_reset", FailureKind.TRANSIENT),
+        ("rate_timeout", FailureKind.TRANSIENT),
+        ("rate_malformed", FailureKind.TRANSIENT),
+    ],
+)
+async def test_embedding_faults_become_provider_failures(
+    emulator: RunningEmulator, resources: Resources, fault: str, kind: FailureKind
+) -> None:
+    settings = emulated(emulator, resources, provider_timeout_seconds=0.5)
+    embedder = build_embedder(settings, resources.redis, guard_for(settings, resources.redis))
+    assert embedder is not None
+    await emulator.configure(**{fault: 1.0}, hang_seconds=3)
+    with pytest.raises(ProviderFailure) as raised:
+        await embedder.embed([f"never embedded before {random.random()}"])
+    assert raised.value.kind is kind
