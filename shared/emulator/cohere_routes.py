@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shared.emulator.config import EndpointKind
-from shared.emulator.errors import OpenModel, Provider, missing_key, parse_body
+from shared.emulator.errors import OpenModel, Provider, authorized_body
 from shared.emulator.gate import Call, admit
 from shared.emulator.state import EmulatorState
 from shared.emulator.text import overlap_score
@@ -29,9 +29,7 @@ class RerankRequest(OpenModel):
 
 def routes(state: EmulatorState) -> list[Route]:
     async def rerank(request: Request) -> Response:
-        if denied := missing_key(request, Provider.COHERE):
-            return denied
-        body = await parse_body(request, RerankRequest, Provider.COHERE)
+        body = await authorized_body(request, RerankRequest, Provider.COHERE)
         if isinstance(body, Response):
             return body
         verdict = await admit(state, Call(Provider.COHERE, EndpointKind.RERANK, body.model))

@@ -76,3 +76,10 @@ async def parse_body(request: Request, model: type[T], provider: Provider) -> T 
             f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors()
         )
         return error_response(provider, 400, f"Invalid request: {problems}")
+
+
+async def authorized_body(request: Request, model: type[T], provider: Provider) -> T | JSONResponse:
+    """The parsed body of a request that carries a key, or the provider's 401 / 400."""
+    if denied := missing_key(request, provider):
+        return denied
+    return await parse_body(request, model, provider)

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from shared.emulator.chat import ChatRequest, Completion, plan_completion
 from shared.emulator.config import EndpointKind
 from shared.emulator.counters import Outcome
-from shared.emulator.errors import OpenModel, Provider, error_response, missing_key, parse_body
+from shared.emulator.errors import OpenModel, Provider, authorized_body, error_response
 from shared.emulator.gate import Call, admit
 from shared.emulator.state import EmulatorState
 from shared.emulator.text import count_tokens, embedding
@@ -60,9 +60,7 @@ def routes(state: EmulatorState) -> list[Route]:
 
 def _chat(state: EmulatorState, provider: Provider) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        if denied := missing_key(request, provider):
-            return denied
-        body = await parse_body(request, ChatRequest, provider)
+        body = await authorized_body(request, ChatRequest, provider)
         if isinstance(body, Response):
             return body
         completion = plan_completion(body, state.config.completion_tokens)
@@ -157,9 +155,7 @@ class _Envelope:
 
 def _embeddings(state: EmulatorState, provider: Provider) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        if denied := missing_key(request, provider):
-            return denied
-        body = await parse_body(request, EmbeddingRequest, provider)
+        body = await authorized_body(request, EmbeddingRequest, provider)
         if isinstance(body, Response):
             return body
         texts = body.texts()

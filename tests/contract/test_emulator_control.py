@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,14 +16,6 @@ pytestmark = pytest.mark.contract
 
 MODEL = "gpt-4o-mini"
 MESSAGES: list[Any] = [{"role": "user", "content": "What is IVF?"}]  # 12 characters: 3 tokens
-
-
-@pytest.fixture
-async def client(emulator: RunningEmulator) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(
-        api_key="test-key", base_url=f"{emulator.url}/v1", max_retries=0
-    ) as opened:
-        yield opened
 
 
 async def test_settings_change_partially_and_are_validated(emulator: RunningEmulator) -> None:

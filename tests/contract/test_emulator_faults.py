@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import groq
@@ -19,14 +18,6 @@ MODEL = "gpt-4o-mini"
 MESSAGES: list[Any] = [{"role": "user", "content": "What is IVF?"}]
 AUTH = {"Authorization": "Bearer test-key"}
 CHAT = {"model": MODEL, "messages": MESSAGES}
-
-
-@pytest.fixture
-async def client(emulator: RunningEmulator) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(
-        api_key="test-key", base_url=f"{emulator.url}/v1", max_retries=0, timeout=5
-    ) as opened:
-        yield opened
 
 
 async def outcomes(emulator: RunningEmulator) -> dict[str, int]:

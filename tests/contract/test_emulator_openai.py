@@ -26,14 +26,6 @@ PROMPT_TOKENS = math.ceil((13 + 12) / 4)
 
 
 @pytest.fixture
-async def client(emulator: RunningEmulator) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(
-        api_key="test-key", base_url=f"{emulator.url}/v1", max_retries=0
-    ) as opened:
-        yield opened
-
-
-@pytest.fixture
 async def groq_client(emulator: RunningEmulator) -> AsyncIterator[groq.AsyncGroq]:
     async with groq.AsyncGroq(api_key="test-key", base_url=emulator.url, max_retries=0) as opened:
         yield opened

@@ -14,12 +14,14 @@ from shared.emulator import RunningEmulator
 from shared.providers.chat_models import chat_models
 from shared.providers.embeddings.base import Embedder
 from shared.providers.factory import build_embedder, build_guard, build_llm_roles, build_reranker
-from shared.providers.llm.base import AnswerRequest
+from shared.providers.llm.base import LLM, AnswerRequest
 from shared.providers.llm.chat import ChatMessage, ChatModel
 from shared.providers.llm.generated import GeneratedAnswerer
 from shared.providers.rerank.cohere import CohereReranker, cohere_client
 from shared.providers.vectorstore.base import SearchQuery
 from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
+from shared.rag.review import Reviewer
+from shared.rag.translate import QueryTranslator
 from shared.resilience.errors import FailureKind, ProviderFailure
 from shared.resilience.guard import ProviderGuard
 from shared.resources import Resources
@@ -70,6 +72,14 @@ class Collected:
         self.chunks.clear()
 
 
+def llm_roles(
+    emulator: RunningEmulator, resources: Resources
+) -> tuple[LLM, Reviewer, QueryTranslator]:
+    settings = emulated(emulator, resources)
+    guard = guard_for(settings, resources.redis)
+    return build_llm_roles(settings, chat_models(settings), guard)
+
+
 def first_draft_model(settings: Settings) -> ChatModel:
     return chat_models(settings).draft[0]
 
@@ -95,10 +105,7 @@ async def test_groq_streams_the_draft_with_usage(
 async def test_the_generated_answerer_drafts_through_the_fallback_chain(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
-    settings = emulated(emulator, resources)
-    llm, _, translator = build_llm_roles(
-        settings, chat_models(settings), guard_for(settings, resources.redis)
-    )
+    llm, _, translator = llm_roles(emulator, resources)
     assert isinstance(llm, GeneratedAnswerer)
     assert llm.name == (
         "groq:llama-3.3-70b-versatile → groq:llama-3.1-8b-instant → openai:gpt-4o-mini"
@@ -112,10 +119,7 @@ async def test_the_generated_answerer_drafts_through_the_fallback_chain(
 async def test_the_review_reply_is_validated_json(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
-    settings = emulated(emulator, resources)
-    _, reviewer, _ = build_llm_roles(
-        settings, chat_models(settings), guard_for(settings, resources.redis)
-    )
+    _, reviewer, _ = llm_roles(emulator, resources)
     review = await reviewer.review("What is IVF?", "IVF joins egg and sperm. [1]", "en", [])
     # The emulator's review echoes the draft it was sent and proposes three questions.
     assert review.answer == "IVF joins egg and sperm. [1]"
@@ -134,10 +138,7 @@ def seed_drawing(first_below: bool, second_below: bool, rate: float) -> int:
 async def test_invalid_review_json_gets_one_repair_request(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
-    settings = emulated(emulator, resources)
-    _, reviewer, _ = build_llm_roles(
-        settings, chat_models(settings), guard_for(settings, resources.redis)
-    )
+    _, reviewer, _ = llm_roles(emulator, resources)
     seed = seed_drawing(first_below=True, second_below=False, rate=0.5)
     await emulator.configure(rate_invalid_json=0.5, seed=seed)
     await emulator.reset()
@@ -149,10 +150,7 @@ async def test_invalid_review_json_gets_one_repair_request(
 async def test_review_json_invalid_twice_keeps_the_draft(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
-    settings = emulated(emulator, resources)
-    _, reviewer, _ = build_llm_roles(
-        settings, chat_models(settings), guard_for(settings, resources.redis)
-    )
+    _, reviewer, _ = llm_roles(emulator, resources)
     await emulator.configure(rate_invalid_json=1.0)
     draft = "Polycystic ovary syndrome is a hormonal disorder. [1]"
     review = await reviewer.review("What is PCOS?", draft, "en", [passage()])
@@ -161,18 +159,20 @@ async def test_review_json_invalid_twice_keeps_the_draft(
     assert await outcomes(emulator) == {"invalid_json": 2}
 
 
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("rate_429", FailureKind.RATE_LIMITED),
-        ("rate_500", FailureKind.TRANSIENT),
-        ("rate_503", FailureKind.TRANSIENT),
-        ("rate_reset", FailureKind.TRANSIENT),
-        ("rate_timeout", FailureKind.TRANSIENT),
-        ("rate_malformed", FailureKind.TRANSIENT),
-        ("rate_truncate", FailureKind.TRANSIENT),
-    ],
-)
+# Every fault the emulator injects and the failure kind an adapter must turn it into.
+FAULTS = [
+    ("rate_429", FailureKind.RATE_LIMITED),
+    ("rate_500", FailureKind.TRANSIENT),
+    ("rate_503", FailureKind.TRANSIENT),
+    ("rate_reset", FailureKind.TRANSIENT),
+    ("rate_timeout", FailureKind.TRANSIENT),
+    ("rate_malformed", FailureKind.TRANSIENT),
+    ("rate_truncate", FailureKind.TRANSIENT),
+]
+UNSTREAMED_FAULTS = [(fault, kind) for fault, kind in FAULTS if fault != "rate_truncate"]
+
+
+@pytest.mark.parametrize(("fault", "kind"), FAULTS)
 async def test_each_chat_fault_becomes_a_provider_failure(
     emulator: RunningEmulator, resources: Resources, fault: str, kind: FailureKind
 ) -> None:
@@ -254,7 +254,7 @@ CANDIDATES = [
 
 
 def cohere_reranker(emulator: RunningEmulator, resources: Resources) -> CohereReranker:
-    settings = emulated(emulator, resources)
+    settings = emulated(emulator, resources, provider_timeout_seconds=0.5)
     client = cohere_client(KEY, emulator.url, settings.provider_timeout_seconds)
     return CohereReranker(client, "rerank-v3.5", guard_for(settings, resources.redis))
 
@@ -271,24 +271,15 @@ async def test_cohere_reranks_by_relevance(emulator: RunningEmulator, resources:
     assert (await outcomes(emulator)) == {"ok": 1, "500": 1}  # before and during the fault
 
 
+@pytest.mark.parametrize(("fault", "kind"), UNSTREAMED_FAULTS)
 async def test_cohere_faults_become_provider_failures(
-    emulator: RunningEmulator, resources: Resources
+    emulator: RunningEmulator, resources: Resources, fault: str, kind: FailureKind
 ) -> None:
     reranker = cohere_reranker(emulator, resources)
-    for fault, kind in COHERE_FAULTS:
-        await emulator.configure(**{**EMPTY_FAULTS, fault: 1.0})
-        with pytest.raises(ProviderFailure) as raised:
-            await reranker.rerank("AMH", [passage()], 1)
-        assert raised.value.kind is kind, fault
-
-
-COHERE_FAULTS = (
-    ("rate_429", FailureKind.RATE_LIMITED),
-    ("rate_reset", FailureKind.TRANSIENT),
-    ("rate_malformed", FailureKind.TRANSIENT),
-    ("rate_500", FailureKind.TRANSIENT),
-)
-EMPTY_FAULTS = {fault: 0.0 for fault, _ in COHERE_FAULTS}
+    await emulator.configure(**{fault: 1.0}, hang_seconds=3)
+    with pytest.raises(ProviderFailure) as raised:
+        await reranker.rerank("AMH", [passage()], 1)
+    assert raised.value.kind is kind
 
 
 @pytest.fixture
@@ -327,16 +318,7 @@ async def test_pinecone_faults_become_provider_failures(
     assert raised.value.kind is FailureKind.TRANSIENT
 
 
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ("rate_429", FailureKind.RATE_LIMITED),
-        ("rate_503", FailureKind.TRANSIENT),
-        ("rate_reset", FailureKind.TRANSIENT),
-        ("rate_timeout", FailureKind.TRANSIENT),
-        ("rate_malformed", FailureKind.TRANSIENT),
-    ],
-)
+@pytest.mark.parametrize(("fault", "kind"), UNSTREAMED_FAULTS)
 async def test_embedding_faults_become_provider_failures(
     emulator: RunningEmulator, resources: Resources, fault: str, kind: FailureKind
 ) -> None:

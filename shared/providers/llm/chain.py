@@ -52,12 +52,17 @@ class ModelChain:
         assert last_failure is not None  # the loop ran at least once
         raise last_failure
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], max_tokens: int, json_mode: bool = False
+    async def _guarded(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        call: Callable[[ChatModel], Awaitable[Completion]],
     ) -> Completion:
+        """`call` on each model in turn, through the guard, reconciled with its usage."""
+
         async def on(model: ChatModel) -> Completion:
             async def send(attempt: Attempt) -> Completion:
-                completion = await model.complete(messages, max_tokens, json_mode)
+                completion = await call(model)
                 attempt.tokens_used = completion.tokens_used
                 return completion
 
@@ -65,6 +70,13 @@ class ModelChain:
             return await self._guard.call(self.role, model.target, tokens, send)
 
         return await self._each_model(on)
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], max_tokens: int, json_mode: bool = False
+    ) -> Completion:
+        return await self._guarded(
+            messages, max_tokens, lambda model: model.complete(messages, max_tokens, json_mode)
+        )
 
     async def stream(
         self,
@@ -81,16 +93,10 @@ class ModelChain:
             state.emitted = True
             await on_chunk(chunk)
 
-        async def on(model: ChatModel) -> Completion:
-            async def send(attempt: Attempt) -> Completion:
-                if state.emitted:
-                    await on_restart()
-                    state.emitted = False
-                completion = await model.stream(messages, max_tokens, forward)
-                attempt.tokens_used = completion.tokens_used
-                return completion
+        async def attempt(model: ChatModel) -> Completion:
+            if state.emitted:
+                await on_restart()
+                state.emitted = False
+            return await model.stream(messages, max_tokens, forward)
 
-            tokens = estimated(messages, max_tokens)
-            return await self._guard.call(self.role, model.target, tokens, send)
-
-        return await self._each_model(on)
+        return await self._guarded(messages, max_tokens, attempt)
