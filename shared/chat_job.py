@@ -190,7 +190,10 @@ async def run_chat_job(
                 result = await produce_answer(resources, job, StreamSink(events))
             return await _complete(resources, job, events, result, started)
     except ProviderFailure as failure:
-        await _provider_failed(resources, job, events, failure, last_try or deadline.expired())
+        if deadline.expired():
+            await _fail(resources, job, events, DEADLINE_EXCEEDED)
+        else:
+            await _provider_failed(resources, job, events, failure, last_try)
     except TRANSIENT_ERRORS as error:
         if deadline.expired():
             await _fail(resources, job, events, DEADLINE_EXCEEDED)

@@ -130,7 +130,8 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_small_model: str | None = None
     llm_embedding_model: str | None = None
-    # Draft models tried after the first one fails, as "provider:model" (groq, openai, llm).
+    # Draft models tried after the first one fails, as "provider:model" (groq or openai); not
+    # used with LLM_BASE_URL, which serves every chat role itself.
     llm_fallback_models: list[str] = Field(default_factory=list)
 
     # Resilience of provider calls
@@ -150,7 +151,7 @@ class Settings(BaseSettings):
 
     # Response cache (Redis)
     response_cache_ttl_seconds: int = Field(default=86_400, ge=0)  # 0 turns the cache off
-    embedding_cache_ttl_seconds: int = Field(default=7 * 86_400, ge=0)
+    embedding_cache_ttl_seconds: int = Field(default=7 * 86_400, ge=0)  # 0 turns it off
     # Identical concurrent questions share one answer: the leader's lease and how long a
     # follower waits in silence before checking that the leader is still alive.
     single_flight_lease_seconds: float = Field(default=15.0, gt=0)

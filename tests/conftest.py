@@ -12,7 +12,7 @@ from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services
 from shared.emulator import EmulatorConfig, RunningEmulator, running_emulator
 from shared.resources import Resources, open_resources
-from tests.constants import ROOT, TEST_SECRET
+from tests.constants import NO_PROVIDERS, ROOT, TEST_SECRET
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +30,16 @@ def service_urls() -> Iterator[ServiceUrls]:
 
 @pytest.fixture(scope="session")
 def settings(service_urls: ServiceUrls) -> Settings:
-    return Settings(
-        environment=Environment.TEST,
-        secret_key=TEST_SECRET,
-        redis_url=service_urls.redis_url,
-        database_url=service_urls.database_url,
-        data_dir=ROOT / ".izana" / "test",
+    """Offline providers whatever keys the environment holds; tests add the ones they need."""
+    return Settings.model_validate(
+        {
+            "environment": Environment.TEST,
+            "secret_key": TEST_SECRET,
+            "redis_url": service_urls.redis_url,
+            "database_url": service_urls.database_url,
+            "data_dir": ROOT / ".izana" / "test",
+            **{name.lower(): None for name in NO_PROVIDERS},
+        }
     )
 
 

@@ -8,3 +8,11 @@ TEST_SECRET = "test-secret-key-for-izana-test-suite-0123456789"
 def unique_question(text: str) -> str:
     """`text` made unique, so no earlier run's cached answer (or a concurrent flight) serves it."""
     return f"{text} (ref {uuid.uuid4().hex[:10]})"
+
+
+# Provider settings a developer may have exported; the tests choose their providers themselves.
+PROVIDER_SETTINGS = (
+    "OPENAI_API_KEY", "GROQ_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "LLM_API_KEY",
+    "LLM_BASE_URL", "PINECONE_INDEX_HOST",
+)  # fmt: skip
+NO_PROVIDERS = dict.fromkeys(PROVIDER_SETTINGS, "")  # blank means unset

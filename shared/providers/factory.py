@@ -86,6 +86,8 @@ def build_embedder(settings: Settings, redis: Redis, guard: ProviderGuard) -> Em
     else:
         return None
     embedder = OpenAIEmbedder(client, target, settings.embedding_dimensions, guard)
+    if settings.embedding_cache_ttl_seconds == 0:
+        return embedder
     return CachedEmbedder(embedder, redis, settings.embedding_cache_ttl_seconds)
 
 

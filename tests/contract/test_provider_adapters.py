@@ -198,14 +198,13 @@ async def test_non_streaming_completions_fail_the_same_way(
     assert raised.value.kind is FailureKind.TRANSIENT
 
 
-async def test_a_bad_key_is_a_permanent_failure(
+async def test_without_a_groq_key_openai_drafts(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
-    settings = emulated(emulator, resources, groq_api_key="")
-    model = first_draft_model(settings)  # openai: the groq key is unset
-    assert model.target.provider == "openai"
-    settings = emulated(emulator, resources, llm_base_url=f"{emulator.url}/v1", llm_model="m")
-    assert [m.target.key for m in chat_models(settings).draft] == ["llm:m"]
+    settings = emulated(emulator, resources, groq_api_key="")  # blank means unset
+    assert [m.target.key for m in chat_models(settings).draft] == ["openai:gpt-4o-mini"]
+    received = Collected()
+    assert (await first_draft_model(settings).stream(MESSAGES, 50, received.token)).text
 
 
 async def test_generic_openai_compatible_server_takes_every_chat_role(

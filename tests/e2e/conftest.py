@@ -8,7 +8,7 @@ import pytest
 
 from shared.embedded import ServiceUrls
 from shared.processes import ApiProcess, service_env, start_api, start_izana, stop, wait_ready
-from tests.constants import TEST_SECRET
+from tests.constants import NO_PROVIDERS, TEST_SECRET
 
 WORDS_PER_SECOND = 40  # slow enough that a test can act while an answer is still streaming
 
@@ -16,6 +16,7 @@ WORDS_PER_SECOND = 40  # slow enough that a test can act while an answer is stil
 def process_env(urls: ServiceUrls) -> dict[str, str]:
     return service_env(
         urls,
+        **NO_PROVIDERS,
         ENVIRONMENT="test",
         SECRET_KEY=TEST_SECRET,
         LOCAL_LLM_WORDS_PER_SECOND=str(WORDS_PER_SECOND),

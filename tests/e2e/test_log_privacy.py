@@ -62,10 +62,11 @@ async def test_keys_prompts_and_messages_stay_out_of_the_logs(
         answered = await ask(client, api.base_url, auth, message)
         events_url = api.base_url + answered["events_url"]
         assert (await read_events(client, events_url))[-1].type == "done"
-        await emulator.configure(rate_500=0.5, rate_429=0.3, seed=7)  # warnings get logged
+        # Cohere fails: the rerank falls back to the lexical one, with a warning logged.
+        await emulator.configure(rate_500=1.0, fault_kinds=["rerank"])
         failing = await ask(client, api.base_url, auth, message.replace("0.4", "0.5"))
         events_url = api.base_url + failing["events_url"]
-        assert (await read_events(client, events_url))[-1].type in {"done", "error"}
+        assert (await read_events(client, events_url))[-1].type == "done"
     logs = log_path.read_text()
     assert '"level": "DEBUG"' in logs and '"level": "WARNING"' in logs  # the logs were written
     for secret in [*SECRET_KEYS.values(), PRIVATE_WORDS, "AMH of 0.", DRAFT_SYSTEM[:40]]:

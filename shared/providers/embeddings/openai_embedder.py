@@ -25,7 +25,8 @@ class OpenAIEmbedder:
         self._target = target
         self._dimensions = dimensions
         self._guard = guard
-        self.name = target.key
+        # The name keys the embedding cache, so vectors of another size are never served.
+        self.name = f"{target.key}/{dimensions}d" if dimensions else target.key
 
     async def _batch(self, texts: list[str]) -> list[list[float]]:
         dimensions = self._dimensions or openai.omit
