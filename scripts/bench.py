@@ -14,7 +14,7 @@ from shared.bench.report import markdown_table
 # benchmark → (module with `add_arguments(parser)` and `run_from_args(args) -> str`, help)
 PROVIDER_BENCHMARKS = {
     "limits": ("shared.bench.limits", "shared egress limits hold across 4 workers"),
-    "faults": ("shared.bench.faults", "answers survive 30 % provider faults"),
+    "faults": ("shared.bench.faults", "answers survive 30 %% provider faults"),
     "cache": ("shared.bench.cache", "cache hit vs miss TTFT, hit throughput, single flight"),
 }
 

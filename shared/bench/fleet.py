@@ -10,7 +10,7 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +74,7 @@ def provider_env(emulator_url: str) -> dict[str, str]:
     }
 
 
-def _start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen[bytes], str]:
+def start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = start_izana(
         ["emulator", "--port", str(port), "--config", config.model_dump_json()], dict(os.environ)
@@ -112,7 +112,7 @@ def _fleet(plan: FleetPlan, data_dir: Path) -> Iterator[Fleet]:
         settings = base.model_copy(
             update={"redis_url": urls.redis_url, "database_url": urls.database_url}
         )
-        emulator_process, emulator_url = _start_emulator(plan.emulator)
+        emulator_process, emulator_url = start_emulator(plan.emulator)
         env = service_env(urls, **provider_env(emulator_url), **plan.env)
         apis = [start_api(env) for _ in range(plan.apis)]
         workers = [start_izana(["worker"], env) for _ in range(plan.workers)]
@@ -145,8 +145,17 @@ async def submit(
     return job_id
 
 
-async def submit_many(fleet: Fleet, messages: list[str], concurrency: int = 16) -> list[str]:
-    """Submit every message (round robin over the API processes) and return their job ids."""
+async def submit_many(
+    fleet: Fleet,
+    messages: list[str],
+    concurrency: int = 16,
+    hold: Callable[[str], Awaitable[None]] | None = None,
+) -> list[str]:
+    """Submit every message (round robin over the API processes) and return their job ids.
+
+    With `hold`, a submission keeps its slot until `hold(job_id)` returns (e.g. until the job
+    ended: a closed loop that never queues more than `concurrency` jobs).
+    """
     limit = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(timeout=60) as client:
         auth = await new_session(client, fleet.apis[0].base_url)
@@ -154,7 +163,10 @@ async def submit_many(fleet: Fleet, messages: list[str], concurrency: int = 16) 
         async def one(index: int, message: str) -> str:
             async with limit:
                 base_url = fleet.apis[index % len(fleet.apis)].base_url
-                return await submit(client, base_url, auth, message)
+                job_id = await submit(client, base_url, auth, message)
+                if hold is not None:
+                    await hold(job_id)
+                return job_id
 
         return list(await asyncio.gather(*(one(i, m) for i, m in enumerate(messages))))
 

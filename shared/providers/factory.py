@@ -113,7 +113,7 @@ def build_reranker(settings: Settings, guard: ProviderGuard) -> Reranker:
         key = settings.cohere_api_key.get_secret_value()
         client = cohere_client(key, settings.cohere_base_url, settings.provider_timeout_seconds)
         cohere = CohereReranker(client, settings.cohere_rerank_model, guard)
-        return FallbackReranker(cohere, LexicalReranker())
+        return FallbackReranker(cohere, LexicalReranker(), guard)
     return LexicalReranker()
 
 

@@ -20,18 +20,23 @@ from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
 # Counted over one extra second: a request reserved at the end of one second may reach the
 # provider in the next, and the provider's minute must still hold it.
 WINDOW_SECONDS = 61
+# Pacing: any PACING_SECONDS may hold only their share of the minute's budget, so a backlog is
+# sent evenly through the minute rather than as one burst replayed every minute (providers may
+# enforce their minute over shorter intervals).
+PACING_SECONDS = 5
 
-# KEYS: requests hash, tokens hash, cooldown key. ARGV: window, rpm (0 = none), tpm (0 = none),
-# tokens. Returns {1, second} when reserved, {0, wait_ms} when the caller must wait.
+# KEYS: requests hash, tokens hash, cooldown key. ARGV: window, pacing window, rpm (0 = none),
+# tpm (0 = none), tokens. Returns {1, second} when reserved, {0, wait_ms} when the caller waits.
 _RESERVE = """
 local cooldown = redis.call('PTTL', KEYS[3])
 if cooldown > 0 then return {0, cooldown} end
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local second = tonumber(t[1])
-local window, rpm, tpm, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
-  tonumber(ARGV[4])
+local window, pacing = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rpm, tpm, tokens = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 
+-- The buckets of the last `window` seconds, oldest first, and their total (older ones go).
 local function live(key)
   local buckets, total = {}, 0
   local flat = redis.call('HGETALL', key)
@@ -48,25 +53,34 @@ local function live(key)
   return buckets, total
 end
 
--- Milliseconds until enough of the oldest buckets leave the window to free `needed`.
-local function wait_for(buckets, needed)
-  local freed = 0
+-- Milliseconds until `needed` more fits under `limit` in the last `span` seconds.
+local function wait_within(buckets, span, limit, needed)
+  local recent, used = {}, 0
   for _, bucket in ipairs(buckets) do
-    freed = freed + bucket[2]
-    if freed >= needed then return (bucket[1] + window) * 1000 - now_ms end
+    if bucket[1] > second - span then
+      table.insert(recent, bucket)
+      used = used + bucket[2]
+    end
   end
-  return window * 1000
+  local excess = used + needed - limit
+  if excess <= 0 then return 0 end
+  local freed = 0
+  for _, bucket in ipairs(recent) do
+    freed = freed + bucket[2]
+    if freed >= excess then return (bucket[1] + span) * 1000 - now_ms end
+  end
+  return span * 1000
 end
 
-local wait = 0
-if rpm > 0 then
-  local buckets, used = live(KEYS[1])
-  if used + 1 > rpm then wait = math.max(wait, wait_for(buckets, used + 1 - rpm)) end
+local function wait_for(key, limit, needed)
+  if limit <= 0 then return 0 end
+  local buckets = live(key)
+  local share = math.max(limit * pacing / 60, needed)
+  return math.max(wait_within(buckets, window, limit, needed),
+                  wait_within(buckets, pacing, share, needed))
 end
-if tpm > 0 then
-  local buckets, used = live(KEYS[2])
-  if used + tokens > tpm then wait = math.max(wait, wait_for(buckets, used + tokens - tpm)) end
-end
+
+local wait = math.max(wait_for(KEYS[1], rpm, 1), wait_for(KEYS[2], tpm, tokens))
 if wait > 0 then return {0, wait} end
 redis.call('HINCRBY', KEYS[1], second, 1)
 redis.call('HINCRBY', KEYS[2], second, tokens)
@@ -93,9 +107,15 @@ class Reservation:
 
 
 class EgressLimiter:
-    def __init__(self, redis: Redis, limits: dict[str, EgressLimit]) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        limits: dict[str, EgressLimit],
+        pacing_seconds: int = PACING_SECONDS,
+    ) -> None:
         self._redis = redis
         self._limits = limits
+        self._pacing_seconds = pacing_seconds
         self._reserve = redis.register_script(_RESERVE)
         self._cool_down = redis.register_script(_COOL_DOWN)
 
@@ -110,7 +130,12 @@ class EgressLimiter:
         tokens = estimated_tokens
         if limit.tokens_per_minute is not None:
             tokens = min(tokens, limit.tokens_per_minute)  # a larger call could never start
-        args = [WINDOW_SECONDS, limit.requests_per_minute or 0, limit.tokens_per_minute or 0]
+        args = [
+            WINDOW_SECONDS,
+            self._pacing_seconds,
+            limit.requests_per_minute or 0,
+            limit.tokens_per_minute or 0,
+        ]
         while True:
             reserved, value = await self._reserve(keys=self._keys(target), args=[*args, tokens])
             if reserved:

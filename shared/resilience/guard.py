@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from redis.asyncio import Redis
@@ -80,14 +80,9 @@ class ProviderGuard:
         target: ModelRef,
         estimated_tokens: int,
         send: Callable[[Attempt], Awaitable[T]],
-        sdk_retries: bool = False,
     ) -> T:
-        """`send` with retries; it reports the provider's usage on the attempt it is given.
-
-        `sdk_retries`: the SDK retries by itself and cannot be told not to, so one attempt here.
-        """
+        """`send` with retries; it reports the provider's usage on the attempt it is given."""
         attempts = 0
-        policy = replace(self.policy, max_attempts=1) if sdk_retries else self.policy
 
         async def once() -> T:
             nonlocal attempts
@@ -96,7 +91,7 @@ class ProviderGuard:
                 return await send(attempt)
 
         try:
-            return await retrying(policy, self._note_retry)(once)
+            return await retrying(self.policy, self._note_retry)(once)
         finally:
             if attempts > 1:
                 await self._redis.hincrby(STATS_KEY, "retries", attempts - 1)  # type: ignore[misc]

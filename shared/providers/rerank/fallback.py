@@ -9,15 +9,17 @@ from collections.abc import Sequence
 from shared.providers.rerank.base import Reranker
 from shared.providers.vectorstore.base import Passage
 from shared.resilience.errors import ProviderFailure
+from shared.resilience.guard import ProviderGuard
 from shared.resilience.trail import current_trail
 
 log = logging.getLogger(__name__)
 
 
 class FallbackReranker:
-    def __init__(self, primary: Reranker, fallback: Reranker) -> None:
+    def __init__(self, primary: Reranker, fallback: Reranker, guard: ProviderGuard) -> None:
         self._primary = primary
         self._fallback = fallback
+        self._guard = guard
         self.name = f"{primary.name} → {fallback.name}"
 
     async def rerank(self, query: str, passages: Sequence[Passage], top_n: int) -> list[Passage]:
@@ -28,4 +30,5 @@ class FallbackReranker:
                 "rerank fell back (%s)", failure.kind.value, extra={"model": failure.target.key}
             )
             current_trail().fallbacks.append(self._fallback.name)
+            await self._guard.count("fallbacks")
             return await self._fallback.rerank(query, passages, top_n)

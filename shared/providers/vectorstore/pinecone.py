@@ -30,8 +30,9 @@ METADATA_FIELDS = ("title", "question", "body", "source", "url", "category", "qu
 
 
 def pinecone_index(api_key: str, host: str, timeout: float) -> pinecone.AsyncIndex:
-    """The data-plane client retries 408/429/5xx and transport errors itself (3 times, with
-    Retry-After) and offers no public switch to stop it, so the guard makes one attempt."""
+    """The data-plane client also retries by itself (no public switch turns it off), but only
+    while a per-process budget lasts: at a sustained fault rate the budget runs dry and the SDK
+    stops retrying for good. So the guard retries Pinecone calls like every other provider's."""
     return pinecone.AsyncPinecone(api_key=api_key, timeout=timeout).IndexAsyncio(host=host)
 
 
@@ -64,7 +65,7 @@ class PineconeStore:
             except Exception as error:
                 raise to_failure(error, self._target, TRANSIENT_ERRORS) from error
 
-        return await self._guard.call("vectorstore", self._target, 0, send, sdk_retries=True)
+        return await self._guard.call("vectorstore", self._target, 0, send)
 
     async def namespaces(self) -> list[str]:
         names, fetched_at = self._namespaces
