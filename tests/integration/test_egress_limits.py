@@ -9,7 +9,7 @@ import pytest
 from shared.config import EgressLimit, Settings
 from shared.resilience.breaker import BreakerPolicy, CircuitBreaker
 from shared.resilience.deadline import deadline_in
-from shared.resilience.egress import EgressLimiter
+from shared.resilience.egress import WINDOW_SECONDS, EgressLimiter
 from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
 from shared.resources import Resources
 
@@ -32,16 +32,42 @@ async def reserve_within(limiter: EgressLimiter, target: ModelRef, tokens: int) 
     return True
 
 
+# Pacing over the whole window: only the minute's budget applies.
+NO_PACING = WINDOW_SECONDS
+
+
 async def test_requests_per_minute_are_never_exceeded(resources: Resources) -> None:
     target = fresh_target()
-    limiter = EgressLimiter(resources.redis, {target.key: EgressLimit(requests_per_minute=5)})
+    limits = {target.key: EgressLimit(requests_per_minute=5)}
+    limiter = EgressLimiter(resources.redis, limits, pacing_seconds=NO_PACING)
     granted = [await reserve_within(limiter, target, 1) for _ in range(8)]
     assert granted == [True] * 5 + [False] * 3
 
 
+async def test_a_backlog_is_paced_through_the_minute(resources: Resources) -> None:
+    target = fresh_target()
+    limits = {target.key: EgressLimit(requests_per_minute=60)}
+    limiter = EgressLimiter(resources.redis, limits, pacing_seconds=1)
+    granted = [await reserve_within(limiter, target, 1) for _ in range(3)]
+    assert granted == [True, False, False]  # one a second: the minute's share of a second
+    await asyncio.sleep(1.05)
+    assert await reserve_within(limiter, target, 1)
+
+
+async def test_a_call_larger_than_the_pacing_share_still_goes_alone(
+    resources: Resources,
+) -> None:
+    target = fresh_target()
+    limits = {target.key: EgressLimit(tokens_per_minute=6000)}
+    limiter = EgressLimiter(resources.redis, limits)  # 500 tokens per 5 s
+    assert await reserve_within(limiter, target, 2000)
+    assert not await reserve_within(limiter, target, 10)
+
+
 async def test_tokens_are_reserved_then_reconciled_with_usage(resources: Resources) -> None:
     target = fresh_target()
-    limiter = EgressLimiter(resources.redis, {target.key: EgressLimit(tokens_per_minute=1000)})
+    limits = {target.key: EgressLimit(tokens_per_minute=1000)}
+    limiter = EgressLimiter(resources.redis, limits, pacing_seconds=NO_PACING)
     with deadline_in(1):
         first = await limiter.acquire(target, 600)
     assert not await reserve_within(limiter, target, 600)
@@ -64,13 +90,14 @@ import asyncio, sys
 from redis.asyncio import Redis
 from shared.config import EgressLimit
 from shared.resilience.deadline import deadline_in
-from shared.resilience.egress import EgressLimiter
+from shared.resilience.egress import WINDOW_SECONDS, EgressLimiter
 from shared.resilience.errors import ModelRef, ProviderFailure
 
 async def main(url: str, model: str, attempts: int) -> None:
     redis = Redis.from_url(url, decode_responses=True)
     target = ModelRef("test", model)
-    limiter = EgressLimiter(redis, {target.key: EgressLimit(requests_per_minute=25)})
+    limits = {target.key: EgressLimit(requests_per_minute=25)}
+    limiter = EgressLimiter(redis, limits, pacing_seconds=61)  # the minute's budget only
     granted = 0
     for _ in range(attempts):
         try:
