@@ -24,12 +24,14 @@ WINDOW_SECONDS = 61
 # sent evenly through the minute rather than as one burst replayed every minute (providers may
 # enforce their minute over shorter intervals).
 PACING_SECONDS = 5
+# A caller waiting for budget looks again at least this often.
+BUDGET_RECHECK_SECONDS = 1.0
 
 # KEYS: requests hash, tokens hash, cooldown key. ARGV: window, pacing window, rpm (0 = none),
-# tpm (0 = none), tokens. Returns {1, second} when reserved, {0, wait_ms} when the caller waits.
+# tpm (0 = none), tokens. Returns {1, second} when reserved, else {0, wait_ms, 1 if cooling down}.
 _RESERVE = """
 local cooldown = redis.call('PTTL', KEYS[3])
-if cooldown > 0 then return {0, cooldown} end
+if cooldown > 0 then return {0, cooldown, 1} end
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local second = tonumber(t[1])
@@ -81,7 +83,7 @@ local function wait_for(key, limit, needed)
 end
 
 local wait = math.max(wait_for(KEYS[1], rpm, 1), wait_for(KEYS[2], tpm, tokens))
-if wait > 0 then return {0, wait} end
+if wait > 0 then return {0, wait, 0} end
 redis.call('HINCRBY', KEYS[1], second, 1)
 redis.call('HINCRBY', KEYS[2], second, tokens)
 redis.call('EXPIRE', KEYS[1], window + 5)
@@ -137,15 +139,18 @@ class EgressLimiter:
             limit.tokens_per_minute or 0,
         ]
         while True:
-            reserved, value = await self._reserve(keys=self._keys(target), args=[*args, tokens])
-            if reserved:
-                return Reservation(target, int(value), tokens)
-            wait = int(value) / 1000 + random.uniform(0, 0.05)  # spread the waiting workers
+            reply = await self._reserve(keys=self._keys(target), args=[*args, tokens])
+            if reply[0]:
+                return Reservation(target, int(reply[1]), tokens)
+            wait, cooling_down = int(reply[1]) / 1000, bool(reply[2])
+            if not cooling_down:
+                # Settled calls give back what they reserved but did not use: look again soon.
+                wait = min(wait, BUDGET_RECHECK_SECONDS)
             if wait >= seconds_left():
                 raise ProviderFailure(
                     target, FailureKind.UNAVAILABLE, "no egress budget before the deadline"
                 )
-            await asyncio.sleep(wait)
+            await asyncio.sleep(wait + random.uniform(0, 0.05))  # spread the waiting workers
 
     async def settle(self, reservation: Reservation, actual_tokens: int | None) -> None:
         """Replace the estimate with the tokens the provider says it used."""

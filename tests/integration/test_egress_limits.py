@@ -75,6 +75,22 @@ async def test_tokens_are_reserved_then_reconciled_with_usage(resources: Resourc
     assert await reserve_within(limiter, target, 600)
 
 
+async def test_a_waiting_caller_gets_the_tokens_a_settled_call_gave_back(
+    resources: Resources,
+) -> None:
+    target = fresh_target()
+    limits = {target.key: EgressLimit(tokens_per_minute=1000)}
+    limiter = EgressLimiter(resources.redis, limits, pacing_seconds=NO_PACING)
+    with deadline_in(5):
+        first = await limiter.acquire(target, 900)
+        waiting = asyncio.create_task(limiter.acquire(target, 500))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # the minute's budget is spent for the next 61 s
+        await limiter.settle(first, 300)
+        reservation = await asyncio.wait_for(waiting, 3)  # long before the window frees it
+    assert reservation.tokens == 500
+
+
 async def test_a_cooldown_holds_every_caller_until_it_ends(resources: Resources) -> None:
     target = fresh_target()
     limiter = EgressLimiter(resources.redis, {})
