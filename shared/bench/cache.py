@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,6 +29,7 @@ import psutil
 from httpx_sse import aconnect_sse
 from sqlmodel import col, select
 
+from shared.answering import AnswerSource
 from shared.bench.fleet import Fleet, FleetPlan, new_session, prepare_knowledge, running_fleet
 from shared.bench.overhead import QUESTIONS
 from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
@@ -95,6 +94,7 @@ class CpuMeter:
 @dataclass(frozen=True)
 class HitLoad:
     replies: list[Reply]
+    clients: int
     seconds: float
     upstream_requests: int  # everything the emulator received meanwhile
     cpu: CpuUse
@@ -193,7 +193,7 @@ async def hit_load(
     cpu = meter.read(seconds)
     upstream: int = (await fleet.emulator.stats())["totals"]["requests"]
     replies = [reply for batch in batches for reply in batch]
-    return HitLoad(replies, seconds, upstream, cpu)
+    return HitLoad(replies, len(auths), seconds, upstream, cpu)
 
 
 def process_ids(fleet: Fleet) -> dict[str, int]:
@@ -219,12 +219,13 @@ def chat_calls(stats: dict[str, Any]) -> dict[str, int]:
 
 
 async def answer_sources(resources: Resources, replies: Sequence[Reply]) -> dict[str, int]:
-    """How many stored answers have each audit `source` (pipeline, shared, cache)."""
+    """How many of the stored answers have each audit `source` (pipeline, shared, cache...)."""
     ids = [uuid.UUID(reply.done.message_id) for reply in replies]
     query = select(col(Message.audit)).where(col(Message.id).in_(ids))
     async with resources.sessionmaker() as db:
         audits = (await db.scalars(query)).all()
-    return dict(Counter(str(audit.get("source")) for audit in audits))
+    counts = Counter(str(audit.get("source")) for audit in audits)
+    return {source.value: counts[source.value] for source in AnswerSource} | dict(counts)
 
 
 async def single_flight(
@@ -265,22 +266,6 @@ async def measure(fleet: Fleet, plan: Plan, run_id: str) -> Results:
         return Results(miss, hit, load, flight, await fleet.emulator.config())
 
 
-@contextmanager
-def own_data_dir() -> Iterator[None]:
-    """DATA_DIR set to a fresh directory while the fleet runs, so that the embedded Redis and
-    Postgres are this run's alone (unless REDIS_URL / DATABASE_URL name other servers)."""
-    previous = os.environ.get("DATA_DIR")
-    with tempfile.TemporaryDirectory(prefix="izana-bench-cache-") as directory:
-        os.environ["DATA_DIR"] = directory
-        try:
-            yield
-        finally:
-            if previous is None:
-                del os.environ["DATA_DIR"]
-            else:
-                os.environ["DATA_DIR"] = previous
-
-
 def fleet_plan(plan: Plan) -> FleetPlan:
     emulator = EmulatorConfig(ttft_ms=plan.ttft_ms, tokens_per_second=plan.tokens_per_second)
     return FleetPlan(workers=1, apis=API_PROCESSES, emulator=emulator)
@@ -304,7 +289,7 @@ def run(plan: Plan) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
     load_before = os.getloadavg()[0]
     started = time.monotonic()
-    with own_data_dir(), running_fleet(fleet_plan(plan)) as fleet:
+    with running_fleet(fleet_plan(plan)) as fleet:
         results = asyncio.run(measure(fleet, plan, run_id))
         settings = service_settings(fleet)
     run_info = {
@@ -335,10 +320,10 @@ def cached_counts(replies: Sequence[Reply]) -> dict[str, int]:
     return {"true": counts["true"], "false": counts["false"]}
 
 
-def describe_load(load: HitLoad, clients: int) -> dict[str, Any]:
+def describe_load(load: HitLoad) -> dict[str, Any]:
     return describe(load.replies) | {
         "api_processes": API_PROCESSES,
-        "clients": clients,
+        "clients": load.clients,
         "seconds": round(load.seconds, 2),
         "answers_per_second": round(load.per_second, 1),
         "upstream_requests": load.upstream_requests,
@@ -383,7 +368,7 @@ def build_report(
             "miss": miss,
             "hit": hit,
             "hit_over_miss_ttft": ratios(hit, miss),
-            "hit_load": describe_load(results.load, plan.hit_clients),
+            "hit_load": describe_load(results.load),
             "single_flight": describe_flight(results.flight, settings),
         },
         "samples": {
@@ -556,10 +541,11 @@ def plot(results: Results) -> None:
     import matplotlib.pyplot as plt
 
     figure, (ttft_axis, flight_axis) = plt.subplots(1, 2, figsize=(12, 4.5))
+    load = results.load
     for label, replies in (
         ("miss (first ask)", results.miss),
         ("hit (asked again)", results.hit),
-        (f"hit, {len(results.load.replies)} requests, closed loop", results.load.replies),
+        (f"hit, {load.clients} clients asking {len(load.replies)} times", load.replies),
     ):
         ordered = sorted(reply.ttft_ms for reply in replies)
         ttft_axis.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=label)
