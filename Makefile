@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck unit bench-overhead clean
+.PHONY: dev test lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,9 @@ test: lint
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit
 
-bench-overhead: $(STAMP)
-	$(BIN)/python scripts/bench.py overhead
+# bench-overhead, bench-limits, bench-faults, bench-cache (docs/benchmarks/README.md)
+bench-%: $(STAMP)
+	$(BIN)/python scripts/bench.py $*
 
 clean:
 	rm -rf $(VENV) .izana .mypy_cache .ruff_cache .pytest_cache
