@@ -23,7 +23,7 @@ WINDOW_SECONDS = 61
 # Pacing: any PACING_SECONDS may hold only their share of the minute's budget, so a backlog is
 # sent evenly through the minute rather than as one burst replayed every minute (providers may
 # enforce their minute over shorter intervals).
-PACING_SECONDS = 5
+PACING_SECONDS = 15
 # A caller waiting for budget looks again at least this often.
 BUDGET_RECHECK_SECONDS = 1.0
 

@@ -59,7 +59,7 @@ async def test_a_call_larger_than_the_pacing_share_still_goes_alone(
 ) -> None:
     target = fresh_target()
     limits = {target.key: EgressLimit(tokens_per_minute=6000)}
-    limiter = EgressLimiter(resources.redis, limits)  # 500 tokens per 5 s
+    limiter = EgressLimiter(resources.redis, limits)  # 1,500 tokens per 15 s
     assert await reserve_within(limiter, target, 2000)
     assert not await reserve_within(limiter, target, 10)
 
