@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
 from shared.cache.single_flight import LeaderLost, SingleFlight, follow
-from shared.conversations import Question, load_history
+from shared.conversations import load_history
 from shared.events import Citation, DoneData, EventType, Stage, StreamEvent
 from shared.jobs import ChatJob
 from shared.jobstore import now_ms
@@ -26,6 +26,7 @@ from shared.rag.pipeline import (
     PreparedQuestion,
     RetrievalConfig,
     answer_question,
+    elapsed_ms,
     prepare_question,
 )
 from shared.rag.prompts import PROMPTS_VERSION
@@ -72,16 +73,11 @@ def _with_source(result: AnswerResult, source: AnswerSource, **audit: str) -> An
     return replace(result, audit={**result.audit, "source": source.value, **audit})
 
 
-def _elapsed_ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 3)
-
-
 async def _history(resources: Resources, job: ChatJob) -> list[ChatMessage]:
     if resources.providers.llm.mode is not AnswerMode.GENERATED:
         return []  # the offline answerer does not read history
-    question = Question(job.job_id, job.session_id, job.conversation_id, job.message, "")
     turns = await load_history(
-        resources.sessionmaker, question, resources.settings.history_messages
+        resources.sessionmaker, job.conversation_id, job.job_id, resources.settings.history_messages
     )
     return [ChatMessage(role.value, content) for role, content in turns]
 
@@ -102,14 +98,14 @@ async def _replay(
     cached: CachedAnswer, prepared: PreparedQuestion, sink: AnswerSink, started: float
 ) -> AnswerResult:
     await sink.token(cached.answer)
-    ttft_ms = _elapsed_ms(started)
+    ttft_ms = elapsed_ms(started)
     citations = [Citation.model_validate(citation) for citation in cached.citations]
     await sink.citations(citations)
     await sink.suggestions(cached.suggestions)
     return AnswerResult(
         answer=cached.answer, language=prepared.language, answer_language=cached.language,
         mode=cached.mode, citations=citations, suggestions=cached.suggestions, retrieval_ms=0.0,
-        ttft_ms=ttft_ms, total_ms=_elapsed_ms(started), best_score=0.0, knowledge_gap=False,
+        ttft_ms=ttft_ms, total_ms=elapsed_ms(started), best_score=0.0, knowledge_gap=False,
         audit={"source": AnswerSource.CACHE.value, "model": cached.model},
     )  # fmt: skip
 
@@ -129,7 +125,7 @@ class _Relay:
     async def relay(self, event: StreamEvent) -> None:
         payload = event.payload()
         if event.type is EventType.TOKEN:
-            self.ttft_ms = self.ttft_ms or _elapsed_ms(self.started)
+            self.ttft_ms = self.ttft_ms or elapsed_ms(self.started)
             self.emitted = True
             await self.sink.token(payload["text"])
         elif event.type is EventType.RESET:
@@ -147,7 +143,7 @@ class _Relay:
         return AnswerResult(
             answer=done.answer, language=self.prepared.language, answer_language=done.language,
             mode=done.mode, citations=self.citations, suggestions=self.suggestions,
-            retrieval_ms=0.0, ttft_ms=self.ttft_ms, total_ms=_elapsed_ms(self.started),
+            retrieval_ms=0.0, ttft_ms=self.ttft_ms, total_ms=elapsed_ms(self.started),
             best_score=0.0, knowledge_gap=False,
             audit={"source": AnswerSource.SHARED.value, "leader_job_id": leader_job_id},
         )  # fmt: skip

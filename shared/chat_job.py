@@ -146,24 +146,30 @@ PROVIDER_REFUSED = ErrorData(
 )
 
 
-async def _provider_failed(
+def _failure_log(error: BaseException) -> dict[str, object]:
+    if isinstance(error, ProviderFailure):
+        return {"kind": error.kind.value, "model": error.target.key, "status": error.status}
+    return {"kind": type(error).__name__}
+
+
+async def _after_failure(
     resources: Resources,
     job: ChatJob,
     events: TokenCoalescer,
-    failure: ProviderFailure,
-    final: bool,
+    error: BaseException,
+    deadline_passed: bool,
+    last_try: bool,
 ) -> None:
-    """Every model of the chain failed: retry the job later, or report it."""
-    log.warning(
-        "providers failed: %s", failure.kind.value,
-        extra={"job_id": job.job_id, "model": failure.target.key, "status": failure.status},
-    )  # fmt: skip
-    if failure.kind is FailureKind.PERMANENT:
+    """Report a failed attempt for good, or raise RetryLater when another try may succeed."""
+    log.warning("chat attempt failed", extra={"job_id": job.job_id, **_failure_log(error)})
+    if deadline_passed:
+        await _fail(resources, job, events, DEADLINE_EXCEEDED)
+    elif isinstance(error, ProviderFailure) and error.kind is FailureKind.PERMANENT:
         await _fail(resources, job, events, PROVIDER_REFUSED)
-    elif final:
+    elif last_try:
         await _fail(resources, job, events, UNAVAILABLE)
     else:
-        raise RetryLater from failure
+        raise RetryLater from error
 
 
 async def run_chat_job(
@@ -189,21 +195,8 @@ async def run_chat_job(
             with deadline_in(seconds_left):
                 result = await produce_answer(resources, job, StreamSink(events))
             return await _complete(resources, job, events, result, started)
-    except ProviderFailure as failure:
-        if deadline.expired():
-            await _fail(resources, job, events, DEADLINE_EXCEEDED)
-        else:
-            await _provider_failed(resources, job, events, failure, last_try)
-    except TRANSIENT_ERRORS as error:
-        if deadline.expired():
-            await _fail(resources, job, events, DEADLINE_EXCEEDED)
-        elif last_try:
-            await _fail(resources, job, events, UNAVAILABLE)
-        else:
-            log.warning(
-                "chat attempt failed: %s", type(error).__name__, extra={"job_id": job.job_id}
-            )
-            raise RetryLater from error
+    except (ProviderFailure, *TRANSIENT_ERRORS) as error:
+        await _after_failure(resources, job, events, error, deadline.expired(), last_try)
     except Exception:
         log.exception("chat job failed", extra={"job_id": job.job_id})
         await _fail(resources, job, events, INTERNAL_ERROR)

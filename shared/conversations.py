@@ -138,16 +138,19 @@ async def save_exchange(
 
 
 async def load_history(
-    sessionmaker: async_sessionmaker[AsyncSession], question: Question, limit: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    conversation_id: uuid.UUID,
+    job_id: str,
+    limit: int,
 ) -> list[tuple[Role, str]]:
-    """The conversation's last `limit` messages before this job's question, oldest first."""
+    """The conversation's last `limit` messages other than job `job_id`'s, oldest first."""
     if limit == 0:
         return []
     query = (
         select(col(Message.role), col(Message.content))
         .where(
-            col(Message.conversation_id) == question.conversation_id,
-            col(Message.job_id) != question.job_id,
+            col(Message.conversation_id) == conversation_id,
+            col(Message.job_id) != job_id,
         )
         .order_by(col(Message.created_at).desc())
         .limit(limit)

@@ -74,7 +74,8 @@ class AnswerResult:
     audit: dict[str, Any] = field(default_factory=dict)
 
 
-def _elapsed_ms(since: float) -> float:
+def elapsed_ms(since: float) -> float:
+    """Milliseconds since the `time.perf_counter()` reading `since`."""
     return round((time.perf_counter() - since) * 1000, 3)
 
 
@@ -88,7 +89,7 @@ class _FirstTokenTimer:
 
     async def token(self, text: str) -> None:
         if not self.ttft_ms:
-            self.ttft_ms = _elapsed_ms(self.started)
+            self.ttft_ms = elapsed_ms(self.started)
         await self.sink.token(text)
 
     async def reset(self, reason: str) -> None:
@@ -135,7 +136,7 @@ async def answer_question(
     with tracking_calls() as trail:
         query = await _search_text(question, language, providers, sink)
         passages = await retrieve(query, providers, sink, config)
-        retrieval_ms = _elapsed_ms(started)
+        retrieval_ms = elapsed_ms(started)
 
         await sink.status(Stage.GENERATING)
         timer = _FirstTokenTimer(sink, started)
@@ -161,7 +162,7 @@ async def answer_question(
         suggestions=review.suggestions,
         retrieval_ms=retrieval_ms,
         ttft_ms=timer.ttft_ms,
-        total_ms=_elapsed_ms(started),
+        total_ms=elapsed_ms(started),
         best_score=best_score,
         knowledge_gap=best_score < config.gap_threshold,
         audit={
