@@ -24,7 +24,12 @@ SECRET_KEYS = {
     "OPENAI_API_KEY": "sk-log-privacy-OPENAI-0002",
     "COHERE_API_KEY": "co-log-privacy-COHERE-0003",
 }
+LOGGED_STACK_DB = 9
 PRIVATE_WORDS = "Zephyrine Quillfeather"  # would identify the person if logged
+
+
+def own_database(redis_url: str) -> str:
+    return f"{redis_url}{'&' if '?' in redis_url else '?'}db={LOGGED_STACK_DB}"
 
 
 @pytest.fixture
@@ -33,6 +38,8 @@ def logged_stack(
 ) -> Iterator[tuple[ApiProcess, Path]]:
     env = {
         **process_env(service_urls),
+        # A Redis database of its own: the suite's other worker must not take these jobs.
+        "REDIS_URL": own_database(service_urls.redis_url),
         **SECRET_KEYS,
         "GROQ_BASE_URL": emulator.url,
         "OPENAI_BASE_URL": f"{emulator.url}/v1",
