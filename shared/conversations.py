@@ -16,7 +16,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
-from shared.db.models import Conversation, KnowledgeGap, Message, Role, utcnow
+from shared.db.models import (
+    DEFAULT_COLLECTION,
+    Conversation,
+    DocumentUsage,
+    KnowledgeGap,
+    Message,
+    Role,
+    utcnow,
+)
 
 
 class ConversationNotFound(LookupError):
@@ -98,6 +106,26 @@ def _gap_row(question: Question, best_score: float) -> Insert:
     return insert(KnowledgeGap).values(row).on_conflict_do_nothing(index_elements=["job_id"])
 
 
+def _usage_row(passage_ids: list[str]) -> Insert:
+    now = utcnow()
+    rows = [
+        {"collection": DEFAULT_COLLECTION, "passage_id": pid, "citations": 1, "last_cited_at": now}
+        for pid in passage_ids
+    ]
+    statement = insert(DocumentUsage).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=["collection", "passage_id"],
+        set_={
+            "citations": col(DocumentUsage.citations) + 1,
+            "last_cited_at": statement.excluded.last_cited_at,
+        },
+    )
+
+
+def _cited_ids(answer: Answer) -> list[str]:
+    return sorted({str(c.get("passage_id")) for c in answer.citations if c.get("passage_id")})
+
+
 async def record_question(
     sessionmaker: async_sessionmaker[AsyncSession], question: Question
 ) -> None:
@@ -124,7 +152,12 @@ async def save_exchange(
     async with sessionmaker() as db, db.begin():
         await db.execute(_conversation_row(question))
         await db.execute(_question_row(question))
-        await db.execute(_message_row(question, Role.ASSISTANT, answer_values))
+        inserted = await db.scalar(
+            _message_row(question, Role.ASSISTANT, answer_values).returning(col(Message.id))
+        )
+        cited = _cited_ids(answer)
+        if inserted is not None and cited:  # a re-run of the job counts nothing twice
+            await db.execute(_usage_row(cited))
         if answer.gap_score is not None:
             await db.execute(_gap_row(question, answer.gap_score))
         stored: uuid.UUID | None = await db.scalar(

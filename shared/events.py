@@ -39,6 +39,8 @@ class Citation(BaseModel):
     source: str
     url: str
     score: float
+    # The knowledge passage cited (usage counts, feedback); empty in answers cached before it.
+    passage_id: str = ""
 
 
 class Timings(BaseModel):

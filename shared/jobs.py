@@ -15,6 +15,7 @@ WAKE_KEY_MAX_LEN = 1000
 
 class JobName(StrEnum):
     CHAT_ANSWER = "chat.answer"
+    KB_INGEST = "kb.ingest"
 
 
 class ChatJob(BaseModel):
@@ -26,7 +27,19 @@ class ChatJob(BaseModel):
     enqueued_at_ms: int
 
 
-JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {JobName.CHAT_ANSWER: ChatJob}
+class IngestJob(BaseModel):
+    """Ingest (or remove) files the worker can read, e.g. on a volume shared with the API."""
+
+    paths: list[str] = Field(min_length=1)
+    collection: str = "kb"
+    category: str | None = None
+    delete: bool = False
+
+
+JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {
+    JobName.CHAT_ANSWER: ChatJob,
+    JobName.KB_INGEST: IngestJob,
+}
 
 
 def new_job_id() -> str:

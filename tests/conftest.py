@@ -51,10 +51,10 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
 
 @pytest.fixture(scope="session")
 async def knowledge_base(resources: Resources) -> int:
-    """The shipped sample knowledge base, loaded once (a no-op when already there)."""
-    from shared.knowledge.loader import load_if_empty
+    """The shipped sample knowledge base, ingested once (a no-op when already there)."""
+    from shared.knowledge.shipped import ingest_shipped
 
-    await load_if_empty(resources.sessionmaker, resources.settings.knowledge_base_path)
+    await ingest_shipped(resources)
     return await resources.providers.store.count()
 
 

@@ -11,12 +11,13 @@ from shared.config import Settings
 from shared.jobs import JobName
 from shared.resources import arq_redis_settings, open_resources, required_urls
 from worker.tasks.chat import answer_chat
+from worker.tasks.knowledge import ingest_knowledge
 from worker.wakeable import WakeableWorker
 
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
 ARQ_TIMEOUT_MARGIN_SECONDS = 10
 
-TASKS = {JobName.CHAT_ANSWER: answer_chat}
+TASKS = {JobName.CHAT_ANSWER: answer_chat, JobName.KB_INGEST: ingest_knowledge}
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -32,16 +33,20 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def functions(settings: Settings) -> list[Function]:
-    # One attempt more than allowed, so the task itself reports exhausted retries.
-    return [
-        func(
-            task,
-            name=name.value,
-            max_tries=settings.job_max_tries + 1,
-            timeout=settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
-        )
-        for name, task in TASKS.items()
-    ]
+    # One attempt more than allowed, so the chat task itself reports exhausted retries.
+    chat = func(
+        answer_chat,
+        name=JobName.CHAT_ANSWER.value,
+        max_tries=settings.job_max_tries + 1,
+        timeout=settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
+    )
+    ingest = func(
+        ingest_knowledge,
+        name=JobName.KB_INGEST.value,
+        max_tries=settings.job_max_tries,
+        timeout=settings.ingest_timeout_seconds,
+    )
+    return [chat, ingest]
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

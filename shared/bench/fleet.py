@@ -23,7 +23,7 @@ from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.emulator import EmulatorConfig, RunningEmulator
 from shared.jobstore import JobRecord, JobStatus
-from shared.knowledge.loader import load_if_empty
+from shared.knowledge.shipped import ingest_shipped
 from shared.processes import (
     ApiProcess,
     free_port,
@@ -126,7 +126,7 @@ def _fleet(plan: FleetPlan, data_dir: Path) -> Iterator[Fleet]:
 
 
 async def prepare_knowledge(resources: Resources) -> None:
-    await load_if_empty(resources.sessionmaker, resources.settings.knowledge_base_path)
+    await ingest_shipped(resources)
 
 
 async def new_session(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_j
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
-from shared.knowledge.loader import load_if_empty
+from shared.knowledge.shipped import ingest_shipped
 from shared.processes import service_env, start_api, start_izana, stop, wait_ready
 from shared.resources import open_resources
 
@@ -29,7 +29,7 @@ async def _measure(
 ) -> dict[int, dict[str, list[Sample]]]:
     results: dict[int, dict[str, list[Sample]]] = {}
     async with open_resources(settings) as resources:
-        await load_if_empty(resources.sessionmaker, settings.knowledge_base_path)
+        await ingest_shipped(resources)
         await run_system(base_url, WARMUP_REQUESTS, 1)
         await run_in_process(resources, WARMUP_REQUESTS, 1)
         for concurrency in plan.concurrency:

@@ -83,12 +83,37 @@ class KnowledgeGap(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+DEFAULT_COLLECTION = "kb"  # the product's knowledge base; evaluation indexes live beside it
+
+
+class KnowledgeDocument(SQLModel, table=True):
+    """An ingested file; its passages are replaced together when its content changes."""
+
+    __tablename__ = "kb_document"
+    __table_args__ = (UniqueConstraint("collection", "source_key", name="uq_kb_document_source"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    collection: str = Field(sa_type=String(64))
+    source_key: str = Field(sa_type=Text)  # the file's name as given to `izana ingest`
+    kind: str = Field(sa_type=String(16))
+    title: str = Field(sa_type=Text)
+    content_hash: str = Field(sa_type=String(64))
+    passages: int
+    ingested_at: datetime = _timestamp()
+
+
 class KnowledgePassage(SQLModel, table=True):
     """One retrievable passage of the knowledge base."""
 
     __tablename__ = "knowledge_passage"
 
+    collection: str = Field(default=DEFAULT_COLLECTION, primary_key=True, max_length=64)
     id: str = Field(primary_key=True, max_length=128)
+    document_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("kb_document.id", ondelete="CASCADE"), index=True),
+    )
+    content_hash: str = Field(default="", sa_type=String(64))
     title: str = Field(sa_type=Text)
     question: str = Field(sa_type=Text)
     body: str = Field(sa_type=Text)
@@ -96,3 +121,14 @@ class KnowledgePassage(SQLModel, table=True):
     url: str = Field(sa_type=Text)
     category: str = Field(sa_type=String(64))
     question_type: str = Field(sa_type=String(64))
+
+
+class DocumentUsage(SQLModel, table=True):
+    """How often each passage was cited in an answer."""
+
+    __tablename__ = "document_usage"
+
+    collection: str = Field(primary_key=True, max_length=64)
+    passage_id: str = Field(primary_key=True, max_length=128)
+    citations: int
+    last_cited_at: datetime = _timestamp()

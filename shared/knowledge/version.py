@@ -1,49 +1,57 @@
-"""The knowledge-base version: cached answers are keyed on it, so new content retires them."""
+"""The knowledge-base version: cached answers are keyed on it, so new content retires them, and
+each worker's in-memory lexical index reloads when it changes."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
-from shared.db.models import KnowledgePassage
-from shared.knowledge.medquad import PassageRecord
+from shared.db.models import DEFAULT_COLLECTION, KnowledgeDocument
 
 KB_VERSION_KEY = "izana:kb:version"
 UNVERSIONED = "0"
 
 
-async def kb_version(redis: Redis) -> str:
-    """The current version, or "0" when no load has recorded one."""
-    version: str | None = await redis.get(KB_VERSION_KEY)
+def version_key(collection: str) -> str:
+    return KB_VERSION_KEY if collection == DEFAULT_COLLECTION else f"{KB_VERSION_KEY}:{collection}"
+
+
+async def kb_version(redis: Redis, collection: str = DEFAULT_COLLECTION) -> str:
+    """The current version, or "0" when no ingestion has recorded one."""
+    version: str | None = await redis.get(version_key(collection))
     return version or UNVERSIONED
 
 
-async def set_kb_version(redis: Redis, version: str) -> None:
-    await redis.set(KB_VERSION_KEY, version)
+async def set_kb_version(redis: Redis, version: str, collection: str = DEFAULT_COLLECTION) -> None:
+    await redis.set(version_key(collection), version)
 
 
-def content_version(records: Iterable[PassageRecord]) -> str:
-    """A digest of every passage's id and content, independent of their order."""
-    digest = hashlib.sha256()
-    for record in sorted(records, key=lambda record: record.id):
-        digest.update(record.model_dump_json().encode())
-        digest.update(b"\n")
+async def documents_version(
+    sessionmaker: async_sessionmaker[AsyncSession], collection: str = DEFAULT_COLLECTION
+) -> str:
+    """A digest of every ingested document's name and content hash in the collection."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(col(KnowledgeDocument.source_key), col(KnowledgeDocument.content_hash))
+            .where(col(KnowledgeDocument.collection) == collection)
+            .order_by(col(KnowledgeDocument.source_key))
+        )
+        digest = hashlib.sha256()
+        for source_key, content_hash in rows.all():
+            digest.update(f"{source_key}\x00{content_hash}\n".encode())
     return digest.hexdigest()[:16]
 
 
-async def stored_content_version(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
-    """The content version of the passages indexed in Postgres."""
-    async with sessionmaker() as session:
-        rows = await session.scalars(select(KnowledgePassage))
-        return content_version(PassageRecord.model_validate(row.model_dump()) for row in rows)
-
-
-async def record_kb_version(sessionmaker: async_sessionmaker[AsyncSession], redis: Redis) -> str:
-    """Set the version from the indexed passages; returns it."""
-    version = await stored_content_version(sessionmaker)
-    await set_kb_version(redis, version)
+async def record_kb_version(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    collection: str = DEFAULT_COLLECTION,
+) -> str:
+    """Set the collection's version from its documents; returns it."""
+    version = await documents_version(sessionmaker, collection)
+    await set_kb_version(redis, version, collection)
     return version

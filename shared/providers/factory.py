@@ -12,6 +12,8 @@ from shared.config import Settings
 from shared.providers.chat_models import ChatModels, chat_models
 from shared.providers.embeddings.base import Embedder
 from shared.providers.embeddings.cached import CachedEmbedder
+from shared.providers.embeddings.local_e5 import LocalE5Embedder
+from shared.providers.embeddings.local_minilm import LocalMiniLMEmbedder, minilm_installed
 from shared.providers.embeddings.openai_embedder import OpenAIEmbedder
 from shared.providers.llm.base import LLM
 from shared.providers.llm.chain import ModelChain
@@ -21,9 +23,9 @@ from shared.providers.llm.openai_chat import openai_client
 from shared.providers.rerank.base import Reranker
 from shared.providers.rerank.cohere import CohereReranker, cohere_client
 from shared.providers.rerank.fallback import FallbackReranker
-from shared.providers.rerank.lexical import LexicalReranker
+from shared.providers.rerank.retrieval_order import RetrievalOrderReranker
 from shared.providers.vectorstore.base import VectorStore
-from shared.providers.vectorstore.memory_bm25 import MemoryBM25Store
+from shared.providers.vectorstore.hybrid import HybridStore, dense_views
 from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
 from shared.rag.review import ModelReviewer, PassageReviewer, Reviewer
 from shared.rag.translate import ModelTranslator, NoTranslation, QueryTranslator
@@ -39,7 +41,7 @@ class Providers:
     llm: LLM
     reviewer: Reviewer
     translator: QueryTranslator
-    embedder: Embedder | None
+    embedders: tuple[Embedder, ...]  # the dense views of the knowledge base; none: lexical only
     reranker: Reranker
     store: VectorStore
 
@@ -49,7 +51,7 @@ class Providers:
             "llm": self.llm.name,
             "review": self.reviewer.name,
             "translate": self.translator.name,
-            "embeddings": self.embedder.name if self.embedder else "none",
+            "embeddings": " + ".join(e.name for e in self.embedders) or "none",
             "rerank": self.reranker.name,
             "vectorstore": self.store.name,
         }
@@ -73,7 +75,7 @@ def build_guard(settings: Settings, redis: Redis) -> ProviderGuard:
     )
 
 
-def build_embedder(settings: Settings, redis: Redis, guard: ProviderGuard) -> Embedder | None:
+def _provider_embedder(settings: Settings, guard: ProviderGuard) -> Embedder | None:
     timeouts = (settings.provider_timeout_seconds, settings.provider_connect_timeout_seconds)
     if settings.llm_base_url and settings.llm_embedding_model:
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
@@ -85,10 +87,25 @@ def build_embedder(settings: Settings, redis: Redis, guard: ProviderGuard) -> Em
         target = ModelRef("openai", settings.openai_embedding_model)
     else:
         return None
-    embedder = OpenAIEmbedder(client, target, settings.embedding_dimensions, guard)
+    return OpenAIEmbedder(client, target, settings.embedding_dimensions, guard)
+
+
+def _local_embedders(settings: Settings) -> tuple[Embedder, ...]:
+    if not settings.local_embeddings:
+        return ()
+    if settings.local_minilm and minilm_installed():
+        return (LocalE5Embedder(), LocalMiniLMEmbedder())
+    return (LocalE5Embedder(),)
+
+
+def build_embedders(settings: Settings, redis: Redis, guard: ProviderGuard) -> tuple[Embedder, ...]:
+    """A provider's embedder when one is configured, else the local models; each cached."""
+    provider = _provider_embedder(settings, guard)
+    embedders = (provider,) if provider else _local_embedders(settings)
     if settings.embedding_cache_ttl_seconds == 0:
-        return embedder
-    return CachedEmbedder(embedder, redis, settings.embedding_cache_ttl_seconds)
+        return embedders
+    ttl = settings.embedding_cache_ttl_seconds
+    return tuple(CachedEmbedder(embedder, redis, ttl) for embedder in embedders)
 
 
 def build_llm_roles(
@@ -113,34 +130,35 @@ def build_reranker(settings: Settings, guard: ProviderGuard) -> Reranker:
         key = settings.cohere_api_key.get_secret_value()
         client = cohere_client(key, settings.cohere_base_url, settings.provider_timeout_seconds)
         cohere = CohereReranker(client, settings.cohere_rerank_model, guard)
-        return FallbackReranker(cohere, LexicalReranker(), guard)
-    return LexicalReranker()
+        return FallbackReranker(cohere, RetrievalOrderReranker(), guard)
+    return RetrievalOrderReranker()
 
 
 def build_store(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
-    embedder: Embedder | None,
+    redis: Redis,
+    embedders: tuple[Embedder, ...],
     guard: ProviderGuard,
 ) -> VectorStore:
-    if settings.pinecone_api_key and settings.pinecone_index_host and embedder:
+    if settings.pinecone_api_key and settings.pinecone_index_host and embedders:
         key = settings.pinecone_api_key.get_secret_value()
         index = pinecone_index(key, settings.pinecone_index_host, settings.provider_timeout_seconds)
-        return PineconeStore(index, embedder, guard)
-    return MemoryBM25Store(sessionmaker)
+        return PineconeStore(index, embedders[0], guard)
+    return HybridStore(sessionmaker, redis, dense_views(embedders))
 
 
 def build_providers(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
 ) -> Providers:
     guard = build_guard(settings, redis)
-    embedder = build_embedder(settings, redis, guard)
+    embedders = build_embedders(settings, redis, guard)
     llm, reviewer, translator = build_llm_roles(settings, chat_models(settings), guard)
     return Providers(
         llm=llm,
         reviewer=reviewer,
         translator=translator,
-        embedder=embedder,
+        embedders=embedders,
         reranker=build_reranker(settings, guard),
-        store=build_store(settings, sessionmaker, embedder, guard),
+        store=build_store(settings, sessionmaker, redis, embedders, guard),
     )

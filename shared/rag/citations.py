@@ -17,6 +17,7 @@ def build_citations(passages: Sequence[Passage]) -> list[Citation]:
             source=passage.source,
             url=passage.url,
             score=round(passage.score, 4),
+            passage_id=passage.id,
         )
         for passage in passages
     ]

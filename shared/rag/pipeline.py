@@ -16,6 +16,7 @@ from shared.providers.factory import Providers
 from shared.providers.llm.base import AnswerMode, AnswerRequest
 from shared.providers.llm.chat import ChatMessage
 from shared.providers.vectorstore.base import Passage, SearchQuery
+from shared.providers.vectorstore.timings import current_timings, timing_retrieval
 from shared.rag.citations import build_citations
 from shared.rag.language import Language, detect_language, parse_language
 from shared.rag.sanitize import sanitize
@@ -96,19 +97,28 @@ class _FirstTokenTimer:
         await self.sink.reset(reason)
 
 
+@dataclass(frozen=True)
+class Retrieved:
+    passages: list[Passage]  # reranked, best first
+    best_score: float  # the best retrieval score of any candidate (the knowledge-gap signal)
+
+
 async def retrieve(
     query: str, providers: Providers, sink: AnswerSink, config: RetrievalConfig
-) -> list[Passage]:
+) -> Retrieved:
     await sink.status(Stage.RETRIEVING)
     # A dense store embeds the query itself (through the cached embedder); a lexical one not.
     candidates = await providers.store.search(SearchQuery(text=query, top_k=config.top_k))
     if not candidates:
-        return []
+        return Retrieved([], 0.0)
     await sink.status(Stage.RERANKING)
-    return await providers.reranker.rerank(query, candidates, config.top_n)
+    started = time.perf_counter()
+    passages = await providers.reranker.rerank(query, candidates, config.top_n)
+    current_timings().rerank_ms = elapsed_ms(started)
+    return Retrieved(passages, max(candidate.score for candidate in candidates))
 
 
-async def _search_text(question: str, language: str, providers: Providers, sink: AnswerSink) -> str:
+async def search_text(question: str, language: str, providers: Providers, sink: AnswerSink) -> str:
     """The question in English for retrieval (the knowledge base is English)."""
     if language == Language.EN or providers.llm.mode is not AnswerMode.GENERATED:
         return question
@@ -133,9 +143,10 @@ async def answer_question(
 ) -> AnswerResult:
     started = time.perf_counter()
     question, language = prepared.text, prepared.language
-    with tracking_calls() as trail:
-        query = await _search_text(question, language, providers, sink)
-        passages = await retrieve(query, providers, sink, config)
+    with tracking_calls() as trail, timing_retrieval() as timings:
+        query = await search_text(question, language, providers, sink)
+        retrieved = await retrieve(query, providers, sink, config)
+        passages = retrieved.passages
         retrieval_ms = elapsed_ms(started)
 
         await sink.status(Stage.GENERATING)
@@ -152,7 +163,7 @@ async def answer_question(
     citations = build_citations(passages)
     await sink.citations(citations)
     await sink.suggestions(review.suggestions)
-    best_score = passages[0].score if passages else 0.0
+    best_score = retrieved.best_score
     return AnswerResult(
         answer=review.answer,
         language=language,
@@ -167,6 +178,7 @@ async def answer_question(
         knowledge_gap=best_score < config.gap_threshold,
         audit={
             "retrieval": _retrieval_audit(passages),
+            "retrieval_timings": timings.as_dict(),
             "providers": providers.describe(),
             **trail.as_audit(),
         },

@@ -13,7 +13,7 @@ from shared.config import Settings
 from shared.emulator import RunningEmulator
 from shared.providers.chat_models import chat_models
 from shared.providers.embeddings.base import Embedder
-from shared.providers.factory import build_embedder, build_guard, build_llm_roles, build_reranker
+from shared.providers.factory import build_embedders, build_guard, build_llm_roles, build_reranker
 from shared.providers.llm.base import LLM, AnswerRequest
 from shared.providers.llm.chat import ChatMessage, ChatModel
 from shared.providers.llm.generated import GeneratedAnswerer
@@ -225,8 +225,7 @@ async def test_generic_openai_compatible_server_takes_every_chat_role(
 @pytest.fixture
 def embedder(emulator: RunningEmulator, resources: Resources) -> Embedder:
     settings = emulated(emulator, resources)
-    built = build_embedder(settings, resources.redis, guard_for(settings, resources.redis))
-    assert built is not None
+    (built,) = build_embedders(settings, resources.redis, guard_for(settings, resources.redis))
     return built
 
 
@@ -264,9 +263,9 @@ async def test_cohere_reranks_by_relevance(emulator: RunningEmulator, resources:
     await emulator.configure(rate_500=1.0)
     settings = emulated(emulator, resources)
     with_fallback = build_reranker(settings, guard_for(settings, resources.redis))
-    assert with_fallback.name == "cohere:rerank-v3.5 → lexical-coverage"
+    assert with_fallback.name == "cohere:rerank-v3.5 → retrieval-order"
     degraded = await with_fallback.rerank("AMH ovarian reserve", CANDIDATES, 1)
-    assert [p.id for p in degraded] == ["amh"]  # the lexical reranker stood in
+    assert [p.id for p in degraded] == ["thyroid"]  # the store's order stood in
     assert (await outcomes(emulator)) == {"ok": 1, "500": 1}  # before and during the fault
 
 
@@ -341,8 +340,7 @@ async def test_embedding_faults_become_provider_failures(
     emulator: RunningEmulator, resources: Resources, fault: str, kind: FailureKind
 ) -> None:
     settings = emulated(emulator, resources, provider_timeout_seconds=0.5)
-    embedder = build_embedder(settings, resources.redis, guard_for(settings, resources.redis))
-    assert embedder is not None
+    (embedder,) = build_embedders(settings, resources.redis, guard_for(settings, resources.redis))
     await emulator.configure(**{fault: 1.0}, hang_seconds=3)
     with pytest.raises(ProviderFailure) as raised:
         await embedder.embed([f"never embedded before {random.random()}"])

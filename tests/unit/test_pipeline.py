@@ -5,7 +5,7 @@ import pytest
 from shared.events import Citation, Stage
 from shared.providers.factory import Providers
 from shared.providers.llm.extractive import ExtractiveAnswerer
-from shared.providers.rerank.lexical import LexicalReranker
+from shared.providers.rerank.retrieval_order import RetrievalOrderReranker
 from shared.providers.vectorstore.base import Passage, SearchQuery
 from shared.rag.pipeline import AnswerResult, RetrievalConfig, answer_question, prepare_question
 from shared.rag.review import PassageReviewer
@@ -65,8 +65,8 @@ def providers(store: ListStore) -> Providers:
         llm=ExtractiveAnswerer(),
         reviewer=PassageReviewer(),
         translator=NoTranslation(),
-        embedder=None,
-        reranker=LexicalReranker(),
+        embedders=(),
+        reranker=RetrievalOrderReranker(),
         store=store,
     )
 

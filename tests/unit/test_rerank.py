@@ -1,6 +1,7 @@
 import pytest
 
-from shared.providers.rerank.lexical import LexicalReranker, coverage_score
+from shared.providers.rerank.coverage import coverage_score
+from shared.providers.rerank.retrieval_order import RetrievalOrderReranker
 from tests.unit.passages import passage
 
 pytestmark = pytest.mark.unit
@@ -17,12 +18,7 @@ def test_coverage_of_a_question_without_content_terms_is_zero() -> None:
     assert coverage_score("what is it?", passage()) == 0.0
 
 
-async def test_rerank_orders_by_coverage_and_keeps_top_n() -> None:
-    unrelated = passage(
-        id="a", title="Asthma", question="What is asthma?", body="Lungs.", score=0.9
-    )
-    related = passage(id="b", title="Endometriosis", question="What is endometriosis?", score=0.1)
-    partly = passage(id="c", title="Pelvic pain", body="Endometriosis may cause pain.", score=0.2)
-    ranked = await LexicalReranker().rerank("endometriosis pain", [unrelated, related, partly], 2)
-    assert [p.id for p in ranked] == ["c", "b"]
-    assert ranked[0].score >= ranked[1].score
+async def test_offline_rerank_keeps_the_store_order_and_top_n() -> None:
+    first, second, third = (passage(id=key, score=0.1) for key in "abc")
+    ranked = await RetrievalOrderReranker().rerank("anything", [first, second, third], 2)
+    assert [p.id for p in ranked] == ["a", "b"]

@@ -4,8 +4,6 @@ import pytest
 
 from shared.cache.response_cache import ANSWER_KEY_PREFIX, cache_key, normalise_question
 from shared.cache.single_flight import FLIGHT_KEY_PREFIX, flight_key
-from shared.knowledge.medquad import PassageRecord
-from shared.knowledge.version import content_version
 
 pytestmark = pytest.mark.unit
 
@@ -74,20 +72,3 @@ def test_key_format_and_its_flight_key() -> None:
     assert len(digest) == 64
     assert int(digest, 16) >= 0
     assert flight_key(answer_key) == FLIGHT_KEY_PREFIX + digest
-
-
-def record(
-    id: str, body: str = "Polycystic ovary syndrome is a hormonal disorder."
-) -> PassageRecord:
-    return PassageRecord(
-        id=id, title="PCOS", question="What is PCOS?", body=body, source="MedlinePlus",
-        url=f"https://example.org/{id}", category="fertility", question_type="information",
-    )  # fmt: skip
-
-
-def test_content_version_ignores_order_and_follows_content() -> None:
-    base = content_version([record("a"), record("b")])
-    assert content_version([record("b"), record("a")]) == base
-    assert content_version([record("a"), record("b", body="Changed.")]) != base
-    assert content_version([record("a")]) != base
-    assert content_version([record("a"), record("c")]) != base

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
+
+# Asymmetric models (E5) embed a search query and an indexed passage differently.
+Purpose = Literal["query", "passage"]
 
 
 class Embedder(Protocol):
     name: str
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(self, texts: Sequence[str], purpose: Purpose = "passage") -> list[list[float]]:
         """One vector per text, in order."""
         ...

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-from shared.providers.embeddings.base import Embedder
+from shared.providers.embeddings.base import Embedder, Purpose
 
 
-def _key(embedder: str, text: str) -> str:
-    digest = hashlib.sha256(f"{embedder}\x00{text}".encode()).hexdigest()
+def _key(embedder: str, purpose: Purpose, text: str) -> str:
+    digest = hashlib.sha256(f"{embedder}\x00{purpose}\x00{text}".encode()).hexdigest()
     return f"izana:cache:embedding:{digest}"
 
 
@@ -32,15 +32,19 @@ class CachedEmbedder:
         self._ttl = ttl_seconds
         self.name = inner.name
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        keys = [_key(self.name, text) for text in texts]
+    async def embed(self, texts: Sequence[str], purpose: Purpose = "passage") -> list[list[float]]:
+        keys = [_key(self.name, purpose, text) for text in texts]
         cached: list[str | None] = await self._redis.mget(keys)
         missing = sorted({text for text, hit in zip(texts, cached, strict=True) if hit is None})
-        fresh = dict(zip(missing, await self._inner.embed(missing), strict=True)) if missing else {}
+        fresh = (
+            dict(zip(missing, await self._inner.embed(missing, purpose), strict=True))
+            if missing
+            else {}
+        )
         if fresh:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for text, vector in fresh.items():
-                    pipe.set(_key(self.name, text), _pack(vector), ex=self._ttl)
+                    pipe.set(_key(self.name, purpose, text), _pack(vector), ex=self._ttl)
                 await pipe.execute()
         return [
             fresh[text] if hit is None else _unpack(hit)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import openai
 
+from shared.providers.embeddings.base import Purpose
 from shared.providers.llm.openai_chat import TRANSIENT_ERRORS
 from shared.resilience.errors import ModelRef, to_failure
 from shared.resilience.guard import Attempt, ProviderGuard
@@ -48,7 +49,8 @@ class OpenAIEmbedder:
         estimate = sum(len(text) for text in texts) // 3 + len(texts)
         return await self._guard.call("embed", self._target, estimate, send)
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(self, texts: Sequence[str], purpose: Purpose = "passage") -> list[list[float]]:
+        """OpenAI's models are symmetric: `purpose` changes nothing."""
         vectors: list[list[float]] = []
         for start in range(0, len(texts), BATCH_SIZE):
             vectors.extend(await self._batch(list(texts[start : start + BATCH_SIZE])))

@@ -1,5 +1,5 @@
-"""A reranker that falls back to another one (the offline lexical reranker) when its provider
-fails for good: the answer stays grounded, only its ordering is less refined."""
+"""A reranker that falls back to another one (the store's own order) when its provider fails for
+good: the answer stays grounded, only its ordering is less refined."""
 
 from __future__ import annotations
 

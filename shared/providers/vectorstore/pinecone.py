@@ -84,7 +84,7 @@ class PineconeStore:
         return [_passage(match) for match in response.matches]
 
     async def search(self, query: SearchQuery) -> list[Passage]:
-        vector = query.embedding or (await self._embedder.embed([query.text]))[0]
+        vector = query.embedding or (await self._embedder.embed([query.text], "query"))[0]
         namespaces = [query.namespace] if query.namespace else await self.namespaces()
         results = await asyncio.gather(
             *(self._query(vector, namespace, query.top_k) for namespace in namespaces)

@@ -1,0 +1,1 @@
+"""Knowledge-base files (PDF, Markdown, text, JSONL) parsed, chunked and categorised."""
