@@ -72,7 +72,7 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def run_ingest(settings: Settings, args: argparse.Namespace) -> None:
     """Ingest (or with --delete remove) files; exits 1 when any file failed."""
-    from shared.knowledge.ingest.ingestor import Ingestor
+    from shared.knowledge.ingest.product import product_ingestor
     from shared.knowledge.ingest.progress import terminal_progress
     from shared.resources import open_resources
 
@@ -80,14 +80,8 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> None:
 
     async def ingest() -> IngestReport:
         async with open_resources(settings) as resources:
-            ingestor = Ingestor(
-                resources.sessionmaker,
-                resources.redis,
-                resources.providers.embedders,
-                args.collection,
-                args.category,
-                terminal_progress(),
-            )
+            progress = terminal_progress()
+            ingestor = product_ingestor(resources, args.collection, args.category, progress)
             return await (ingestor.delete(paths) if args.delete else ingestor.ingest(paths))
 
     report = asyncio.run(ingest())

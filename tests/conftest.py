@@ -52,7 +52,7 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
 @pytest.fixture(scope="session")
 async def knowledge_base(resources: Resources) -> int:
     """The shipped sample knowledge base, ingested once (a no-op when already there)."""
-    from shared.knowledge.shipped import ingest_shipped
+    from shared.knowledge.ingest.product import ingest_shipped
 
     await ingest_shipped(resources)
     return await resources.providers.store.count()

@@ -23,7 +23,7 @@ from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.emulator import EmulatorConfig, RunningEmulator
 from shared.jobstore import JobRecord, JobStatus
-from shared.knowledge.shipped import ingest_shipped
+from shared.knowledge.ingest.product import ingest_shipped
 from shared.processes import (
     ApiProcess,
     free_port,

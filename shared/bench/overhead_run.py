@@ -11,7 +11,7 @@ from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_j
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
-from shared.knowledge.shipped import ingest_shipped
+from shared.knowledge.ingest.product import ingest_shipped
 from shared.processes import service_env, start_api, start_izana, stop, wait_ready
 from shared.resources import open_resources
 

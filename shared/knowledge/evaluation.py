@@ -15,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from shared.config import Settings
 from shared.events import Citation, Stage
-from shared.knowledge.ingest.ingestor import Ingestor, IngestReport
+from shared.knowledge.ingest.ingestor import IngestReport
+from shared.knowledge.ingest.product import product_ingestor
 from shared.knowledge.ingest.progress import Progress
 from shared.providers.factory import Providers
 from shared.providers.vectorstore.hybrid import HybridStore, dense_views
@@ -94,11 +95,7 @@ async def build_index(
     resources: Resources, corpus: Path, collection: str, progress: Progress
 ) -> IngestReport:
     """Index the corpus into the collection; unchanged since last time, nothing is redone."""
-    embedders = resources.providers.embedders
-    ingestor = Ingestor(
-        resources.sessionmaker, resources.redis, embedders, collection, None, progress
-    )
-    return await ingestor.ingest([corpus])
+    return await product_ingestor(resources, collection, None, progress).ingest([corpus])
 
 
 def run_config(settings: Settings, top_k: int) -> RetrievalConfig:

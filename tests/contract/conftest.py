@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from shared.emulator import RunningEmulator
+from shared.resources import Resources
 
 
 @pytest.fixture
@@ -17,3 +18,12 @@ async def client(emulator: RunningEmulator) -> AsyncIterator[openai.AsyncOpenAI]
         api_key="test-key", base_url=f"{emulator.url}/v1", max_retries=0, timeout=5
     ) as opened:
         yield opened
+
+
+@pytest.fixture(autouse=True)
+async def fresh_provider_state(resources: Resources) -> None:
+    """No breaker or cooldown left over from an earlier test for the models used here."""
+    for pattern in ("izana:breaker:*", "izana:egress:*:cooldown"):
+        keys = [key async for key in resources.redis.scan_iter(match=pattern)]
+        if keys:
+            await resources.redis.delete(*keys)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from shared.config import Settings
 from shared.emulator import RunningEmulator
 from shared.providers.chat_models import chat_models
 from shared.providers.embeddings.base import Embedder
-from shared.providers.factory import build_embedders, build_guard, build_llm_roles, build_reranker
+from shared.providers.factory import build_embedders, build_llm_roles, build_reranker
 from shared.providers.llm.base import LLM, AnswerRequest
 from shared.providers.llm.chat import ChatMessage, ChatModel
 from shared.providers.llm.generated import GeneratedAnswerer
@@ -23,40 +21,13 @@ from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
 from shared.rag.review import Reviewer
 from shared.rag.translate import QueryTranslator
 from shared.resilience.errors import FailureKind, ProviderFailure
-from shared.resilience.guard import ProviderGuard
 from shared.resources import Resources
+from tests.contract.providers import KEY, emulated, guard_for
 from tests.unit.passages import passage
 
 pytestmark = pytest.mark.contract
 
-KEY = "sk-contract-test"
 MESSAGES = [ChatMessage("system", "Answer kindly."), ChatMessage("user", "What is IVF?")]
-
-
-def emulated(emulator: RunningEmulator, resources: Resources, **changes: Any) -> Settings:
-    """Settings that send every provider to the emulator, one attempt per call."""
-    base = {
-        "groq_api_key": KEY, "groq_base_url": emulator.url,
-        "openai_api_key": KEY, "openai_base_url": f"{emulator.url}/v1",
-        "cohere_api_key": KEY, "cohere_base_url": emulator.url,
-        "pinecone_api_key": KEY, "pinecone_index_host": emulator.url,
-        "provider_max_attempts": 1, "provider_timeout_seconds": 2.0,
-        "embedding_dimensions": 64,
-    }  # fmt: skip
-    return Settings.model_validate({**resources.settings.model_dump(), **base, **changes})
-
-
-@pytest.fixture(autouse=True)
-async def fresh_provider_state(resources: Resources) -> None:
-    """No breaker or cooldown left over from an earlier test for the models used here."""
-    for pattern in ("izana:breaker:*", "izana:egress:*:cooldown"):
-        keys = [key async for key in resources.redis.scan_iter(match=pattern)]
-        if keys:
-            await resources.redis.delete(*keys)
-
-
-def guard_for(settings: Settings, redis: Redis) -> ProviderGuard:
-    return build_guard(settings, redis)
 
 
 class Collected:

@@ -14,7 +14,7 @@ from shared.conversations import (
     record_question,
     save_exchange,
 )
-from shared.db.models import Message, utcnow
+from shared.db.models import DocumentUsage, Message, utcnow
 from shared.jobs import new_job_id
 from shared.resources import Resources
 from shared.sessions import create_session, find_session, hash_token
@@ -84,3 +84,28 @@ async def test_the_worker_stores_the_question_even_if_admission_did_not(
         "user": "Is PCOS genetic?",
         "assistant": "Often.",
     }
+
+
+async def citation_counts(resources: Resources, passage_ids: list[str]) -> dict[str, int]:
+    async with resources.sessionmaker() as db:
+        rows = await db.execute(
+            select(col(DocumentUsage.passage_id), col(DocumentUsage.citations)).where(
+                col(DocumentUsage.passage_id).in_(passage_ids)
+            )
+        )
+    return dict(rows.all())
+
+
+async def test_every_citation_is_counted_once_per_answer(resources: Resources) -> None:
+    issued = await create_session(resources.sessionmaker, timedelta(days=1))
+    cited = [f"test-passage-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    citations = [
+        {"title": "IVF", "source": "NIH", "url": "", "score": 0.9, "passage_id": pid}
+        for pid in cited
+    ]
+    for text in ("What is IVF?", "How long does IVF take?"):
+        asked = question(issued.session.id, uuid.uuid4(), text)
+        answer = Answer("IVF joins egg and sperm.", "en", "extractive", citations=citations)
+        await save_exchange(resources.sessionmaker, asked, answer)
+        await save_exchange(resources.sessionmaker, asked, answer)  # a re-run of the same job
+    assert await citation_counts(resources, cited) == dict.fromkeys(cited, 2)

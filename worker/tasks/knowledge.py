@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.jobs import IngestJob
-from shared.knowledge.ingest.ingestor import Ingestor
+from shared.knowledge.ingest.product import product_ingestor
 from shared.knowledge.ingest.progress import RecordProgress, log_records
 from shared.resources import Resources
 
@@ -21,14 +21,8 @@ log = logging.getLogger(__name__)
 async def ingest_knowledge(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     resources: Resources = ctx["resources"]
     job = IngestJob.model_validate(payload)
-    ingestor = Ingestor(
-        resources.sessionmaker,
-        resources.redis,
-        resources.providers.embedders,
-        job.collection,
-        job.category,
-        RecordProgress(log_records(log)),
-    )
+    progress = RecordProgress(log_records(log))
+    ingestor = product_ingestor(resources, job.collection, job.category, progress)
     paths = [Path(path) for path in job.paths]
     report = await (ingestor.delete(paths) if job.delete else ingestor.ingest(paths))
     return {

@@ -22,6 +22,7 @@ from sqlmodel import col
 from shared.db.models import DEFAULT_COLLECTION, KnowledgeDocument, KnowledgePassage
 from shared.knowledge.documents.errors import DocumentError
 from shared.knowledge.documents.reader import read_document
+from shared.knowledge.ingest.mirror import StoredPassage, VectorMirror, sync_mirror
 from shared.knowledge.ingest.passages import IndexedPassage, document_passages
 from shared.knowledge.ingest.progress import Progress, SilentProgress
 from shared.knowledge.ingest.sources import SourceFile, source_files
@@ -29,6 +30,7 @@ from shared.knowledge.version import record_kb_version
 from shared.providers.embeddings.base import Embedder
 from shared.providers.vectorstore.hybrid import DenseView, dense_views
 from shared.providers.vectorstore.pgvector import pgvector_installed, vector_literal
+from shared.resilience.errors import ProviderFailure
 
 # Part of every file's hash: bump it when parsing or chunking changes, so files re-index.
 INDEX_FORMAT = "1"
@@ -83,10 +85,12 @@ class Ingestor:
         collection: str = DEFAULT_COLLECTION,
         category: str | None = None,
         progress: Progress | None = None,
+        mirror: VectorMirror | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._redis = redis
         self._views = dense_views(embedders)
+        self._mirror = mirror
         self.collection = collection
         self._category = category
         self._progress = progress or SilentProgress()
@@ -105,6 +109,7 @@ class Ingestor:
         for source in source_files(paths):
             async with self._sessionmaker() as session, session.begin():
                 document = await self._document(session, source.key)
+                before = await self._stored(session, document)
                 if document is not None:
                     await session.delete(document)
             outcome = FileOutcome(
@@ -112,6 +117,7 @@ class Ingestor:
                 "deleted" if document else "missing",
                 document.passages if document else 0,
             )
+            outcome = await self._mirrored(source, outcome, before, [])
             self._progress.finish(source.key, outcome.summary())
             outcomes.append(outcome)
         return await self._report(outcomes)
@@ -149,16 +155,62 @@ class Ingestor:
             parsed = await asyncio.to_thread(read_document, source.path)
             passages = document_passages(parsed, source.key, self._category)
             _check_unique(passages)
-            embedded, reused = await self._replace(source, content_hash, passages, dense)
+            before, (embedded, reused) = await self._replace(source, content_hash, passages, dense)
         except (DocumentError, IngestConflict) as error:
             return FileOutcome(source.key, "failed", error=str(error))
         status = "updated" if existing else "added"
-        return FileOutcome(source.key, status, len(passages), embedded, reused)
+        outcome = FileOutcome(source.key, status, len(passages), embedded, reused)
+        return await self._mirrored(source, outcome, before, passages)
+
+    async def _mirrored(
+        self,
+        source: SourceFile,
+        outcome: FileOutcome,
+        before: list[StoredPassage],
+        after: list[IndexedPassage],
+    ) -> FileOutcome:
+        """Bring the remote index in step; if it fails, the next ingest of the file retries."""
+        if self._mirror is None:
+            return outcome
+        try:
+            await sync_mirror(self._mirror, before, after)
+        except ProviderFailure as failure:
+            await self._forget_hash(source.key)
+            error = f"stored, but the vector index was not updated ({failure}); ingest it again"
+            return FileOutcome(source.key, "failed", outcome.passages, error=error)
+        return outcome
+
+    async def _forget_hash(self, key: str) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            document = await self._document(session, key)
+            if document is not None:
+                document.content_hash = ""
+
+    async def _stored(
+        self, session: AsyncSession, document: KnowledgeDocument | None
+    ) -> list[StoredPassage]:
+        """The document's passages as the mirror knows them (nothing without a mirror); after a
+        failed sync (hash forgotten) every passage counts as changed, so all are sent again."""
+        if self._mirror is None or document is None:
+            return []
+        synced = bool(document.content_hash)
+        rows = await session.execute(
+            select(
+                col(KnowledgePassage.id),
+                col(KnowledgePassage.category),
+                col(KnowledgePassage.content_hash),
+            ).where(col(KnowledgePassage.document_id) == document.id)
+        )
+        return [
+            StoredPassage(pid, category, hash if synced else "")
+            for pid, category, hash in rows.all()
+        ]
 
     async def _replace(
         self, source: SourceFile, content_hash: str, passages: list[IndexedPassage], dense: bool
-    ) -> tuple[int, int]:
-        """Swap the file's passages in one transaction; returns (embedded, reused) counts."""
+    ) -> tuple[list[StoredPassage], tuple[int, int]]:
+        """Swap the file's passages in one transaction; returns the old passages (for the mirror)
+        and the (embedded, reused) vector counts."""
         self._progress.start(source.key, len(passages))
         async with self._sessionmaker() as session, session.begin():
             hashes = [passage.content_hash for passage in passages]
@@ -167,6 +219,7 @@ class Ingestor:
                 await view.index.stored_by_hash(session, self.collection, hashes) for view in views
             ]
             old = await self._document(session, source.key)
+            before = await self._stored(session, old)
             if old is not None:
                 await session.delete(old)
                 await session.flush()
@@ -187,7 +240,7 @@ class Ingestor:
                 for view, stored in zip(views, reusable, strict=True)
             ]
             self._progress.advance(len(passages))
-        return sum(embedded for embedded, _ in counts), sum(reused for _, reused in counts)
+        return before, (sum(e for e, _ in counts), sum(r for _, r in counts))
 
     async def _claim_ids(self, session: AsyncSession, passages: list[IndexedPassage]) -> None:
         """Refuse ids owned by another document; drop passages loaded before ingestion existed."""
