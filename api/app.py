@@ -12,7 +12,7 @@ from api.capability import EventsCapability
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
-from api.routes import chat, health, jobs, sessions
+from api.routes import admin, chat, health, jobs, sessions
 from api.sse.hub import StreamHub
 from shared.config import Settings, get_settings
 from shared.log import configure_logging
@@ -64,6 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 *RATE_LIMIT_HEADERS,
             ],
         )
-    for router in (health.router, sessions.router, chat.router, jobs.router):
+    for router in (health.router, sessions.router, chat.router, jobs.router, admin.router):
         app.include_router(router)
     return app

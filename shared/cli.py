@@ -74,9 +74,16 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> None:
     """Ingest (or with --delete remove) files; exits 1 when any file failed."""
     from shared.knowledge.ingest.product import product_ingestor
     from shared.knowledge.ingest.progress import terminal_progress
+    from shared.knowledge.names import check_name
     from shared.resources import open_resources
 
     paths = [Path(path) for path in args.paths] or [settings.knowledge_base_path]
+    try:
+        check_name("collection", args.collection)
+        if args.category is not None:
+            check_name("category", args.category)
+    except ValueError as error:
+        raise SystemExit(f"izana ingest: {error}") from error
 
     async def ingest() -> IngestReport:
         async with open_resources(settings) as resources:

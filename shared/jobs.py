@@ -8,6 +8,8 @@ from enum import StrEnum
 from arq.connections import ArqRedis
 from pydantic import BaseModel, Field
 
+from shared.knowledge.names import NAME_PATTERN
+
 # Enqueue pushes a token here; idle workers block on it instead of polling the queue.
 WAKE_KEY = "izana:worker:wake"
 WAKE_KEY_MAX_LEN = 1000
@@ -31,8 +33,8 @@ class IngestJob(BaseModel):
     """Ingest (or remove) files the worker can read, e.g. on a volume shared with the API."""
 
     paths: list[str] = Field(min_length=1)
-    collection: str = "kb"
-    category: str | None = None
+    collection: str = Field(default="kb", pattern=NAME_PATTERN)
+    category: str | None = Field(default=None, pattern=NAME_PATTERN)
     delete: bool = False
 
 

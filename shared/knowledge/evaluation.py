@@ -4,7 +4,6 @@ run format of `score_retrieval.py` (`{"qid", "ranked": [ids]}` per line)."""
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Sequence
@@ -14,18 +13,19 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from shared.config import Settings
+from shared.db.models import DEFAULT_COLLECTION
 from shared.events import Citation, Stage
 from shared.knowledge.ingest.ingestor import IngestReport
 from shared.knowledge.ingest.product import product_ingestor
 from shared.knowledge.ingest.progress import Progress
+from shared.knowledge.names import check_name
 from shared.providers.factory import Providers
 from shared.providers.vectorstore.hybrid import HybridStore, dense_views
 from shared.providers.vectorstore.timings import RetrievalTimings, timing_retrieval
 from shared.rag.pipeline import RetrievalConfig, prepare_question, retrieve, search_text
 from shared.resources import Resources
 
-COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-RESERVED_COLLECTIONS = frozenset({"kb"})
+RESERVED_COLLECTIONS = frozenset({DEFAULT_COLLECTION})
 
 
 class EvalQuery(BaseModel):
@@ -61,12 +61,9 @@ class _Silent:
 
 
 def check_collection(name: str) -> str:
-    if not COLLECTION_NAME.match(name) or name in RESERVED_COLLECTIONS:
-        raise ValueError(
-            f"index name {name!r}: use lowercase letters, digits, '-' or '_' (and not 'kb', "
-            "the product's own knowledge base)"
-        )
-    return name
+    if name in RESERVED_COLLECTIONS:
+        raise ValueError(f"index name {name!r} is the product's own knowledge base")
+    return check_name("index name", name)
 
 
 def read_queries(path: Path) -> list[EvalQuery]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from shared.embedded import ServiceUrls
 from shared.processes import ApiProcess, service_env, start_api, start_izana, stop, wait_ready
-from tests.constants import NO_PROVIDERS, TEST_SECRET
+from tests.constants import NO_PROVIDERS, ROOT, TEST_SECRET
 
 WORDS_PER_SECOND = 40  # slow enough that a test can act while an answer is still streaming
+ADMIN_PIN = "2468-test"
+# Where the admin tests put files for the worker to ingest (beside the shipped data/).
+INGEST_DIR = ROOT / ".izana" / "test" / "ingest"
 
 
 def process_env(urls: ServiceUrls) -> dict[str, str]:
@@ -23,6 +27,9 @@ def process_env(urls: ServiceUrls) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         # The suite's own requests from 127.0.0.1 (and a rerun within the minute) stay under it.
         RATE_LIMIT_GENERAL="600/minute",
+        RATE_LIMIT_ADMIN_LOGIN="600/minute",
+        ADMIN_PIN=ADMIN_PIN,
+        INGEST_ROOTS=json.dumps([str(ROOT / "data"), str(INGEST_DIR)]),
     )
 
 

@@ -81,7 +81,7 @@ def test_eval_writes_the_scorer_run_format_and_reuses_its_index(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--index", "kb"], "index name 'kb'"),
+        (["--index", "kb"], "index name 'kb' is the product's own knowledge base"),
         (["--index", "Bad Name"], "index name 'Bad Name'"),
         (["--queries", "/nonexistent/q.jsonl"], "No such file"),
     ],

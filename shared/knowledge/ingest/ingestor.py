@@ -16,6 +16,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -70,9 +71,10 @@ class IngestConflict(Exception):
     """A passage id of the file already belongs to another document."""
 
 
-def file_hash(data: bytes, models: Sequence[str]) -> str:
-    """Bytes, index format and embedding models: a new model re-indexes (reusing what it can)."""
-    header = "\x00".join([INDEX_FORMAT, *models]).encode()
+def file_hash(data: bytes, models: Sequence[str], category: str | None = None) -> str:
+    """Bytes, index format, forced category and embedding models: a change of any re-indexes
+    the file (reusing the vectors it can)."""
+    header = "\x00".join([INDEX_FORMAT, category or "", *models]).encode()
     return hashlib.sha256(header + b"\x00" + data).hexdigest()
 
 
@@ -97,34 +99,37 @@ class Ingestor:
 
     async def ingest(self, paths: Sequence[Path]) -> IngestReport:
         dense = bool(self._views) and await pgvector_installed(self._sessionmaker)
-        outcomes = []
-        for source in source_files(paths):
-            outcome = await self._ingest_file(source, dense)
-            self._progress.finish(source.key, outcome.summary())
-            outcomes.append(outcome)
-        return await self._report(outcomes)
+        outcomes: list[FileOutcome] = []
+        try:
+            for source in source_files(paths):
+                outcome = await self._ingest_file(source, dense)
+                self._progress.finish(source.key, outcome.summary())
+                outcomes.append(outcome)
+        finally:  # files committed before an unexpected error still count
+            version = await record_kb_version(self._sessionmaker, self._redis, self.collection)
+        return IngestReport(self.collection, version, outcomes)
 
     async def delete(self, paths: Sequence[Path]) -> IngestReport:
-        outcomes = []
-        for source in source_files(paths):
-            async with self._sessionmaker() as session, session.begin():
-                document = await self._document(session, source.key)
-                before = await self._stored(session, document)
-                if document is not None:
-                    await session.delete(document)
-            outcome = FileOutcome(
-                source.key,
-                "deleted" if document else "missing",
-                document.passages if document else 0,
-            )
-            outcome = await self._mirrored(source, outcome, before, [])
-            self._progress.finish(source.key, outcome.summary())
-            outcomes.append(outcome)
-        return await self._report(outcomes)
-
-    async def _report(self, outcomes: list[FileOutcome]) -> IngestReport:
-        version = await record_kb_version(self._sessionmaker, self._redis, self.collection)
+        outcomes: list[FileOutcome] = []
+        try:
+            for source in source_files(paths):
+                outcome = await self._delete_file(source)
+                self._progress.finish(source.key, outcome.summary())
+                outcomes.append(outcome)
+        finally:
+            version = await record_kb_version(self._sessionmaker, self._redis, self.collection)
         return IngestReport(self.collection, version, outcomes)
+
+    async def _delete_file(self, source: SourceFile) -> FileOutcome:
+        async with self._sessionmaker() as session, session.begin():
+            document = await self._document(session, source.key)
+            before = await self._stored(session, document)
+            if document is not None:
+                await session.delete(document)
+        if document is None:
+            return FileOutcome(source.key, "missing")
+        outcome = FileOutcome(source.key, "deleted", document.passages)
+        return await self._mirrored(source, outcome, before, [])
 
     async def _document(self, session: AsyncSession, key: str) -> KnowledgeDocument | None:
         found = await session.scalars(
@@ -146,7 +151,7 @@ class Ingestor:
                 source.key, "failed", error=f"cannot read the file: {error.strerror}"
             )
         models = [view.embedder.name for view in self._views] if dense else []
-        content_hash = file_hash(data, models)
+        content_hash = file_hash(data, models, self._category)
         async with self._sessionmaker() as session:
             existing = await self._document(session, source.key)
         if existing is not None and existing.content_hash == content_hash:
@@ -155,9 +160,15 @@ class Ingestor:
             parsed = await asyncio.to_thread(read_document, source.path)
             passages = document_passages(parsed, source.key, self._category)
             _check_unique(passages)
-            before, (embedded, reused) = await self._replace(source, content_hash, passages, dense)
-        except (DocumentError, IngestConflict) as error:
+            kind = "qa" if isinstance(parsed, list) else parsed.kind
+            before, (embedded, reused) = await self._replace(
+                source, kind, content_hash, passages, dense
+            )
+        except (DocumentError, IngestConflict, ProviderFailure) as error:
             return FileOutcome(source.key, "failed", error=str(error))
+        except DBAPIError as error:  # e.g. a field longer than its column: this file only
+            reason = str(error.orig).splitlines()[0]
+            return FileOutcome(source.key, "failed", error=f"could not be stored: {reason}")
         status = "updated" if existing else "added"
         outcome = FileOutcome(source.key, status, len(passages), embedded, reused)
         return await self._mirrored(source, outcome, before, passages)
@@ -207,14 +218,19 @@ class Ingestor:
         ]
 
     async def _replace(
-        self, source: SourceFile, content_hash: str, passages: list[IndexedPassage], dense: bool
+        self,
+        source: SourceFile,
+        kind: str,
+        content_hash: str,
+        passages: list[IndexedPassage],
+        dense: bool,
     ) -> tuple[list[StoredPassage], tuple[int, int]]:
         """Swap the file's passages in one transaction; returns the old passages (for the mirror)
         and the (embedded, reused) vector counts."""
-        self._progress.start(source.key, len(passages))
+        views = self._views if dense else []
+        self._progress.start(source.key, len(passages) * max(1, len(views)))
         async with self._sessionmaker() as session, session.begin():
             hashes = [passage.content_hash for passage in passages]
-            views = self._views if dense else []
             reusable = [
                 await view.index.stored_by_hash(session, self.collection, hashes) for view in views
             ]
@@ -227,7 +243,7 @@ class Ingestor:
             document = KnowledgeDocument(
                 collection=self.collection,
                 source_key=source.key,
-                kind=source.path.suffix.lstrip(".").lower() or "text",
+                kind=kind,
                 title=passages[0].record.title,
                 content_hash=content_hash,
                 passages=len(passages),
@@ -236,10 +252,11 @@ class Ingestor:
             await session.flush()
             await self._insert(session, document, passages)
             counts = [
-                await self._write_vectors(session, view, passages, stored)
-                for view, stored in zip(views, reusable, strict=True)
+                await self._write_vectors(session, view, passages, stored, n * len(passages))
+                for n, (view, stored) in enumerate(zip(views, reusable, strict=True))
             ]
-            self._progress.advance(len(passages))
+            if not views:
+                self._progress.advance(len(passages))
         return before, (sum(e for e, _ in counts), sum(r for _, r in counts))
 
     async def _claim_ids(self, session: AsyncSession, passages: list[IndexedPassage]) -> None:
@@ -248,15 +265,17 @@ class Ingestor:
         in_collection = col(KnowledgePassage.collection) == self.collection
         for start in range(0, len(ids), INSERT_BATCH):
             batch = ids[start : start + INSERT_BATCH]
-            owned = await session.scalar(
-                select(col(KnowledgePassage.id)).where(
-                    in_collection,
-                    col(KnowledgePassage.id).in_(batch),
-                    col(KnowledgePassage.document_id).is_not(None),
+            owned = (
+                await session.execute(
+                    select(col(KnowledgePassage.id), col(KnowledgeDocument.source_key))
+                    .join(
+                        KnowledgeDocument, col(KnowledgeDocument.id) == KnowledgePassage.document_id
+                    )
+                    .where(in_collection, col(KnowledgePassage.id).in_(batch))
                 )
-            )
+            ).first()
             if owned is not None:
-                raise IngestConflict(f"passage id {owned!r} already belongs to another document")
+                raise IngestConflict(f"passage id {owned[0]!r} already belongs to {owned[1]}")
             await session.execute(
                 delete(KnowledgePassage).where(in_collection, col(KnowledgePassage.id).in_(batch))
             )
@@ -284,8 +303,10 @@ class Ingestor:
         view: DenseView,
         passages: list[IndexedPassage],
         reusable: dict[str, str],
+        done_before: int,
     ) -> tuple[int, int]:
-        """One view's vectors, computed in batches unless an unchanged passage has one already."""
+        """One view's vectors, computed in batches unless an unchanged passage has one already;
+        `done_before` counts the passages earlier views wrote (for progress)."""
         embedded = dimensions = 0
         for start in range(0, len(passages), EMBED_BATCH):
             batch = passages[start : start + EMBED_BATCH]
@@ -301,7 +322,7 @@ class Ingestor:
                 for p in batch
             ]
             await view.index.write(session, self.collection, rows)
-            self._progress.advance(start + len(batch))
+            self._progress.advance(done_before + start + len(batch))
         if dimensions:  # with every vector reused, the index they came from exists already
             await view.index.ensure_index(session, self.collection, dimensions)
         return embedded, len(passages) - embedded

@@ -1,0 +1,15 @@
+"""Names of collections and categories: lowercase slugs, since they become Pinecone namespaces,
+index predicates and Redis keys."""
+
+from __future__ import annotations
+
+import re
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_NAME = re.compile(NAME_PATTERN)
+
+
+def check_name(kind: str, name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"{kind} {name!r}: use up to 64 lowercase letters, digits, '-' or '_'")
+    return name
