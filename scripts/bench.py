@@ -1,4 +1,4 @@
-"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache} [options]
+"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval} [options]
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -16,6 +16,10 @@ PROVIDER_BENCHMARKS = {
     "limits": ("shared.bench.limits", "shared egress limits hold across 4 workers"),
     "faults": ("shared.bench.faults", "answers survive 30 %% provider faults"),
     "cache": ("shared.bench.cache", "cache hit vs miss TTFT, hit throughput, single flight"),
+    "retrieval": (
+        "shared.bench.retrieval",
+        "BM25, dense views and hybrid fusion on the LiveQA-Med dev questions",
+    ),
 }
 
 

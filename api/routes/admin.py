@@ -61,7 +61,7 @@ async def login(body: LoginIn, resources: ResourcesDep) -> LoginOut:
 
 def allowed_paths(settings: Settings, paths: list[str]) -> list[str]:
     """The paths resolved on this host, each inside one of INGEST_ROOTS (400 otherwise)."""
-    roots = [root.resolve() for root in settings.ingest_roots]
+    roots = [root.resolve() for root in settings.ingest_roots or [settings.knowledge_base_path]]
     resolved = [Path(path).resolve() for path in paths] or [settings.knowledge_base_path.resolve()]
     for path in resolved:
         if not any(path.is_relative_to(root) for root in roots):

@@ -3,9 +3,10 @@
 import uuid
 
 import pytest
+from sqlmodel import col, select
 
 from shared.chat_job import run_chat_job
-from shared.db.models import Message
+from shared.db.models import KnowledgeGap, Message
 from shared.events import EventType
 from shared.jobs import ChatJob
 from shared.jobstore import ACTIVE_STATUSES, JobStatus, now_ms
@@ -83,3 +84,23 @@ async def test_a_job_past_its_deadline_fails_with_a_clear_error(
     assert events[-1].payload()["code"] == "deadline_exceeded"
     record = await resources.jobs.get(job.job_id)
     assert record is not None and record.status is JobStatus.FAILED
+
+
+async def gap_of(resources: Resources, job_id: str) -> KnowledgeGap | None:
+    async with resources.sessionmaker() as db:
+        found = await db.scalars(select(KnowledgeGap).where(col(KnowledgeGap.job_id) == job_id))
+        return found.first()
+
+
+async def test_a_question_the_knowledge_base_cannot_answer_is_logged_as_a_gap(
+    resources: Resources, knowledge_base: int
+) -> None:
+    threshold = resources.settings.knowledge_gap_threshold
+    off_topic = await queued_job(resources, unique_question("How do I rotate the tyres of a van?"))
+    covered = await new_job(resources)
+    for job in (off_topic, covered):
+        await run_chat_job(resources, job, job_try=1, last_try=False)
+    gap = await gap_of(resources, off_topic.job_id)
+    assert gap is not None and gap.language == "en" and 0 < gap.best_score < threshold
+    assert gap.question.startswith("How do I rotate the tyres of a van?")
+    assert await gap_of(resources, covered.job_id) is None

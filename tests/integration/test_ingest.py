@@ -375,7 +375,7 @@ async def test_dense_search_runs_through_the_collections_hnsw_index(
             ((statement, parameters),) = sent
             connection = await session.connection()
             ef_search = await connection.exec_driver_sql("SHOW hnsw.ef_search")
-            assert ef_search.scalar() == "40"  # SET LOCAL by search: max(MIN_EF_SEARCH, top_k)
+            assert ef_search.scalar() == "40"  # SET LOCAL by search: max(MIN_EF_SEARCH, 4 * top_k)
             # On a table this small the planner may rather take the primary key (which starts
             # with the collection) and sort the few rows: neither `enable_seqscan = off` nor
             # that plan says anything about the HNSW index. With sorting off, only an index

@@ -75,7 +75,7 @@ def document_passages(
     stem = _slug(Path(source_key).stem)[:60]
     if isinstance(parsed, list):
         return [_pair_passage(pair, n, stem, category) for n, pair in enumerate(parsed, start=1)]
-    # The key's hash keeps ids of same-named files in different folders apart.
+    # The name's hash keeps apart names that slug alike ("My QA.md", "my-qa.md").
     prefix = f"{stem}-{_hash(source_key)[:8]}"
     text = " ".join(section.text for section in parsed.sections)
     chosen = category or categorize(f"{parsed.title} {text}")

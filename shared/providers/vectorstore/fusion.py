@@ -6,8 +6,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from typing import TypeVar
 
-# k = 60, from Cormack, Clarke and Büttcher (SIGIR 2009); docs/benchmarks/retrieval.md
-# shows the dev questions barely move between 10 and 60.
+# k = 60, as in Cormack, Clarke and Büttcher (SIGIR 2009), not tuned to our questions.
 RRF_K = 60
 
 Key = TypeVar("Key", bound=Hashable)

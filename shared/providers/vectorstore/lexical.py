@@ -1,8 +1,8 @@
 """Field-weighted BM25 (bm25s): question, title and body indexed apart, their scores summed.
 
 Scoring the fields apart keeps a long body from drowning a short question or title that names
-exactly what was asked; English stopwords are dropped, nothing is stemmed (measured in
-docs/benchmarks/retrieval.md).
+exactly what was asked (docs/benchmarks/retrieval.md compares it with one field); English
+stopwords are dropped, nothing is stemmed.
 """
 
 from __future__ import annotations
