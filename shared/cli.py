@@ -125,7 +125,7 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> None:
                 )
             index_seconds = round(time.perf_counter() - started, 1)
             providers = evaluation.evaluation_providers(resources, collection)
-            await providers.store.count()  # loads the index before the clock starts
+            await providers.store.warm()  # loads the index and models before the clock starts
             config = evaluation.run_config(settings, args.top_k)
             results = [await evaluation.run_query(q, providers, config) for q in queries]
             evaluation.write_run(Path(args.out), results)

@@ -22,8 +22,11 @@ TASKS = {JobName.CHAT_ANSWER: answer_chat, JobName.KB_INGEST: ingest_knowledge}
 
 async def startup(ctx: dict[str, Any]) -> None:
     stack = contextlib.AsyncExitStack()
-    ctx["resources"] = await stack.enter_async_context(open_resources(ctx["settings"]))
+    resources = await stack.enter_async_context(open_resources(ctx["settings"]))
+    ctx["resources"] = resources
     ctx["exit_stack"] = stack
+    # Local models and the lexical index load now, not while the first question waits.
+    await resources.providers.store.warm()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -235,7 +235,7 @@ def uncached_views(resources: Resources) -> list[DenseView]:
 
 
 async def warm_up(providers: Providers, config: RetrievalConfig) -> None:
-    await providers.store.count()  # loads the index, as `izana eval` does before its clock
+    await providers.store.warm()  # loads the index and models, as `izana eval` does first
     await run_query(EvalQuery(qid="warm-up", question=WARMUP_QUESTION), providers, config)
 
 

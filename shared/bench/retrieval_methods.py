@@ -123,6 +123,9 @@ class RecordingStore:
     async def count(self) -> int:
         return await self._inner.count()
 
+    async def warm(self) -> None:
+        await self._inner.warm()
+
 
 class TermCoverageReranker:
     """The old offline reranker: 0.7 · term coverage + 0.3 · (1 - rank / 20)."""

@@ -15,3 +15,7 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str], purpose: Purpose = "passage") -> list[list[float]]:
         """One vector per text, in order."""
         ...
+
+    async def warm(self) -> None:
+        """Load what the first call would otherwise wait for (a local model)."""
+        ...

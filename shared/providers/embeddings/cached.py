@@ -50,3 +50,6 @@ class CachedEmbedder:
             fresh[text] if hit is None else _unpack(hit)
             for text, hit in zip(texts, cached, strict=True)
         ]
+
+    async def warm(self) -> None:
+        await self._inner.warm()

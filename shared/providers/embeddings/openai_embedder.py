@@ -55,3 +55,6 @@ class OpenAIEmbedder:
         for start in range(0, len(texts), BATCH_SIZE):
             vectors.extend(await self._batch(list(texts[start : start + BATCH_SIZE])))
         return vectors
+
+    async def warm(self) -> None:
+        """Nothing to load: the model runs at the provider."""

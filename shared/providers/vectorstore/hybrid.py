@@ -174,3 +174,8 @@ class HybridStore:
 
     async def count(self) -> int:
         return len((await self.snapshot()).passages)
+
+    async def warm(self) -> None:
+        await self.snapshot()
+        for view in self._views:
+            await view.embedder.warm()

@@ -111,6 +111,9 @@ class PineconeStore:
     async def delete(self, ids: Sequence[str], namespace: str) -> None:
         await self._call(lambda: self._index.delete(ids=list(ids), namespace=namespace))
 
+    async def warm(self) -> None:
+        """Nothing to load: the index is at Pinecone."""
+
     async def count(self) -> int:
         stats = await self._call(self._index.describe_index_stats)
         return int(stats.total_vector_count)
