@@ -32,7 +32,7 @@ from sqlmodel import col, select
 from shared.answering import AnswerSource
 from shared.bench.fleet import Fleet, FleetPlan, new_session, prepare_knowledge, running_fleet
 from shared.bench.overhead import QUESTIONS
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
+from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from shared.bench.stats import summary
 from shared.db.models import Message
 from shared.emulator import EmulatorConfig
@@ -287,21 +287,12 @@ def service_settings(fleet: Fleet) -> dict[str, Any]:
 
 def run(plan: Plan) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
-    load_before = os.getloadavg()[0]
-    started = time.monotonic()
-    with running_fleet(fleet_plan(plan)) as fleet:
+    with measured_run() as run_info, running_fleet(fleet_plan(plan)) as fleet:
         results = asyncio.run(measure(fleet, plan, run_id))
         settings = service_settings(fleet)
-    run_info = {
-        "id": run_id,
-        "seconds": round(time.monotonic() - started, 1),
-        "load_average_before": round(load_before, 2),
-        "load_average_after": round(os.getloadavg()[0], 2),
-    }
-    report = build_report(plan, results, settings, run_info)
-    write_json("cache", report)
+    report = build_report(plan, results, settings, {"id": run_id, **run_info})
+    publish("cache", report, markdown(report))
     plot(results)
-    (BENCHMARKS_DIR / "cache.md").write_text(markdown(report))
     return report
 
 

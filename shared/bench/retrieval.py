@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 from bm25s.stopwords import STOPWORDS_EN
 from sqlalchemy import text
 
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
+from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from shared.bench.retrieval_methods import (
     COVERAGE_DEPTH,
     TOP_K,
@@ -418,21 +417,16 @@ def run(inputs: Inputs) -> dict[str, Any]:
     exit_on_sigterm()
     queries = read_queries(inputs.queries)
     scorer = Scorer(inputs.scorer, inputs.qrels)
-    load_before = os.getloadavg()[0]
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="izana-bench-") as data_dir:
+    with (
+        measured_run() as run_info,
+        tempfile.TemporaryDirectory(prefix="izana-bench-") as data_dir,
+    ):
         corpus = corpus_file(inputs.corpus, inputs.corpus_lines, Path(data_dir))
         with fresh_services(Path(data_dir)) as settings:
             measured = asyncio.run(measure(settings, corpus, queries))
-    run_info = {
-        "seconds": seconds_since(started),
-        "load_average_before": round(load_before, 2),
-        "load_average_after": round(os.getloadavg()[0], 2),
-    }
     report = build_report(inputs, measured, scorer, run_info)
-    write_json("retrieval", report)
+    publish("retrieval", report, markdown(report))
     plot(report)
-    (BENCHMARKS_DIR / "retrieval.md").write_text(markdown(report))
     return report
 
 
