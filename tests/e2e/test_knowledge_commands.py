@@ -17,11 +17,11 @@ from tests.constants import NO_PROVIDERS, ROOT
 
 pytestmark = pytest.mark.e2e
 
-DATASETS = ROOT.parent / "shared" / "datasets"
-CORPUS = DATASETS / "medquad" / "corpus.jsonl"
-SCORER = DATASETS / "score_retrieval.py"
+# The shipped sample is in MedQuAD's question-answer form too, so it serves as a small corpus.
+CORPUS = ROOT / "data" / "knowledge_base" / "medquad_fertility.jsonl"
+SCORER = ROOT.parent / "shared" / "datasets" / "score_retrieval.py"
 QUERIES = [
-    {"qid": "Q1", "question": "What are the symptoms of an abdominal CT scan? Thank you"},
+    {"qid": "Q1", "question": "What are the symptoms of polycystic ovary syndrome? Thank you"},
     {"qid": "Q2", "question": "how is IVF done"},
 ]
 
@@ -41,8 +41,6 @@ def write_lines(path: Path, records: list[dict[str, str]]) -> Path:
 
 @pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
-    if not CORPUS.exists():
-        pytest.skip(f"the MedQuAD corpus is not beside the repository ({CORPUS})")
     with CORPUS.open() as lines:
         (tmp_path / "corpus.jsonl").write_text("".join(islice(lines, 40)))
     return tmp_path / "corpus.jsonl"
@@ -67,15 +65,26 @@ def test_eval_writes_the_scorer_run_format_and_reuses_its_index(
     assert json.loads(again.stdout.splitlines()[-1])["index"]["files"][0]["status"] == "unchanged"
     assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "run.jsonl").read_text()
 
-    qrels = tmp_path / "qrels.tsv"
-    qrels.write_text(f"qid\tanswer_id\tgrade\nQ1\t{run[0]['ranked'][0]}\t3\n")
-    scored = subprocess.run(
-        [sys.executable, str(SCORER), "--qrels", str(qrels), "--run", str(tmp_path / "run.jsonl")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    assert json.loads(scored.stdout.splitlines()[-1])["p@1"] == 1.0
     cleanup = izana(service_urls, "ingest", "--delete", "--collection", index, str(small_corpus))
     assert cleanup.returncode == 0
+
+
+def test_the_official_scorer_reads_the_run(
+    service_urls: ServiceUrls, small_corpus: Path, tmp_path: Path
+) -> None:
+    if not SCORER.exists():
+        pytest.skip(f"score_retrieval.py is not beside the repository ({SCORER})")
+    queries = write_lines(tmp_path / "queries.jsonl", QUERIES)
+    index, run_file = f"test-{uuid.uuid4().hex[:8]}", tmp_path / "run.jsonl"
+    arguments = ["--queries", str(queries), "--index", index, "--corpus", str(small_corpus)]
+    assert izana(service_urls, "eval", *arguments, "--out", str(run_file)).returncode == 0
+    best = json.loads(run_file.read_text().splitlines()[0])["ranked"][0]
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text(f"qid\tanswer_id\tgrade\nQ1\t{best}\t3\n")
+    command = [sys.executable, str(SCORER), "--qrels", str(qrels), "--run", str(run_file)]
+    scored = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert json.loads(scored.stdout.splitlines()[-1])["p@1"] == 1.0
+    izana(service_urls, "ingest", "--delete", "--collection", index, str(small_corpus))
 
 
 @pytest.mark.parametrize(
