@@ -16,6 +16,8 @@ from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
 from shared.resources import Resources
 from tests.contract.providers import KEY, emulated, guard_for
 
+pytestmark = pytest.mark.contract
+
 PAIRS = {
     "ivf": ("What is IVF?", "In vitro fertilisation joins egg and sperm in a laboratory."),
     "pcos": ("What is PCOS?", "Polycystic ovary syndrome is a hormonal disorder."),
