@@ -59,6 +59,15 @@ async def knowledge_base(resources: Resources) -> int:
 
 
 @pytest.fixture(scope="session")
+async def pgvector(resources: Resources) -> None:
+    """Skips a test that needs dense search when the Postgres under test lacks pgvector."""
+    from shared.providers.vectorstore.pgvector import pgvector_installed
+
+    if not await pgvector_installed(resources.sessionmaker):
+        pytest.skip("this Postgres has no pgvector extension (the embedded one has)")
+
+
+@pytest.fixture(scope="session")
 async def emulator_server() -> AsyncIterator[RunningEmulator]:
     async with running_emulator() as emulator:
         yield emulator

@@ -92,6 +92,7 @@ async def gap_of(resources: Resources, job_id: str) -> KnowledgeGap | None:
         return found.first()
 
 
+@pytest.mark.usefixtures("pgvector")  # the threshold is calibrated for the e5 view's scores
 async def test_a_question_the_knowledge_base_cannot_answer_is_logged_as_a_gap(
     resources: Resources, knowledge_base: int
 ) -> None:
@@ -101,6 +102,6 @@ async def test_a_question_the_knowledge_base_cannot_answer_is_logged_as_a_gap(
     for job in (off_topic, covered):
         await run_chat_job(resources, job, job_try=1, last_try=False)
     gap = await gap_of(resources, off_topic.job_id)
-    assert gap is not None and gap.language == "en" and 0 < gap.best_score < threshold
+    assert gap is not None and gap.language == "en" and gap.best_score < threshold
     assert gap.question.startswith("How do I rotate the tyres of a van?")
     assert await gap_of(resources, covered.job_id) is None

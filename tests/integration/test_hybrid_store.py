@@ -15,6 +15,7 @@ async def test_the_sample_knowledge_base_is_loaded(knowledge_base: int) -> None:
     assert knowledge_base >= 294
 
 
+@pytest.mark.usefixtures("pgvector")
 async def test_the_store_fuses_lexical_and_every_local_embedding_view(
     resources: Resources, knowledge_base: int
 ) -> None:
@@ -42,6 +43,7 @@ async def test_relevant_passages_come_first(
     assert all(0 < p.score <= 1 for p in passages)  # cosine similarity to the question
 
 
+@pytest.mark.usefixtures("pgvector")
 async def test_each_part_of_a_search_is_timed(resources: Resources, knowledge_base: int) -> None:
     with timing_retrieval() as timings:
         await resources.providers.store.search(SearchQuery(text="AMH and IVF", top_k=3))
@@ -49,6 +51,7 @@ async def test_each_part_of_a_search_is_timed(resources: Resources, knowledge_ba
     assert timings.embedding_ms > 0
 
 
+@pytest.mark.usefixtures("pgvector")
 async def test_a_repeated_question_is_embedded_from_the_cache(
     resources: Resources, knowledge_base: int
 ) -> None:
