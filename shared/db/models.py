@@ -114,6 +114,8 @@ class KnowledgePassage(SQLModel, table=True):
         sa_column=Column(ForeignKey("kb_document.id", ondelete="CASCADE"), index=True),
     )
     content_hash: str = Field(default="", sa_type=String(64))
+    # Of the text its vectors embed: any passage with the same text can reuse them.
+    embed_hash: str = Field(default="", sa_type=String(64))
     title: str = Field(sa_type=Text)
     question: str = Field(sa_type=Text)
     body: str = Field(sa_type=Text)

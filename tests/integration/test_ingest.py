@@ -35,6 +35,7 @@ from tests.integration.ingest_helpers import (
     FailingEmbedder,
     guide_markdown,
     qa_jsonl,
+    qa_line,
     words,
     write_knowledge_dir,
 )
@@ -492,3 +493,27 @@ async def test_a_field_too_long_for_its_column_fails_only_that_file(
     ]
     assert "could not be stored: " in (report.failed[0].error or "")
     assert "too long" in (report.failed[0].error or "")
+
+
+async def test_vectors_follow_the_embedded_text_not_the_rest_of_the_passage(
+    resources: Resources, e5: LocalE5Embedder, collection: str, tmp_path: Path
+) -> None:
+    qa = tmp_path / "qa.jsonl"
+    same_question = "What is endometriosis?"
+    qa.write_text(
+        qa_line("pair-1", same_question, "Tissue like the lining of the womb grows elsewhere.")
+        + "\n"
+        + qa_line("pair-2", same_question, "A condition that can cause pelvic pain.", "Pain")
+        + "\n"
+    )
+    first = CountingEmbedder(e5)
+    (added,) = (await ingestor(resources, first, collection).ingest([qa])).files
+    assert (added.embedded, added.reused, first.texts) == (1, 1, 1)  # one text, embedded once
+    vectors_before = await vectors(resources, collection)
+
+    # New answers, same questions: the passages change, the embedded text does not.
+    qa.write_text(qa.read_text().replace("grows elsewhere", "grows outside the womb"))
+    again = CountingEmbedder(e5)
+    (updated,) = (await ingestor(resources, again, collection).ingest([qa])).files
+    assert (updated.status, updated.embedded, updated.reused, again.texts) == ("updated", 0, 2, 0)
+    assert await vectors(resources, collection) == vectors_before

@@ -230,7 +230,7 @@ class Ingestor:
         views = self._views if dense else []
         self._progress.start(source.key, len(passages) * max(1, len(views)))
         async with self._sessionmaker() as session, session.begin():
-            hashes = [passage.content_hash for passage in passages]
+            hashes = [passage.embed_hash for passage in passages]
             reusable = [
                 await view.index.stored_by_hash(session, self.collection, hashes) for view in views
             ]
@@ -289,6 +289,7 @@ class Ingestor:
                 "collection": self.collection,
                 "document_id": document.id,
                 "content_hash": passage.content_hash,
+                "embed_hash": passage.embed_hash,
             }
             for passage in passages
         ]
@@ -305,22 +306,18 @@ class Ingestor:
         reusable: dict[str, str],
         done_before: int,
     ) -> tuple[int, int]:
-        """One view's vectors, computed in batches unless an unchanged passage has one already;
-        `done_before` counts the passages earlier views wrote (for progress)."""
+        """One view's vectors, computed in batches for texts that have none yet (each distinct
+        text once); `done_before` counts the passages earlier views wrote (for progress)."""
+        known = dict(reusable)
         embedded = dimensions = 0
         for start in range(0, len(passages), EMBED_BATCH):
             batch = passages[start : start + EMBED_BATCH]
-            fresh = [p for p in batch if p.content_hash not in reusable]
-            vectors = await view.embedder.embed([p.embed_text for p in fresh], "passage")
+            fresh = {p.embed_hash: p.embed_text for p in batch if p.embed_hash not in known}
+            vectors = await view.embedder.embed(list(fresh.values()), "passage")
             embedded += len(fresh)
             dimensions = dimensions or (len(vectors[0]) if vectors else 0)
-            computed = {
-                p.content_hash: vector_literal(v) for p, v in zip(fresh, vectors, strict=True)
-            }
-            rows = [
-                (p.record.id, reusable.get(p.content_hash) or computed[p.content_hash])
-                for p in batch
-            ]
+            known |= {h: vector_literal(v) for h, v in zip(fresh, vectors, strict=True)}
+            rows = [(p.record.id, known[p.embed_hash]) for p in batch]
             await view.index.write(session, self.collection, rows)
             self._progress.advance(done_before + start + len(batch))
         if dimensions:  # with every vector reused, the index they came from exists already

@@ -23,7 +23,8 @@ MAX_ID_LENGTH = 128
 class IndexedPassage:
     record: PassageRecord
     embed_text: str
-    content_hash: str
+    content_hash: str  # of every field: a change is sent to a mirror
+    embed_hash: str  # of the embedded text: vectors are reused while it stays the same
 
 
 def _hash(*parts: str) -> str:
@@ -32,7 +33,8 @@ def _hash(*parts: str) -> str:
 
 def _indexed(record: PassageRecord, embed_text: str) -> IndexedPassage:
     fields = record.model_dump()
-    return IndexedPassage(record, embed_text, _hash(embed_text, *(str(fields[k]) for k in fields)))
+    content_hash = _hash(embed_text, *(str(fields[k]) for k in fields))
+    return IndexedPassage(record, embed_text, content_hash, _hash(embed_text))
 
 
 def _slug(text: str) -> str:

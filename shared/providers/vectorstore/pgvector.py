@@ -96,16 +96,16 @@ class PgVectorIndex:
     async def stored_by_hash(
         self, session: AsyncSession, collection: str, hashes: Sequence[str]
     ) -> dict[str, str]:
-        """Vectors already computed for passages with these content hashes (for reuse)."""
+        """Vectors already computed for passages whose embedded text has these hashes."""
         if not hashes:
             return {}
         result = await session.execute(
             text(
-                "SELECT DISTINCT ON (p.content_hash) p.content_hash, e.embedding::text "
+                "SELECT DISTINCT ON (p.embed_hash) p.embed_hash, e.embedding::text "
                 "FROM knowledge_passage p JOIN passage_embedding e "
                 "ON e.collection = p.collection AND e.passage_id = p.id "
                 "WHERE p.collection = :collection AND e.model = :model "
-                "AND p.content_hash = ANY(:hashes)"
+                "AND p.embed_hash = ANY(:hashes)"
             ),
             {"collection": collection, "model": self.model, "hashes": list(hashes)},
         )
