@@ -1,0 +1,1 @@
+"""Blood-work reports: markers read from a lab-report PDF, in canonical units, flagged."""

@@ -1,0 +1,100 @@
+"""The fertility markers a lab report is read for, and the labels labs print for them.
+
+Labels are matched case-insensitively, in English and in Spanish.
+"""
+
+from __future__ import annotations
+
+import re
+
+MARKER_ALIASES: dict[str, tuple[str, ...]] = {
+    "FSH": (
+        "FSH",
+        "Follicle-stimulating hormone",
+        "Follicle stimulating hormone",
+        "Hormona foliculoestimulante",
+        "Hormona folículo estimulante",
+        "Hormona foliculo estimulante",
+    ),
+    "LH": ("LH", "Luteinizing hormone", "Luteinising hormone", "Hormona luteinizante"),
+    "AMH": (
+        "AMH",
+        "Anti-Müllerian hormone",
+        "Anti-Mullerian hormone",
+        "Antimüllerian hormone",
+        "Antimullerian hormone",
+        "Hormona antimülleriana",
+        "Hormona antimulleriana",
+        "Hormona anti-mülleriana",
+    ),
+    "Estradiol": ("Estradiol", "Oestradiol", "17-beta-estradiol", "E2"),
+    "Progesterone": ("Progesterone", "Progesterona"),
+    "Prolactin": ("Prolactin", "Prolactina", "PRL"),
+    "TSH": (
+        "TSH",
+        "Thyroid-stimulating hormone",
+        "Thyroid stimulating hormone",
+        "Thyrotropin",
+        "Tirotropina",
+    ),
+    "Free T4": ("Free T4", "FT4", "Free thyroxine", "Tiroxina libre", "T4 libre", "T4L"),
+    "Testosterone": ("Testosterone", "Total testosterone", "Testosterona", "Testosterona total"),
+    "DHEA-S": (
+        "DHEA-S",
+        "DHEA-SO4",
+        "DHEAS",
+        "DHEA sulfate",
+        "DHEA sulphate",
+        "Dehydroepiandrosterone sulfate",
+        "Sulfato de DHEA",
+        "Sulfato de dehidroepiandrosterona",
+    ),
+    "SHBG": (
+        "SHBG",
+        "Sex hormone-binding globulin",
+        "Sex hormone binding globulin",
+        "Globulina fijadora de hormonas sexuales",
+    ),
+    "Vitamin D": (
+        "Vitamin D (25-OH)",
+        "Vitamin D, 25-OH",
+        "25-OH Vitamin D",
+        "25-hydroxyvitamin D",
+        "Vitamin D",
+        "Vitamina D (25-OH)",
+        "25-OH Vitamina D",
+        "25-hidroxivitamina D",
+        "Vitamina D",
+    ),
+    "HbA1c": (
+        "HbA1c",
+        "Hemoglobin A1c",
+        "Haemoglobin A1c",
+        "Glycated hemoglobin",
+        "Glycated haemoglobin",
+        "Hemoglobina glicosilada",
+        "Hemoglobina glucosilada",
+        "Hemoglobina A1c",
+    ),
+    "Hemoglobin": ("Hemoglobin", "Haemoglobin", "Hemoglobina", "Hb", "Hgb"),
+}
+
+KEY_MARKERS = ("FSH", "AMH", "LH", "Estradiol", "TSH", "Prolactin")
+
+_CANONICAL_BY_ALIAS = {
+    alias.casefold(): name for name, aliases in MARKER_ALIASES.items() for alias in aliases
+}
+# Longest first, so that "Hemoglobina glicosilada" is taken whole rather than as "Hemoglobina".
+_ALIASES = "|".join(
+    re.escape(alias).replace(r"\ ", r"\s+")
+    for alias in sorted(_CANONICAL_BY_ALIAS, key=len, reverse=True)
+)
+# A label is an alias, optionally followed by another one in brackets: "Estradiol (E2)".
+LABEL = re.compile(
+    rf"(?<![\w-])(?P<alias>{_ALIASES})(?:\s*\((?:{_ALIASES})\))?(?![\w-])", re.IGNORECASE
+)
+
+
+def canonical_name(alias: str) -> str:
+    """The canonical marker an alias names ("Prolactina" → "Prolactin"); KeyError if none."""
+    return _CANONICAL_BY_ALIAS[" ".join(alias.split()).casefold()]
