@@ -12,7 +12,7 @@ from api.capability import EventsCapability
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
-from api.routes import admin, chat, health, jobs, sessions
+from api.routes import admin, bloodwork, chat, health, jobs, sessions
 from api.sse.hub import StreamHub
 from shared.config import Settings, get_settings
 from shared.log import configure_logging
@@ -55,15 +55,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-None-Match",
+                "Last-Event-ID",
+                "X-Request-ID",
+            ],
             expose_headers=[
                 "X-Request-ID",
                 "X-Job-Id",
                 "X-Conversation-Id",
                 "Location",
+                "ETag",
                 *RATE_LIMIT_HEADERS,
             ],
         )
-    for router in (health.router, sessions.router, chat.router, jobs.router, admin.router):
+    for router in (
+        health.router,
+        sessions.router,
+        chat.router,
+        jobs.router,
+        bloodwork.router,
+        admin.router,
+    ):
         app.include_router(router)
     return app

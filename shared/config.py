@@ -173,6 +173,12 @@ class Settings(BaseSettings):
     # Earlier messages of the conversation given to the model (such answers are never cached).
     history_messages: int = Field(default=6, ge=0)
 
+    # Blood-work uploads: the largest PDF accepted, its most pages, and whether the PDF is kept
+    # after extraction (by default only the markers read from it are).
+    bloodwork_max_bytes: int = Field(default=5_000_000, ge=1)
+    bloodwork_max_pages: int = Field(default=20, ge=1)
+    bloodwork_keep_pdf: bool = False
+
     # Ingress limits per client (IP), session or admin login, shared by all API replicas.
     rate_limit_general: RateSetting = Rate(120, 60)
     rate_limit_chat: RateSetting = Rate(20, 60)

@@ -18,6 +18,7 @@ WAKE_KEY_MAX_LEN = 1000
 class JobName(StrEnum):
     CHAT_ANSWER = "chat.answer"
     KB_INGEST = "kb.ingest"
+    BLOODWORK_EXTRACT = "bloodwork.extract"
 
 
 class ChatJob(BaseModel):
@@ -38,9 +39,16 @@ class IngestJob(BaseModel):
     delete: bool = False
 
 
+class BloodworkJob(BaseModel):
+    """Read the markers of an uploaded lab report (its PDF is in the `lab_report` row)."""
+
+    report_id: uuid.UUID
+
+
 JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {
     JobName.CHAT_ANSWER: ChatJob,
     JobName.KB_INGEST: IngestJob,
+    JobName.BLOODWORK_EXTRACT: BloodworkJob,
 }
 
 

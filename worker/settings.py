@@ -10,14 +10,20 @@ from arq.worker import Function, func
 from shared.config import Settings
 from shared.jobs import JobName
 from shared.resources import arq_redis_settings, open_resources, required_urls
+from worker.tasks.bloodwork import extract_bloodwork
 from worker.tasks.chat import answer_chat
 from worker.tasks.knowledge import ingest_knowledge
 from worker.wakeable import WakeableWorker
 
+BLOODWORK_TIMEOUT_SECONDS = 120
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
 ARQ_TIMEOUT_MARGIN_SECONDS = 10
 
-TASKS = {JobName.CHAT_ANSWER: answer_chat, JobName.KB_INGEST: ingest_knowledge}
+TASKS = {
+    JobName.CHAT_ANSWER: answer_chat,
+    JobName.KB_INGEST: ingest_knowledge,
+    JobName.BLOODWORK_EXTRACT: extract_bloodwork,
+}
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -49,7 +55,13 @@ def functions(settings: Settings) -> list[Function]:
         max_tries=settings.job_max_tries,
         timeout=settings.ingest_timeout_seconds,
     )
-    return [chat, ingest]
+    bloodwork = func(
+        extract_bloodwork,
+        name=JobName.BLOODWORK_EXTRACT.value,
+        max_tries=settings.job_max_tries,
+        timeout=BLOODWORK_TIMEOUT_SECONDS,
+    )
+    return [chat, ingest, bloodwork]
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

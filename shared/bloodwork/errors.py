@@ -22,3 +22,8 @@ class DamagedPdfError(LabReportError):
 class EncryptedPdfError(LabReportError):
     def __init__(self) -> None:
         super().__init__("the PDF is password-protected; upload a copy without a password")
+
+
+class TooManyPagesError(LabReportError):
+    def __init__(self, max_pages: int) -> None:
+        super().__init__(f"the PDF has more than {max_pages} pages; upload only the lab report")

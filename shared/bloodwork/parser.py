@@ -22,6 +22,7 @@ from shared.bloodwork.errors import (
     EncryptedPdfError,
     LabReportError,
     NotPdfError,
+    TooManyPagesError,
 )
 from shared.bloodwork.markers import KEY_MARKERS, LABEL, canonical_name
 from shared.bloodwork.models import Flag, Marker, ReferenceRange
@@ -52,16 +53,25 @@ _DECIMAL_COMMA = re.compile(r"(?<![\d.,])\d+,(?:\d{1,2}|\d{4,})(?![\d.,])")
 _THOUSANDS_DOT = re.compile(r"\.(?=\d{3}(?!\d))")
 
 
+def check_pdf(pdf_bytes: bytes, max_pages: int) -> int:
+    """The page count of a readable PDF of at most `max_pages` pages; LabReportError otherwise."""
+    try:
+        pages = len(_open(pdf_bytes).pages)
+    except LabReportError:
+        raise
+    except Exception as error:  # pypdf reports a damaged file with many exception types
+        raise DamagedPdfError from error
+    if pages == 0:
+        raise DamagedPdfError
+    if pages > max_pages:
+        raise TooManyPagesError(max_pages)
+    return pages
+
+
 def extract_text(pdf_bytes: bytes) -> list[str]:
     """Each page's text with its columns kept apart; a page without a text layer gives ""."""
-    if _PDF_START not in pdf_bytes[:_PDF_WINDOW]:
-        raise NotPdfError
-    if _PDF_END not in pdf_bytes[-_PDF_WINDOW:]:
-        raise DamagedPdfError
     try:
-        reader = PdfReader(io.BytesIO(pdf_bytes))
-        if reader.is_encrypted and not _opens_without_password(reader):
-            raise EncryptedPdfError
+        reader = _open(pdf_bytes)
         # Layout mode places text by position, so a table's cells stay on their row whatever
         # order the PDF draws them in.
         pages = [page.extract_text(extraction_mode="layout") for page in reader.pages]
@@ -90,6 +100,17 @@ def missing_key_markers(markers: list[Marker]) -> list[str]:
     """The key fertility markers that the report does not give, in KEY_MARKERS order."""
     found = {marker.canonical_name for marker in markers}
     return [name for name in KEY_MARKERS if name not in found]
+
+
+def _open(pdf_bytes: bytes) -> PdfReader:
+    if _PDF_START not in pdf_bytes[:_PDF_WINDOW]:
+        raise NotPdfError
+    if _PDF_END not in pdf_bytes[-_PDF_WINDOW:]:
+        raise DamagedPdfError
+    reader = PdfReader(io.BytesIO(pdf_bytes))
+    if reader.is_encrypted and not _opens_without_password(reader):
+        raise EncryptedPdfError
+    return reader
 
 
 def _opens_without_password(reader: PdfReader) -> bool:

@@ -1,4 +1,4 @@
-"""SQLModel tables: sessions, conversations, messages and the knowledge-base passages."""
+"""SQLModel tables: sessions, conversations, messages, lab reports and the knowledge base."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -134,3 +144,47 @@ class DocumentUsage(SQLModel, table=True):
     passage_id: str = Field(primary_key=True, max_length=128)
     citations: int
     last_cited_at: datetime = _timestamp()
+
+
+class LabReportStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    NEEDS_OCR = "needs_ocr"
+
+
+PENDING_REPORT_STATUSES = frozenset({LabReportStatus.QUEUED, LabReportStatus.PROCESSING})
+
+
+class LabReport(SQLModel, table=True):
+    """An uploaded blood-work PDF and the markers read from it."""
+
+    __tablename__ = "lab_report"
+    # At most one report of a session waits for the worker: a second upload is refused.
+    __table_args__ = (
+        Index(
+            "uq_lab_report_pending",
+            "session_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'processing')"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("user_session.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    job_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    status: LabReportStatus = Field(default=LabReportStatus.QUEUED, sa_type=String(16))
+    # The upload until the worker has read it (kept only with BLOODWORK_KEEP_PDF).
+    pdf: bytes | None = Field(default=None, sa_type=LargeBinary)
+    size_bytes: int
+    pages: int
+    markers: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)
+    missing_markers: list[str] = Field(default_factory=list, sa_type=JSONB)
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()

@@ -1,0 +1,203 @@
+"""Blood-work reports: upload a lab-report PDF, then poll while the worker reads its markers.
+
+The upload is checked before it is queued (magic bytes, size, page count, encryption) and kept
+in the `lab_report` row until the worker has read it. A Content-Length over the limit is refused
+before the body is read; a body without one is spooled by the form parser (to disk past 1 MB)
+and refused once the file turns out too large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+from starlette.datastructures import UploadFile
+
+from api.deps import ResourcesDep, SessionDep
+from api.errors import ApiError
+from api.ratelimit import limit_upload
+from shared.bloodwork.errors import (
+    DamagedPdfError,
+    EncryptedPdfError,
+    LabReportError,
+    NotPdfError,
+    TooManyPagesError,
+)
+from shared.bloodwork.parser import check_pdf
+from shared.db.models import PENDING_REPORT_STATUSES, LabReport, UserSession
+from shared.jobs import BloodworkJob, JobName, enqueue, new_job_id
+from shared.resources import Resources
+
+router = APIRouter(prefix="/v1/bloodwork", tags=["bloodwork"])
+
+FIELD = "file"
+# Room in Content-Length for the multipart boundaries and part headers around the file.
+MULTIPART_OVERHEAD_BYTES = 16_384
+POLL_AFTER_SECONDS = "1"
+REFUSALS: dict[type[LabReportError], tuple[int, str]] = {
+    NotPdfError: (415, "not_a_pdf"),
+    DamagedPdfError: (422, "pdf_damaged"),
+    EncryptedPdfError: (422, "pdf_encrypted"),
+    TooManyPagesError: (422, "too_many_pages"),
+}
+
+
+class BloodworkAccepted(BaseModel):
+    report_id: uuid.UUID
+    job_id: str
+    status_url: str
+
+
+class BloodworkOut(BaseModel):
+    report_id: uuid.UUID
+    status: str
+    markers: list[dict[str, Any]]
+    missing_markers: list[str]
+    error: str | None
+
+
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(413, "file_too_large", f"The file is larger than {max_bytes / 1e6:g} MB.")
+
+
+async def refuse_large_body(
+    resources: ResourcesDep, content_length: Annotated[str | None, Header()] = None
+) -> None:
+    max_bytes = resources.settings.bloodwork_max_bytes
+    if content_length is not None and content_length.strip().isdigit():
+        if int(content_length) > max_bytes + MULTIPART_OVERHEAD_BYTES:
+            raise _too_large(max_bytes)
+
+
+async def _read_upload(request: Request, max_bytes: int) -> bytes:
+    form = await request.form(max_files=1, max_fields=5)
+    upload = form.get(FIELD)
+    if not isinstance(upload, UploadFile):
+        raise ApiError(422, "file_missing", f"Send the PDF as the multipart field '{FIELD}'.")
+    try:
+        content = await upload.read(max_bytes + 1)
+    finally:
+        await form.close()
+    if len(content) > max_bytes:
+        raise _too_large(max_bytes)
+    if not content:
+        raise ApiError(422, "file_empty", "The file is empty.")
+    return content
+
+
+async def _page_count(content: bytes, max_pages: int) -> int:
+    try:
+        return await asyncio.to_thread(check_pdf, content, max_pages)
+    except LabReportError as error:
+        code_status, code = REFUSALS.get(type(error), (422, "pdf_damaged"))
+        raise ApiError(code_status, code, _sentence(str(error))) from error
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + "."
+
+
+async def _store(resources: Resources, report: LabReport) -> None:
+    async with resources.sessionmaker() as db:
+        db.add(report)
+        try:
+            await db.commit()
+        except IntegrityError as error:  # uq_lab_report_pending: one report waits at a time
+            raise ApiError(
+                409, "upload_pending", "A report of this session is still being read; wait for it."
+            ) from error
+
+
+async def _forget(resources: Resources, report: LabReport) -> None:
+    async with resources.sessionmaker() as db:
+        await db.execute(delete(LabReport).where(col(LabReport.id) == report.id))
+        await db.commit()
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(limit_upload), Depends(refuse_large_body)],
+    response_model=BloodworkAccepted,
+)
+async def upload_bloodwork(
+    request: Request, session: SessionDep, resources: ResourcesDep
+) -> JSONResponse:
+    """Upload a lab-report PDF (multipart field `file`); poll `status_url` for its markers."""
+    settings = resources.settings
+    content = await _read_upload(request, settings.bloodwork_max_bytes)
+    pages = await _page_count(content, settings.bloodwork_max_pages)
+    report = LabReport(
+        session_id=session.id,
+        job_id=new_job_id(),
+        pdf=content,
+        size_bytes=len(content),
+        pages=pages,
+    )
+    await _store(resources, report)
+    try:
+        await enqueue(
+            resources.arq,
+            JobName.BLOODWORK_EXTRACT,
+            BloodworkJob(report_id=report.id),
+            report.job_id,
+        )
+    except Exception:
+        await _forget(resources, report)  # or the session could never upload again
+        raise
+    accepted = BloodworkAccepted(
+        report_id=report.id, job_id=report.job_id, status_url=f"/v1/bloodwork/{report.id}"
+    )
+    return JSONResponse(
+        accepted.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": accepted.status_url},
+    )
+
+
+async def _owned_report(
+    resources: Resources, report_id: uuid.UUID, session: UserSession
+) -> LabReport:
+    async with resources.sessionmaker() as db:
+        report = await db.get(LabReport, report_id)
+    if report is None or report.session_id != session.id:
+        raise ApiError(404, "report_not_found", "No such report.")  # never reveal others' reports
+    return report
+
+
+@router.get("/{report_id}", response_model=BloodworkOut)
+async def get_bloodwork(
+    report_id: uuid.UUID,
+    session: SessionDep,
+    resources: ResourcesDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The report's status and, once ready, its markers; `Retry-After` while it is pending."""
+    report = await _owned_report(resources, report_id, session)
+    body = BloodworkOut(
+        report_id=report.id,
+        status=report.status,
+        markers=report.markers,
+        missing_markers=report.missing_markers,
+        error=report.error,
+    ).model_dump(mode="json")
+    content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    headers = {"ETag": f'"{hashlib.sha256(content).hexdigest()[:32]}"'}
+    if report.status in PENDING_REPORT_STATUSES:
+        headers["Retry-After"] = POLL_AFTER_SECONDS
+    if if_none_match is not None and headers["ETag"] in _etags(if_none_match):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(content, media_type="application/json", headers=headers)
+
+
+def _etags(if_none_match: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}

@@ -1,0 +1,18 @@
+"""ARQ task for `bloodwork.extract`: read the markers of an uploaded lab report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.bloodwork.extraction import extract_report
+from shared.jobs import BloodworkJob
+from shared.resources import Resources
+
+
+async def extract_bloodwork(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    resources: Resources = ctx["resources"]
+    job = BloodworkJob.model_validate(payload)
+    status = await extract_report(
+        resources.sessionmaker, job.report_id, resources.settings.bloodwork_keep_pdf
+    )
+    return {"report_id": str(job.report_id), "status": status}
