@@ -1,4 +1,4 @@
-"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval} [options]
+"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval,bloodwork} [options]
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -19,6 +19,10 @@ PROVIDER_BENCHMARKS = {
     "retrieval": (
         "shared.bench.retrieval",
         "BM25, dense views and hybrid fusion on the LiveQA-Med dev questions",
+    ),
+    "bloodwork": (
+        "shared.bench.bloodwork",
+        "blood-work upload→ready latency and reports/min on the offline parser",
     ),
 }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from arq.worker import Function, func
 
+from shared.bloodwork.llm_extraction import lab_extractor
 from shared.config import Settings
 from shared.jobs import JobName
 from shared.resources import arq_redis_settings, open_resources, required_urls
@@ -31,6 +32,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     resources = await stack.enter_async_context(open_resources(ctx["settings"]))
     ctx["resources"] = resources
     ctx["exit_stack"] = stack
+    ctx["lab_extractor"] = lab_extractor(resources.settings, resources.redis)
     # Local models and the lexical index load now, not while the first question waits.
     await resources.providers.store.warm()
 

@@ -135,42 +135,61 @@ def _marker(label: re.Match[str], rest: str, decimal_comma: bool) -> Marker | No
     result = _RESULT.match(rest)
     if result is None:
         return None
-    name = canonical_name(label["alias"])
     try:
         reported_value = _number(result["value"], decimal_comma)
-        reference_range = _reference_range(result, name, decimal_comma)
+        printed_range = _printed_range(result, decimal_comma)
     except ValueError:  # a date or a version number where a value was expected
         return None
-    measured = to_canonical(name, reported_value, result["unit"])
+    name = " ".join(label[0].split())
+    return measured_marker(
+        name, canonical_name(label["alias"]), reported_value, result["unit"], printed_range
+    )
+
+
+def measured_marker(
+    name: str,
+    canonical: str,
+    reported_value: float,
+    reported_unit: str,
+    printed_range: ReferenceRange | None,
+) -> Marker:
+    """A marker as printed (its range's bounds in `reported_unit`), in its canonical unit and
+    flagged against its range; what every way of reading a report ends with."""
+    measured = to_canonical(canonical, reported_value, reported_unit)
+    reference_range = None
+    if printed_range is not None:
+        reference_range = ReferenceRange(
+            low=_bound(printed_range.low, canonical, reported_unit),
+            high=_bound(printed_range.high, canonical, reported_unit),
+            text=printed_range.text,
+        )
     return Marker(
-        name=" ".join(label[0].split()),
-        canonical_name=name,
+        name=name,
+        canonical_name=canonical,
         value=measured.value,
         unit=measured.unit,
         reference_range=reference_range,
         flag=_flag(measured.value, reference_range),
         reported_value=reported_value,
-        reported_unit=result["unit"],
+        reported_unit=reported_unit,
         unit_unknown=measured.unit_unknown,
     )
 
 
-def _reference_range(
-    result: re.Match[str], marker: str, decimal_comma: bool
-) -> ReferenceRange | None:
-    """The printed range ("3.5 - 12.5", "> 1.0", "< 25") with its bounds in the value's unit."""
+def _printed_range(result: re.Match[str], decimal_comma: bool) -> ReferenceRange | None:
+    """The printed range ("3.5 - 12.5", "> 1.0", "< 25"), its bounds in the value's unit."""
     if result["range"] is None:
         return None
-    unit = result["unit"]
-    low = _bound(result["low"] or result["lower"], marker, unit, decimal_comma)
-    high = _bound(result["high"] or result["upper"], marker, unit, decimal_comma)
-    return ReferenceRange(low=low, high=high, text=result["range"])
+    low, high = result["low"] or result["lower"], result["high"] or result["upper"]
+    return ReferenceRange(
+        low=None if low is None else _number(low, decimal_comma),
+        high=None if high is None else _number(high, decimal_comma),
+        text=result["range"],
+    )
 
 
-def _bound(printed: str | None, marker: str, unit: str, decimal_comma: bool) -> float | None:
-    if printed is None:
-        return None
-    return to_canonical(marker, _number(printed, decimal_comma), unit).value
+def _bound(printed: float | None, marker: str, unit: str) -> float | None:
+    return None if printed is None else to_canonical(marker, printed, unit).value
 
 
 def _number(printed: str, decimal_comma: bool) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pydantic import Field
 
@@ -82,9 +83,11 @@ class Completion:
         return replace(self, pieces=[PROSE_LEAD + self.pieces[0], *self.pieces[1:]])
 
 
-def plan_completion(request: ChatRequest, words: int) -> Completion:
-    """`words` words for plain text; in JSON mode the review object, four characters a token.
-    A `max_tokens` below that cuts the answer (finish_reason "length")."""
+def plan_completion(
+    request: ChatRequest, words: int, json_reply: dict[str, Any] | None = None
+) -> Completion:
+    """`words` words for plain text; in JSON mode `json_reply`, or else the review object, four
+    characters a token. A `max_tokens` below that cuts the answer (finish_reason "length")."""
     texts = [message.text() for message in request.messages]
     pieces: list[str]
     if request.json_mode:
@@ -93,7 +96,7 @@ def plan_completion(request: ChatRequest, words: int) -> Completion:
             "revised_response": users[-1] if users else "",
             "suggested_questions": list(SUGGESTED_QUESTIONS),
         }
-        content = json.dumps(review, ensure_ascii=False)
+        content = json.dumps(review if json_reply is None else json_reply, ensure_ascii=False)
         pieces = [content[i : i + 4] for i in range(0, len(content), 4)]
     else:
         seed = json.dumps([request.model, [[m.role, m.text()] for m in request.messages]])

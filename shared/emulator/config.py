@@ -33,6 +33,7 @@ class EmulatorConfig(BaseModel):
     rate_malformed: float = Field(default=0.0, ge=0, le=1)
     rate_truncate: float = Field(default=0.0, ge=0, le=1)
     rate_invalid_json: float = Field(default=0.0, ge=0, le=1)
+    json_reply: dict[str, Any] | None = None  # JSON mode answers this object instead
     retry_after_seconds: int = Field(default=1, ge=0)
     hang_seconds: float = Field(default=30.0, ge=0)
     seed: int | None = None

@@ -63,7 +63,7 @@ def _chat(state: EmulatorState, provider: Provider) -> Endpoint:
         body = await authorized_body(request, ChatRequest, provider)
         if isinstance(body, Response):
             return body
-        completion = plan_completion(body, state.config.completion_tokens)
+        completion = plan_completion(body, state.config.completion_tokens, state.config.json_reply)
         call = Call(
             provider,
             EndpointKind.CHAT,
