@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from arq.connections import ArqRedis
 from pydantic import BaseModel, Field
@@ -19,6 +20,7 @@ class JobName(StrEnum):
     CHAT_ANSWER = "chat.answer"
     KB_INGEST = "kb.ingest"
     BLOODWORK_EXTRACT = "bloodwork.extract"
+    BLOODWORK_ANALYSIS = "bloodwork.analysis"
 
 
 class ChatJob(BaseModel):
@@ -45,10 +47,23 @@ class BloodworkJob(BaseModel):
     report_id: uuid.UUID
 
 
+class BloodworkAnalysisJob(BaseModel):
+    """Explain the markers the user confirmed (canonical, flagged `Marker` dumps)."""
+
+    job_id: str
+    session_id: uuid.UUID
+    report_id: uuid.UUID
+    markers: list[dict[str, Any]] = Field(min_length=1)
+    treatment_stage: str | None = None
+    language: str | None = None
+    enqueued_at_ms: int
+
+
 JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {
     JobName.CHAT_ANSWER: ChatJob,
     JobName.KB_INGEST: IngestJob,
     JobName.BLOODWORK_EXTRACT: BloodworkJob,
+    JobName.BLOODWORK_ANALYSIS: BloodworkAnalysisJob,
 }
 
 

@@ -11,7 +11,7 @@ from shared.bloodwork.llm_extraction import lab_extractor
 from shared.config import Settings
 from shared.jobs import JobName
 from shared.resources import arq_redis_settings, open_resources, required_urls
-from worker.tasks.bloodwork import extract_bloodwork
+from worker.tasks.bloodwork import analyse_bloodwork, extract_bloodwork
 from worker.tasks.chat import answer_chat
 from worker.tasks.knowledge import ingest_knowledge
 from worker.wakeable import WakeableWorker
@@ -24,6 +24,7 @@ TASKS = {
     JobName.CHAT_ANSWER: answer_chat,
     JobName.KB_INGEST: ingest_knowledge,
     JobName.BLOODWORK_EXTRACT: extract_bloodwork,
+    JobName.BLOODWORK_ANALYSIS: analyse_bloodwork,
 }
 
 
@@ -63,7 +64,13 @@ def functions(settings: Settings) -> list[Function]:
         max_tries=settings.job_max_tries,
         timeout=BLOODWORK_TIMEOUT_SECONDS,
     )
-    return [chat, ingest, bloodwork]
+    analysis = func(
+        analyse_bloodwork,
+        name=JobName.BLOODWORK_ANALYSIS.value,
+        max_tries=settings.job_max_tries + 1,
+        timeout=settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
+    )
+    return [chat, ingest, bloodwork, analysis]
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

@@ -14,17 +14,21 @@ import json
 import uuid
 from typing import Annotated, Any
 
+from arq.constants import default_queue_name
 from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from starlette.datastructures import UploadFile
 
-from api.deps import ResourcesDep, SessionDep
+from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
-from api.ratelimit import limit_upload
+from api.links import events_url, status_url
+from api.ratelimit import limit_chat, limit_upload
+from api.sse.relay import sse_response
+from shared.bloodwork.analysis import confirmed_marker
 from shared.bloodwork.errors import (
     DamagedPdfError,
     EncryptedPdfError,
@@ -32,9 +36,13 @@ from shared.bloodwork.errors import (
     NotPdfError,
     TooManyPagesError,
 )
+from shared.bloodwork.markers import canonical_name
 from shared.bloodwork.parser import check_pdf
-from shared.db.models import PENDING_REPORT_STATUSES, LabReport, UserSession
-from shared.jobs import BloodworkJob, JobName, enqueue, new_job_id
+from shared.db.models import PENDING_REPORT_STATUSES, LabReport, LabReportStatus, UserSession
+from shared.events import EventType, Stage
+from shared.jobs import BloodworkAnalysisJob, BloodworkJob, JobName, enqueue, new_job_id
+from shared.jobstore import JobRecord, JobStatus, now_ms
+from shared.rag.language import parse_language
 from shared.resources import Resources
 
 router = APIRouter(prefix="/v1/bloodwork", tags=["bloodwork"])
@@ -201,3 +209,107 @@ async def get_bloodwork(
 
 def _etags(if_none_match: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+
+
+class ConfirmedMarkerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    canonical_name: str = Field(description="A marker name, e.g. FSH, AMH, Estradiol")
+    value: float = Field(allow_inf_nan=False)
+    unit: str = Field(min_length=1, max_length=32)
+
+    @field_validator("canonical_name")
+    @classmethod
+    def _known_marker(cls, value: str) -> str:
+        try:
+            return canonical_name(value)
+        except KeyError:
+            raise ValueError(f"unknown marker {value[:40]!r}") from None
+
+
+class AnalysisIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    markers: list[ConfirmedMarkerIn] = Field(
+        min_length=1, max_length=50, description="The values the user confirmed or edited."
+    )
+    treatment_stage: str | None = Field(default=None, max_length=80)
+    language: str | None = Field(default=None, description="en, ta, hi, te, ml, es or ja")
+
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, value: str | None) -> str | None:
+        parsed = parse_language(value)
+        return parsed.value if parsed else None
+
+
+class AnalysisAccepted(BaseModel):
+    job_id: str
+    events_url: str
+    status_url: str
+
+
+@router.post(
+    "/{report_id}/analysis",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(require_json), Depends(limit_chat)],
+    response_model=AnalysisAccepted,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "streamed analysis"}},
+)
+async def analyse_bloodwork(
+    report_id: uuid.UUID,
+    body: AnalysisIn,
+    session: SessionDep,
+    resources: ResourcesDep,
+    hub: HubDep,
+    capability: CapabilityDep,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Explain the confirmed (or edited) markers; the analysis streams like a chat answer."""
+    report = await _owned_report(resources, report_id, session)
+    if report.status != LabReportStatus.READY:
+        raise ApiError(409, "report_not_ready", "The report has not been read successfully.")
+    markers = [
+        confirmed_marker(m.canonical_name, m.value, m.unit, report.markers).model_dump(mode="json")
+        for m in body.markers
+    ]
+    job_id = new_job_id()
+    enqueued_at = now_ms()
+    await resources.jobs.create(
+        JobRecord(
+            job_id=job_id,
+            name=JobName.BLOODWORK_ANALYSIS.value,
+            status=JobStatus.QUEUED,
+            session_id=str(session.id),
+            conversation_id=str(report.id),
+            created_at_ms=enqueued_at,
+        )
+    )
+    position = int(await resources.redis.zcard(default_queue_name)) + 1
+    await resources.job_events(job_id).publish(
+        EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position}
+    )
+    payload = BloodworkAnalysisJob(
+        job_id=job_id,
+        session_id=session.id,
+        report_id=report.id,
+        markers=markers,
+        treatment_stage=(body.treatment_stage or "").strip() or None,
+        language=body.language,
+        enqueued_at_ms=enqueued_at,
+    )
+    await enqueue(resources.arq, JobName.BLOODWORK_ANALYSIS, payload, job_id)
+    if accept is not None and "text/event-stream" in accept:
+        response = sse_response(
+            hub, resources.redis, job_id, "0-0", resources.settings.sse_ping_seconds
+        )
+        response.headers["X-Job-Id"] = job_id
+        return response
+    links = AnalysisAccepted(
+        job_id=job_id, events_url=events_url(capability, job_id), status_url=status_url(job_id)
+    )
+    return JSONResponse(
+        links.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": links.status_url},
+    )

@@ -1,0 +1,271 @@
+"""Analysis of the markers a user confirmed (or edited): flags against the report's ranges, the
+question put to the chat pipeline, and the job that streams the answer like a chat answer.
+
+The answer is personal: it never goes through the response cache or single flight, and nothing
+is stored besides the job's record and events. Marker values are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.answering import retrieval_config
+from shared.bloodwork.markers import canonical_name
+from shared.bloodwork.models import Flag, Marker, ReferenceRange
+from shared.bloodwork.units import to_canonical
+from shared.chat_job import INTERNAL_ERROR, TRANSIENT_ERRORS, UNAVAILABLE, RetryLater, StreamSink
+from shared.events import Citation, DoneData, ErrorData, EventType, Stage, Timings
+from shared.jobs import BloodworkAnalysisJob
+from shared.jobstore import JobStatus, now_ms
+from shared.providers.llm.base import AnswerMode
+from shared.rag.pipeline import answer_question, prepare_question
+from shared.resilience.deadline import deadline_in
+from shared.resilience.errors import ProviderFailure
+from shared.resources import Resources
+from shared.token_coalescer import TokenCoalescer
+
+log = logging.getLogger(__name__)
+
+FERTILITY_MARKERS_QUESTION = (
+    "What do fertility blood tests such as FSH, AMH, LH, estradiol, TSH and prolactin show?"
+)
+FLAG_WORDS: dict[str, str] = {"high": "above", "low": "below", "normal": "within"}
+DEADLINE_EXCEEDED = ErrorData(
+    code="deadline_exceeded", message="The analysis took too long; please try again.",
+    retryable=True,
+)  # fmt: skip
+
+
+def confirmed_marker(
+    name: str, value: float, unit: str, report_markers: Sequence[dict[str, Any]]
+) -> Marker:
+    """The user's value in the marker's canonical unit, flagged against the report's range for
+    the same marker. KeyError when `name` is no known marker."""
+    canonical = canonical_name(name)
+    measured = to_canonical(canonical, value, unit)
+    reference = _report_range(canonical, measured.unit, report_markers)
+    return Marker(
+        name=canonical,
+        canonical_name=canonical,
+        value=round(measured.value, 4),
+        unit=measured.unit,
+        reference_range=reference,
+        flag=flag_against(measured.value, reference),
+        reported_value=value,
+        reported_unit=unit,
+        unit_unknown=measured.unit_unknown,
+    )
+
+
+def _report_range(
+    canonical: str, unit: str, report_markers: Sequence[dict[str, Any]]
+) -> ReferenceRange | None:
+    for stored in report_markers:
+        if stored.get("canonical_name") == canonical and stored.get("unit") == unit:
+            reference = stored.get("reference_range")
+            return None if reference is None else ReferenceRange.model_validate(reference)
+    return None  # not on the report, or in another unit: no range to compare with
+
+
+def flag_against(value: float, reference: ReferenceRange | None) -> Flag | None:
+    if reference is None:
+        return None
+    if reference.low is not None and value < reference.low:
+        return "low"
+    if reference.high is not None and value > reference.high:
+        return "high"
+    return "normal"
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+
+
+def _range_text(marker: Marker) -> str:
+    reference = marker.reference_range
+    if reference is None:
+        return ""
+    if reference.low is not None and reference.high is not None:
+        return f"{_number(reference.low)}-{_number(reference.high)} {marker.unit}"
+    return reference.text
+
+
+def _measured(marker: Marker) -> str:
+    return f"{marker.canonical_name} {_number(marker.value)} {marker.unit}"
+
+
+def analysis_question(markers: Sequence[Marker], treatment_stage: str | None) -> str:
+    """The question the model answers: every confirmed value, its flag and range."""
+    parts = []
+    for marker in markers:
+        details: list[str] = [marker.flag] if marker.flag else []
+        if marker.reference_range is not None:
+            details.append(f"range {_range_text(marker)}")
+        parts.append(_measured(marker) + (f" ({', '.join(details)})" if details else ""))
+    question = "Explain these fertility blood test results: " + "; ".join(parts) + "."
+    if treatment_stage:
+        question += f" Treatment stage: {treatment_stage}."
+    return question
+
+
+def marker_sentences(markers: Sequence[Marker]) -> str:
+    """One sentence per confirmed marker, for the offline answer that cannot read values."""
+    sentences = []
+    for marker in markers:
+        sentence = f"Your {marker.canonical_name} is {_number(marker.value)} {marker.unit}"
+        if marker.flag is not None and marker.reference_range is not None:
+            sentence += (
+                f", {FLAG_WORDS[marker.flag]} the range on your report ({_range_text(marker)})"
+            )
+        sentences.append(sentence + ".")
+    return " ".join(sentences)
+
+
+def offline_question(markers: Sequence[Marker]) -> str:
+    """What the extractive answerer should quote passages about: the markers out of range."""
+    out_of_range = [f"{m.flag} {m.canonical_name}" for m in markers if m.flag in {"low", "high"}]
+    if not out_of_range:
+        return FERTILITY_MARKERS_QUESTION
+    return f"What does {' and '.join(out_of_range)} mean for fertility?"
+
+
+@dataclass
+class PrefacedSink:
+    """Streams `preface` before the answer, and again after anything voids what was sent."""
+
+    sink: StreamSink
+    preface: str
+    sent: bool = field(default=False)
+
+    async def _send_preface(self) -> None:
+        if not self.sent and self.preface:
+            self.sent = True
+            await self.sink.token(self.preface + "\n\n")
+
+    async def status(self, stage: Stage) -> None:
+        await self.sink.status(stage)
+
+    async def token(self, text: str) -> None:
+        await self._send_preface()
+        await self.sink.token(text)
+
+    async def reset(self, reason: str) -> None:
+        await self.sink.reset(reason)
+        self.sent = False
+
+    async def citations(self, citations: list[Citation]) -> None:
+        await self.sink.citations(citations)
+
+    async def suggestions(self, suggestions: list[str]) -> None:
+        await self.sink.suggestions(suggestions)
+
+
+async def _fail(
+    resources: Resources, job: BloodworkAnalysisJob, events: TokenCoalescer, error: ErrorData
+) -> None:
+    failed = await resources.jobs.transition(
+        job.job_id, JobStatus.FAILED, frozenset({JobStatus.IN_PROGRESS}),
+        finished_at_ms=now_ms(), error_code=error.code, error_message=error.message,
+    )  # fmt: skip
+    if failed:
+        await events.publish(EventType.ERROR, error)
+
+
+async def _analyse(
+    resources: Resources, job: BloodworkAnalysisJob, events: TokenCoalescer, started: float
+) -> DoneData:
+    settings = resources.settings
+    markers = [Marker.model_validate(marker) for marker in job.markers]
+    sink = StreamSink(events)
+    extractive = resources.providers.llm.mode is AnswerMode.EXTRACTIVE
+    preface = marker_sentences(markers) if extractive else ""
+    question = (
+        offline_question(markers) if extractive else analysis_question(markers, job.treatment_stage)
+    )
+    prepared = prepare_question(question, job.language, settings.max_message_chars)
+    if extractive:
+        result = await answer_question(
+            prepared, resources.providers, PrefacedSink(sink, preface), retrieval_config(resources)
+        )
+        answer = f"{preface}\n\n{result.answer}" if preface else result.answer
+    else:
+        result = await answer_question(
+            prepared, resources.providers, sink, retrieval_config(resources)
+        )
+        answer = result.answer
+    timings = Timings(
+        queue_ms=max(0.0, started * 1000 - job.enqueued_at_ms),
+        retrieval_ms=result.retrieval_ms,
+        ttft_ms=result.ttft_ms,
+        total_ms=result.total_ms,
+    )
+    return DoneData(
+        message_id=job.job_id,  # nothing is stored: the analysis lives in the job's events
+        answer=answer,
+        cached=False,
+        mode=result.mode,
+        language=result.answer_language,
+        timings=timings,
+    )
+
+
+async def run_analysis_job(
+    resources: Resources, job: BloodworkAnalysisJob, job_try: int, last_try: bool
+) -> str | None:
+    """Stream the analysis of `job`; returns the job id, or None when it ended without one.
+
+    Raises RetryLater for a transient failure when another attempt is allowed.
+    """
+    settings = resources.settings
+    started = time.time()
+    if await resources.jobs.start_attempt(job.job_id) == 0:
+        return None
+    events = TokenCoalescer(
+        resources.job_events(job.job_id), settings.token_flush_interval_ms / 1000
+    )
+    seconds_left = settings.job_deadline_seconds - (started - job.enqueued_at_ms / 1000)
+    deadline = asyncio.timeout(seconds_left)
+    try:
+        if job_try > 1:
+            await events.publish(EventType.RESET, {"reason": "retry"})
+        async with deadline:
+            with deadline_in(seconds_left):
+                done = await _analyse(resources, job, events, started)
+        completed = await resources.jobs.transition(
+            job.job_id, JobStatus.COMPLETE, frozenset({JobStatus.IN_PROGRESS}),
+            finished_at_ms=now_ms(),
+        )  # fmt: skip
+        if completed:
+            await events.publish(EventType.DONE, done)
+        return job.job_id
+    except (ProviderFailure, *TRANSIENT_ERRORS) as error:
+        log.warning(
+            "bloodwork analysis attempt failed",
+            extra={"job_id": job.job_id, "kind": type(error).__name__},
+        )
+        if deadline.expired():
+            await _fail(resources, job, events, DEADLINE_EXCEEDED)
+        elif last_try:
+            await _fail(resources, job, events, UNAVAILABLE)
+        else:
+            raise RetryLater from error
+    except Exception:
+        log.exception("bloodwork analysis failed", extra={"job_id": job.job_id})
+        await _fail(resources, job, events, INTERNAL_ERROR)
+    finally:
+        await events.aclose()
+    return None
+
+
+async def fail_exhausted(resources: Resources, job: BloodworkAnalysisJob) -> None:
+    failed = await resources.jobs.transition(
+        job.job_id, JobStatus.FAILED, frozenset({JobStatus.IN_PROGRESS, JobStatus.QUEUED}),
+        finished_at_ms=now_ms(), error_code=UNAVAILABLE.code, error_message=UNAVAILABLE.message,
+    )  # fmt: skip
+    if failed:
+        await resources.job_events(job.job_id).publish(EventType.ERROR, UNAVAILABLE)
