@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -68,13 +69,21 @@ class StreamSink:
         await self.events.publish(EventType.SUGGESTIONS, suggestions)
 
 
-async def _fail(
-    resources: Resources, job: ChatJob, events: EventPublisher | TokenCoalescer, error: ErrorData
+RUNNING = frozenset({JobStatus.IN_PROGRESS})
+
+
+async def fail_job(
+    resources: Resources,
+    job_id: str,
+    events: EventPublisher | TokenCoalescer,
+    error: ErrorData,
+    from_statuses: frozenset[JobStatus] = RUNNING,
 ) -> None:
+    """End a streamed job with `error`, once: only the attempt that moves its record publishes."""
     failed = await resources.jobs.transition(
-        job.job_id,
+        job_id,
         JobStatus.FAILED,
-        frozenset({JobStatus.IN_PROGRESS}),
+        from_statuses,
         finished_at_ms=now_ms(),
         error_code=error.code,
         error_message=error.message,
@@ -152,24 +161,77 @@ def _failure_log(error: BaseException) -> dict[str, object]:
     return {"kind": type(error).__name__}
 
 
+@dataclass(frozen=True)
+class FailurePolicy:
+    """How a streamed job's attempt ends when it fails."""
+
+    label: str  # names the job in logs
+    deadline: ErrorData  # the job's deadline passed
+    refused: ErrorData | None  # a provider refused for good; None: retried like other failures
+
+
+CHAT_POLICY = FailurePolicy("chat", DEADLINE_EXCEEDED, PROVIDER_REFUSED)
+
+# The attempt's work, given the job's coalesced event stream and the attempt's start time.
+Work = Callable[[TokenCoalescer, float], Awaitable[str | None]]
+
+
 async def _after_failure(
     resources: Resources,
-    job: ChatJob,
+    job_id: str,
     events: TokenCoalescer,
     error: BaseException,
     deadline_passed: bool,
     last_try: bool,
+    policy: FailurePolicy,
 ) -> None:
     """Report a failed attempt for good, or raise RetryLater when another try may succeed."""
-    log.warning("chat attempt failed", extra={"job_id": job.job_id, **_failure_log(error)})
+    log.warning(f"{policy.label} attempt failed", extra={"job_id": job_id, **_failure_log(error)})
+    permanent = isinstance(error, ProviderFailure) and error.kind is FailureKind.PERMANENT
     if deadline_passed:
-        await _fail(resources, job, events, DEADLINE_EXCEEDED)
-    elif isinstance(error, ProviderFailure) and error.kind is FailureKind.PERMANENT:
-        await _fail(resources, job, events, PROVIDER_REFUSED)
+        await fail_job(resources, job_id, events, policy.deadline)
+    elif permanent and policy.refused is not None:
+        await fail_job(resources, job_id, events, policy.refused)
     elif last_try:
-        await _fail(resources, job, events, UNAVAILABLE)
+        await fail_job(resources, job_id, events, UNAVAILABLE)
     else:
         raise RetryLater from error
+
+
+async def run_attempt(
+    resources: Resources,
+    job_id: str,
+    enqueued_at_ms: int,
+    job_try: int,
+    last_try: bool,
+    work: Work,
+    policy: FailurePolicy,
+) -> str | None:
+    """One attempt of a streamed job: `work` under the job's deadline, failures reported by
+    `policy`. Returns what `work` returned, or None when the job had ended or failed. Raises
+    RetryLater when another attempt may succeed.
+    """
+    settings = resources.settings
+    started = time.time()
+    if await resources.jobs.start_attempt(job_id) == 0:
+        return None
+    events = TokenCoalescer(resources.job_events(job_id), settings.token_flush_interval_ms / 1000)
+    seconds_left = settings.job_deadline_seconds - (started - enqueued_at_ms / 1000)
+    deadline = asyncio.timeout(seconds_left)
+    try:
+        if job_try > 1:
+            await events.publish(EventType.RESET, {"reason": "retry"})
+        async with deadline:
+            with deadline_in(seconds_left):
+                return await work(events, started)
+    except (ProviderFailure, *TRANSIENT_ERRORS) as error:
+        await _after_failure(resources, job_id, events, error, deadline.expired(), last_try, policy)
+    except Exception:
+        log.exception(f"{policy.label} job failed", extra={"job_id": job_id})
+        await fail_job(resources, job_id, events, INTERNAL_ERROR)
+    finally:
+        await events.aclose()
+    return None
 
 
 async def run_chat_job(
@@ -179,32 +241,16 @@ async def run_chat_job(
 
     Raises RetryLater for a transient failure when another attempt is allowed.
     """
-    settings = resources.settings
-    started = time.time()
-    if await resources.jobs.start_attempt(job.job_id) == 0:
-        return None
-    events = TokenCoalescer(
-        resources.job_events(job.job_id), settings.token_flush_interval_ms / 1000
+
+    async def answer(events: TokenCoalescer, started: float) -> str:
+        result = await produce_answer(resources, job, StreamSink(events))
+        return await _complete(resources, job, events, result, started)
+
+    return await run_attempt(
+        resources, job.job_id, job.enqueued_at_ms, job_try, last_try, answer, CHAT_POLICY
     )
-    seconds_left = settings.job_deadline_seconds - (started - job.enqueued_at_ms / 1000)
-    deadline = asyncio.timeout(seconds_left)
-    try:
-        if job_try > 1:
-            await events.publish(EventType.RESET, {"reason": "retry"})
-        async with deadline:
-            with deadline_in(seconds_left):
-                result = await produce_answer(resources, job, StreamSink(events))
-            return await _complete(resources, job, events, result, started)
-    except (ProviderFailure, *TRANSIENT_ERRORS) as error:
-        await _after_failure(resources, job, events, error, deadline.expired(), last_try)
-    except Exception:
-        log.exception("chat job failed", extra={"job_id": job.job_id})
-        await _fail(resources, job, events, INTERNAL_ERROR)
-    finally:
-        await events.aclose()
-    return None
 
 
 async def fail_exhausted(resources: Resources, job: ChatJob) -> None:
     """Report a job whose attempts all ended without an answer (e.g. crashed workers)."""
-    await _fail(resources, job, resources.job_events(job.job_id), UNAVAILABLE)
+    await fail_job(resources, job.job_id, resources.job_events(job.job_id), UNAVAILABLE)

@@ -7,25 +7,29 @@ is stored besides the job's record and events. Marker values are never logged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.answering import retrieval_config
 from shared.bloodwork.markers import canonical_name
-from shared.bloodwork.models import Flag, Marker, ReferenceRange
+from shared.bloodwork.models import Marker, ReferenceRange
+from shared.bloodwork.parser import flag_against
 from shared.bloodwork.units import to_canonical
-from shared.chat_job import INTERNAL_ERROR, TRANSIENT_ERRORS, UNAVAILABLE, RetryLater, StreamSink
+from shared.chat_job import (
+    RUNNING,
+    UNAVAILABLE,
+    FailurePolicy,
+    StreamSink,
+    fail_job,
+    run_attempt,
+)
 from shared.events import Citation, DoneData, ErrorData, EventType, Stage, Timings
 from shared.jobs import BloodworkAnalysisJob
 from shared.jobstore import JobStatus, now_ms
 from shared.providers.llm.base import AnswerMode
 from shared.rag.pipeline import answer_question, prepare_question
-from shared.resilience.deadline import deadline_in
-from shared.resilience.errors import ProviderFailure
 from shared.resources import Resources
 from shared.token_coalescer import TokenCoalescer
 
@@ -70,16 +74,6 @@ def _report_range(
             reference = stored.get("reference_range")
             return None if reference is None else ReferenceRange.model_validate(reference)
     return None  # not on the report, or in another unit: no range to compare with
-
-
-def flag_against(value: float, reference: ReferenceRange | None) -> Flag | None:
-    if reference is None:
-        return None
-    if reference.low is not None and value < reference.low:
-        return "low"
-    if reference.high is not None and value > reference.high:
-        return "high"
-    return "normal"
 
 
 def _number(value: float) -> str:
@@ -165,17 +159,6 @@ class PrefacedSink:
         await self.sink.suggestions(suggestions)
 
 
-async def _fail(
-    resources: Resources, job: BloodworkAnalysisJob, events: TokenCoalescer, error: ErrorData
-) -> None:
-    failed = await resources.jobs.transition(
-        job.job_id, JobStatus.FAILED, frozenset({JobStatus.IN_PROGRESS}),
-        finished_at_ms=now_ms(), error_code=error.code, error_message=error.message,
-    )  # fmt: skip
-    if failed:
-        await events.publish(EventType.ERROR, error)
-
-
 async def _analyse(
     resources: Resources, job: BloodworkAnalysisJob, events: TokenCoalescer, started: float
 ) -> DoneData:
@@ -214,6 +197,9 @@ async def _analyse(
     )
 
 
+ANALYSIS_POLICY = FailurePolicy("bloodwork analysis", DEADLINE_EXCEEDED, refused=None)
+
+
 async def run_analysis_job(
     resources: Resources, job: BloodworkAnalysisJob, job_try: int, last_try: bool
 ) -> str | None:
@@ -221,51 +207,22 @@ async def run_analysis_job(
 
     Raises RetryLater for a transient failure when another attempt is allowed.
     """
-    settings = resources.settings
-    started = time.time()
-    if await resources.jobs.start_attempt(job.job_id) == 0:
-        return None
-    events = TokenCoalescer(
-        resources.job_events(job.job_id), settings.token_flush_interval_ms / 1000
-    )
-    seconds_left = settings.job_deadline_seconds - (started - job.enqueued_at_ms / 1000)
-    deadline = asyncio.timeout(seconds_left)
-    try:
-        if job_try > 1:
-            await events.publish(EventType.RESET, {"reason": "retry"})
-        async with deadline:
-            with deadline_in(seconds_left):
-                done = await _analyse(resources, job, events, started)
+
+    async def analyse(events: TokenCoalescer, started: float) -> str:
+        done = await _analyse(resources, job, events, started)
         completed = await resources.jobs.transition(
-            job.job_id, JobStatus.COMPLETE, frozenset({JobStatus.IN_PROGRESS}),
-            finished_at_ms=now_ms(),
-        )  # fmt: skip
+            job.job_id, JobStatus.COMPLETE, RUNNING, finished_at_ms=now_ms()
+        )
         if completed:
             await events.publish(EventType.DONE, done)
         return job.job_id
-    except (ProviderFailure, *TRANSIENT_ERRORS) as error:
-        log.warning(
-            "bloodwork analysis attempt failed",
-            extra={"job_id": job.job_id, "kind": type(error).__name__},
-        )
-        if deadline.expired():
-            await _fail(resources, job, events, DEADLINE_EXCEEDED)
-        elif last_try:
-            await _fail(resources, job, events, UNAVAILABLE)
-        else:
-            raise RetryLater from error
-    except Exception:
-        log.exception("bloodwork analysis failed", extra={"job_id": job.job_id})
-        await _fail(resources, job, events, INTERNAL_ERROR)
-    finally:
-        await events.aclose()
-    return None
+
+    return await run_attempt(
+        resources, job.job_id, job.enqueued_at_ms, job_try, last_try, analyse, ANALYSIS_POLICY
+    )
 
 
 async def fail_exhausted(resources: Resources, job: BloodworkAnalysisJob) -> None:
-    failed = await resources.jobs.transition(
-        job.job_id, JobStatus.FAILED, frozenset({JobStatus.IN_PROGRESS, JobStatus.QUEUED}),
-        finished_at_ms=now_ms(), error_code=UNAVAILABLE.code, error_message=UNAVAILABLE.message,
-    )  # fmt: skip
-    if failed:
-        await resources.job_events(job.job_id).publish(EventType.ERROR, UNAVAILABLE)
+    """Report a job whose attempts all ended without an analysis (e.g. crashed workers)."""
+    events = resources.job_events(job.job_id)
+    await fail_job(resources, job.job_id, events, UNAVAILABLE, RUNNING | {JobStatus.QUEUED})

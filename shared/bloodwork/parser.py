@@ -169,7 +169,7 @@ def measured_marker(
         value=measured.value,
         unit=measured.unit,
         reference_range=reference_range,
-        flag=_flag(measured.value, reference_range),
+        flag=flag_against(measured.value, reference_range),
         reported_value=reported_value,
         reported_unit=reported_unit,
         unit_unknown=measured.unit_unknown,
@@ -201,7 +201,8 @@ def _number(printed: str, decimal_comma: bool) -> float:
     return number
 
 
-def _flag(value: float, reference_range: ReferenceRange | None) -> Flag | None:
+def flag_against(value: float, reference_range: ReferenceRange | None) -> Flag | None:
+    """The value against the range, both in the same unit; None without a range."""
     if reference_range is None:
         return None
     if reference_range.low is not None and value < reference_range.low:
