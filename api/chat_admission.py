@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from arq.constants import default_queue_name
-
 from api.errors import ApiError
+from api.streamed_jobs import queue_streamed_job
 from shared.conversations import (
     ConversationNotFound,
     Question,
@@ -15,9 +14,8 @@ from shared.conversations import (
     record_question,
 )
 from shared.db.models import UserSession
-from shared.events import EventType, Stage
-from shared.jobs import ChatJob, JobName, enqueue, new_job_id
-from shared.jobstore import JobRecord, JobStatus, now_ms
+from shared.jobs import ChatJob, JobName, new_job_id
+from shared.jobstore import now_ms
 from shared.rag.language import detect_language
 from shared.resources import Resources
 
@@ -50,20 +48,6 @@ async def admit_chat(
         ),
     )
     enqueued_at = now_ms()
-    await resources.jobs.create(
-        JobRecord(
-            job_id=job_id,
-            name=JobName.CHAT_ANSWER.value,
-            status=JobStatus.QUEUED,
-            session_id=str(session.id),
-            conversation_id=str(conversation_id),
-            created_at_ms=enqueued_at,
-        )
-    )
-    position = int(await resources.redis.zcard(default_queue_name)) + 1
-    await resources.job_events(job_id).publish(
-        EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position}
-    )
     payload = ChatJob(
         job_id=job_id,
         session_id=session.id,
@@ -72,5 +56,6 @@ async def admit_chat(
         language=language,
         enqueued_at_ms=enqueued_at,
     )
-    await enqueue(resources.arq, JobName.CHAT_ANSWER, payload, job_id)
+    owner = (session.id, str(conversation_id))
+    await queue_streamed_job(resources, JobName.CHAT_ANSWER, payload, job_id, enqueued_at, owner)
     return AdmittedChat(job_id=job_id, conversation_id=conversation_id)

@@ -14,7 +14,6 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from arq.constants import default_queue_name
 from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,7 +26,7 @@ from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_js
 from api.errors import ApiError
 from api.links import events_url, status_url
 from api.ratelimit import limit_chat, limit_upload
-from api.sse.relay import sse_response
+from api.streamed_jobs import queue_streamed_job, streamed_or_accepted
 from shared.bloodwork.analysis import confirmed_marker
 from shared.bloodwork.errors import (
     DamagedPdfError,
@@ -39,9 +38,8 @@ from shared.bloodwork.errors import (
 from shared.bloodwork.markers import canonical_name
 from shared.bloodwork.parser import check_pdf
 from shared.db.models import PENDING_REPORT_STATUSES, LabReport, LabReportStatus, UserSession
-from shared.events import EventType, Stage
 from shared.jobs import BloodworkAnalysisJob, BloodworkJob, JobName, enqueue, new_job_id
-from shared.jobstore import JobRecord, JobStatus, now_ms
+from shared.jobstore import now_ms
 from shared.rag.language import parse_language
 from shared.resources import Resources
 
@@ -275,20 +273,6 @@ async def analyse_bloodwork(
     ]
     job_id = new_job_id()
     enqueued_at = now_ms()
-    await resources.jobs.create(
-        JobRecord(
-            job_id=job_id,
-            name=JobName.BLOODWORK_ANALYSIS.value,
-            status=JobStatus.QUEUED,
-            session_id=str(session.id),
-            conversation_id=str(report.id),
-            created_at_ms=enqueued_at,
-        )
-    )
-    position = int(await resources.redis.zcard(default_queue_name)) + 1
-    await resources.job_events(job_id).publish(
-        EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position}
-    )
     payload = BloodworkAnalysisJob(
         job_id=job_id,
         session_id=session.id,
@@ -298,18 +282,11 @@ async def analyse_bloodwork(
         language=body.language,
         enqueued_at_ms=enqueued_at,
     )
-    await enqueue(resources.arq, JobName.BLOODWORK_ANALYSIS, payload, job_id)
-    if accept is not None and "text/event-stream" in accept:
-        response = sse_response(
-            hub, resources.redis, job_id, "0-0", resources.settings.sse_ping_seconds
-        )
-        response.headers["X-Job-Id"] = job_id
-        return response
+    owner = (session.id, str(report.id))
+    await queue_streamed_job(
+        resources, JobName.BLOODWORK_ANALYSIS, payload, job_id, enqueued_at, owner
+    )
     links = AnalysisAccepted(
         job_id=job_id, events_url=events_url(capability, job_id), status_url=status_url(job_id)
     )
-    return JSONResponse(
-        links.model_dump(mode="json"),
-        status_code=status.HTTP_202_ACCEPTED,
-        headers={"Location": links.status_url},
-    )
+    return streamed_or_accepted(accept, hub, resources, job_id, links)

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.chat_admission import admit_chat
@@ -14,7 +14,7 @@ from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_js
 from api.errors import ApiError
 from api.links import events_url, status_url
 from api.ratelimit import limit_chat
-from api.sse.relay import sse_response
+from api.streamed_jobs import streamed_or_accepted
 from shared.rag.language import parse_language
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
@@ -78,15 +78,5 @@ async def chat(
         events_url=events_url(capability, admitted.job_id),
         status_url=status_url(admitted.job_id),
     )
-    if accept is not None and "text/event-stream" in accept:
-        response = sse_response(
-            hub, resources.redis, admitted.job_id, "0-0", resources.settings.sse_ping_seconds
-        )
-        response.headers["X-Job-Id"] = admitted.job_id
-        response.headers["X-Conversation-Id"] = str(admitted.conversation_id)
-        return response
-    return JSONResponse(
-        links.model_dump(mode="json"),
-        status_code=status.HTTP_202_ACCEPTED,
-        headers={"Location": links.status_url},
-    )
+    conversation = {"X-Conversation-Id": str(admitted.conversation_id)}
+    return streamed_or_accepted(accept, hub, resources, admitted.job_id, links, conversation)
