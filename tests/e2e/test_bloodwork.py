@@ -77,6 +77,17 @@ async def session_id(resources: Resources, auth: dict[str, str]) -> uuid.UUID:
     return found.id
 
 
+async def pending_report(resources: Resources, auth: dict[str, str]) -> LabReport:
+    """A report of the session still queued, stored directly (no worker will pick it up)."""
+    pending = LabReport(
+        session_id=await session_id(resources, auth), job_id=uuid.uuid4().hex, size_bytes=0, pages=1
+    )
+    async with resources.sessionmaker() as db:
+        db.add(pending)
+        await db.commit()
+    return pending
+
+
 async def stored(resources: Resources, report_id: str) -> LabReport:
     async with resources.sessionmaker() as db:
         report = await db.get(LabReport, uuid.UUID(report_id))
@@ -169,15 +180,7 @@ async def test_a_pending_report_is_polled_again_and_blocks_a_second_upload(
 ) -> None:
     async with httpx.AsyncClient() as client:
         auth = await new_session(client, api)
-        pending = LabReport(
-            session_id=await session_id(resources, auth),
-            job_id=uuid.uuid4().hex,
-            size_bytes=0,
-            pages=1,
-        )
-        async with resources.sessionmaker() as db:
-            db.add(pending)
-            await db.commit()
+        pending = await pending_report(resources, auth)
         polled = await client.get(f"{api}/v1/bloodwork/{pending.id}", headers=auth)
         assert polled.status_code == 200 and polled.json()["status"] == "queued"
         assert polled.headers["Retry-After"] == "1"

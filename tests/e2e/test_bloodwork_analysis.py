@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from shared.db.models import LabReport
 from shared.resources import Resources
 from tests.constants import ROOT
 from tests.e2e.client import new_session, read_events
-from tests.e2e.test_bloodwork import read, session_id
+from tests.e2e.test_bloodwork import pending_report, read
 
 pytestmark = pytest.mark.e2e
 
@@ -64,15 +62,7 @@ async def test_the_analysis_streams_the_edited_value_not_the_extracted_one(api: 
 async def test_a_report_not_read_yet_cannot_be_analysed(api: str, resources: Resources) -> None:
     async with httpx.AsyncClient() as client:
         auth = await new_session(client, api)
-        pending = LabReport(
-            session_id=await session_id(resources, auth),
-            job_id=uuid.uuid4().hex,
-            size_bytes=0,
-            pages=1,
-        )
-        async with resources.sessionmaker() as db:
-            db.add(pending)
-            await db.commit()
+        pending = await pending_report(resources, auth)
         response = await client.post(
             f"{api}/v1/bloodwork/{pending.id}/analysis",
             json={"markers": [{"canonical_name": "FSH", "value": 7.0, "unit": "mIU/mL"}]},
