@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -178,6 +178,18 @@ class Settings(BaseSettings):
     bloodwork_max_bytes: int = Field(default=5_000_000, ge=1)
     bloodwork_max_pages: int = Field(default=20, ge=1)
     bloodwork_keep_pdf: bool = False
+    # How long one report may take to read, and how long a pending report may go without
+    # progress (a lost job, a worker that died on every try) before it is failed and the
+    # session may upload again.
+    bloodwork_read_timeout_seconds: float = Field(default=60.0, gt=0)
+    bloodwork_stale_seconds: int = Field(default=900, ge=60)
+    # Where an upload waits for the worker: the database, or an S3-compatible store (no endpoint
+    # URL: AWS; set it for MinIO or R2) whose credentials come only from boto3's default chain.
+    bloodwork_storage: Literal["postgres", "s3"] = "postgres"
+    bloodwork_s3_bucket: str | None = None
+    bloodwork_s3_endpoint_url: str | None = None
+    bloodwork_s3_region: str | None = None
+    bloodwork_s3_prefix: str = "bloodwork/"
 
     # Ingress limits per client (IP), session or admin login, shared by all API replicas.
     rate_limit_general: RateSetting = Rate(120, 60)
@@ -189,6 +201,7 @@ class Settings(BaseSettings):
         "openai_api_key", "groq_api_key", "cohere_api_key", "pinecone_api_key", "llm_api_key",
         "openai_base_url", "groq_base_url", "cohere_base_url", "pinecone_index_host",
         "llm_base_url", "llm_model", "llm_small_model", "llm_embedding_model", "admin_pin",
+        "bloodwork_s3_bucket", "bloodwork_s3_endpoint_url", "bloodwork_s3_region",
         mode="before",
     )  # fmt: skip
     @classmethod
@@ -206,6 +219,12 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be at least 32 characters in production")
             if not self.redis_url or not self.database_url:
                 raise ValueError("REDIS_URL and DATABASE_URL must be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _require_a_bucket_for_s3_storage(self) -> Self:
+        if self.bloodwork_storage == "s3" and self.bloodwork_s3_bucket is None:
+            raise ValueError("BLOODWORK_STORAGE=s3 needs BLOODWORK_S3_BUCKET")
         return self
 
 

@@ -46,3 +46,19 @@ def test_production_accepts_a_real_secret() -> None:
     )
     assert settings.secret_key.get_secret_value() == STRONG
     assert STRONG not in repr(settings)
+
+
+def test_s3_bloodwork_storage_needs_a_bucket() -> None:
+    with pytest.raises(ValidationError, match="BLOODWORK_S3_BUCKET"):
+        Settings(bloodwork_storage="s3", bloodwork_s3_bucket=" ", _env_file=None)
+
+
+def test_s3_bloodwork_storage_with_a_bucket() -> None:
+    settings = Settings(
+        bloodwork_storage="s3",
+        bloodwork_s3_bucket="izana-uploads",
+        bloodwork_s3_endpoint_url="",
+        _env_file=None,
+    )
+    assert settings.bloodwork_s3_bucket == "izana-uploads"
+    assert settings.bloodwork_s3_endpoint_url is None  # blank means AWS itself
