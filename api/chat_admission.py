@@ -26,6 +26,19 @@ class AdmittedChat:
     conversation_id: uuid.UUID
 
 
+async def conversation_for(
+    resources: Resources, session: UserSession, conversation_id: uuid.UUID | None
+) -> uuid.UUID:
+    """`conversation_id` when the session owns it (404 otherwise), a new one when None."""
+    if conversation_id is None:
+        return uuid.uuid4()
+    try:
+        await ensure_conversation_owner(resources.sessionmaker, session.id, conversation_id)
+    except ConversationNotFound as error:
+        raise ApiError(404, "conversation_not_found", "No such conversation.") from error
+    return conversation_id
+
+
 async def admit_chat(
     resources: Resources,
     session: UserSession,
@@ -33,13 +46,7 @@ async def admit_chat(
     conversation_id: uuid.UUID | None,
     language: str | None,
 ) -> AdmittedChat:
-    if conversation_id is None:
-        conversation_id = uuid.uuid4()
-    else:
-        try:
-            await ensure_conversation_owner(resources.sessionmaker, session.id, conversation_id)
-        except ConversationNotFound as error:
-            raise ApiError(404, "conversation_not_found", "No such conversation.") from error
+    conversation_id = await conversation_for(resources, session, conversation_id)
     job_id = new_job_id()
     await record_question(
         resources.sessionmaker,

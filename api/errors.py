@@ -13,6 +13,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.bloodwork.storage import PdfStoreUnavailable
+
 log = logging.getLogger(__name__)
 
 STATUS_CODES = {
@@ -110,6 +112,7 @@ def install_error_handlers(app: FastAPI) -> None:
         OperationalError,
         InterfaceError,
         ConnectionRefusedError,
+        PdfStoreUnavailable,
     ):
         app.add_exception_handler(dependency_error, _dependency_down)
     app.add_exception_handler(Exception, _unexpected_error)

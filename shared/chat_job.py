@@ -92,12 +92,15 @@ async def fail_job(
         await events.publish(EventType.ERROR, error)
 
 
-async def _complete(
-    resources: Resources, job: ChatJob, events: TokenCoalescer, result: AnswerResult, started: float
+async def complete_job(
+    resources: Resources,
+    question: Question,
+    enqueued_at_ms: int,
+    events: TokenCoalescer,
+    result: AnswerResult,
+    started: float,
 ) -> str:
-    question = Question(
-        job.job_id, job.session_id, job.conversation_id, job.message, result.language
-    )
+    """Store `question` and its answer, complete the job and publish `done`; the message id."""
     answer = Answer(
         content=result.answer,
         language=result.answer_language,
@@ -110,7 +113,7 @@ async def _complete(
     )
     message_id = await save_exchange(resources.sessionmaker, question, answer)
     timings = Timings(
-        queue_ms=max(0.0, started * 1000 - job.enqueued_at_ms),
+        queue_ms=max(0.0, started * 1000 - enqueued_at_ms),
         retrieval_ms=result.retrieval_ms,
         ttft_ms=result.ttft_ms,
         total_ms=result.total_ms,
@@ -124,9 +127,9 @@ async def _complete(
         timings=timings,
     )
     completed = await resources.jobs.transition(
-        job.job_id,
+        question.job_id,
         JobStatus.COMPLETE,
-        frozenset({JobStatus.IN_PROGRESS}),
+        RUNNING,
         finished_at_ms=now_ms(),
         message_id=str(message_id),
     )
@@ -244,7 +247,10 @@ async def run_chat_job(
 
     async def answer(events: TokenCoalescer, started: float) -> str:
         result = await produce_answer(resources, job, StreamSink(events))
-        return await _complete(resources, job, events, result, started)
+        question = Question(
+            job.job_id, job.session_id, job.conversation_id, job.message, result.language
+        )
+        return await complete_job(resources, question, job.enqueued_at_ms, events, result, started)
 
     return await run_attempt(
         resources, job.job_id, job.enqueued_at_ms, job_try, last_try, answer, CHAT_POLICY

@@ -48,10 +48,12 @@ class BloodworkJob(BaseModel):
 
 
 class BloodworkAnalysisJob(BaseModel):
-    """Explain the markers the user confirmed (canonical, flagged `Marker` dumps)."""
+    """Explain the markers the user confirmed (canonical, flagged `Marker` dumps) in a
+    conversation of the session."""
 
     job_id: str
     session_id: uuid.UUID
+    conversation_id: uuid.UUID
     report_id: uuid.UUID
     markers: list[dict[str, Any]] = Field(min_length=1)
     treatment_stage: str | None = None

@@ -15,6 +15,7 @@ from arq.connections import ArqRedis, RedisSettings
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.bloodwork.storage import PdfStore, pdf_store
 from shared.config import Settings
 from shared.db.session import create_engine, create_sessionmaker
 from shared.events import EventPublisher
@@ -33,6 +34,7 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     providers: Providers
     jobs: JobStore
+    pdf_store: PdfStore
 
     def job_events(self, job_id: str) -> EventPublisher:
         """The publisher of a job's event stream, capped and expiring as configured."""
@@ -72,6 +74,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             sessionmaker=sessionmaker,
             providers=providers,
             jobs=JobStore(redis, settings.job_record_ttl_seconds),
+            pdf_store=pdf_store(settings, sessionmaker),
         )
     finally:
         await engine.dispose()

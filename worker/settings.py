@@ -7,6 +7,7 @@ from typing import Any
 
 from arq.worker import Function, func
 
+from shared.bloodwork.extraction import Reading
 from shared.bloodwork.llm_extraction import lab_extractor
 from shared.config import Settings
 from shared.jobs import JobName
@@ -16,7 +17,6 @@ from worker.tasks.chat import answer_chat
 from worker.tasks.knowledge import ingest_knowledge
 from worker.wakeable import WakeableWorker
 
-BLOODWORK_TIMEOUT_SECONDS = 120
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
 ARQ_TIMEOUT_MARGIN_SECONDS = 10
 
@@ -33,7 +33,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     resources = await stack.enter_async_context(open_resources(ctx["settings"]))
     ctx["resources"] = resources
     ctx["exit_stack"] = stack
-    ctx["lab_extractor"] = lab_extractor(resources.settings, resources.redis)
+    ctx["lab_reading"] = Reading(
+        extractor=lab_extractor(resources.settings, resources.redis),
+        timeout_seconds=resources.settings.bloodwork_read_timeout_seconds,
+        keep_pdf=resources.settings.bloodwork_keep_pdf,
+    )
     # Local models and the lexical index load now, not while the first question waits.
     await resources.providers.store.warm()
 
@@ -45,7 +49,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def functions(settings: Settings) -> list[Function]:
-    # One attempt more than allowed, so the chat task itself reports exhausted retries.
+    # One attempt more than allowed, so the task itself reports exhausted retries.
     chat = func(
         answer_chat,
         name=JobName.CHAT_ANSWER.value,
@@ -61,8 +65,8 @@ def functions(settings: Settings) -> list[Function]:
     bloodwork = func(
         extract_bloodwork,
         name=JobName.BLOODWORK_EXTRACT.value,
-        max_tries=settings.job_max_tries,
-        timeout=BLOODWORK_TIMEOUT_SECONDS,
+        max_tries=settings.job_max_tries + 1,
+        timeout=settings.bloodwork_read_timeout_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
     )
     analysis = func(
         analyse_bloodwork,

@@ -1,17 +1,20 @@
 """Blood-work reports: upload a lab-report PDF, then poll while the worker reads its markers.
 
 The upload is checked before it is queued (magic bytes, size, page count, encryption) and kept
-in the `lab_report` row until the worker has read it. A Content-Length over the limit is refused
-before the body is read; a body without one is spooled by the form parser (to disk past 1 MB)
-and refused once the file turns out too large.
+in the PDF store (the `lab_report` row, or an S3-compatible bucket) until the worker has read
+it. A Content-Length over the limit is refused before the body is read; a body without one is
+spooled by the form parser (to disk past 1 MB) and refused once the file turns out too large.
+A pending report that stopped moving is failed when it is polled or blocks an upload.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, status
@@ -22,12 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from starlette.datastructures import UploadFile
 
+from api.chat_admission import conversation_for
 from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
 from api.links import events_url, status_url
 from api.ratelimit import limit_chat, limit_upload
 from api.streamed_jobs import queue_streamed_job, streamed_or_accepted
-from shared.bloodwork.analysis import confirmed_marker
+from shared.bloodwork import reports
+from shared.bloodwork.analysis import analysis_question, confirmed_marker
 from shared.bloodwork.errors import (
     DamagedPdfError,
     EncryptedPdfError,
@@ -37,10 +42,12 @@ from shared.bloodwork.errors import (
 )
 from shared.bloodwork.markers import canonical_name
 from shared.bloodwork.parser import check_pdf
+from shared.bloodwork.storage import PdfStoreUnavailable
+from shared.conversations import Question, record_question
 from shared.db.models import PENDING_REPORT_STATUSES, LabReport, LabReportStatus, UserSession
 from shared.jobs import BloodworkAnalysisJob, BloodworkJob, JobName, enqueue, new_job_id
 from shared.jobstore import now_ms
-from shared.rag.language import parse_language
+from shared.rag.language import detect_language, parse_language
 from shared.resources import Resources
 
 router = APIRouter(prefix="/v1/bloodwork", tags=["bloodwork"])
@@ -66,6 +73,7 @@ class BloodworkAccepted(BaseModel):
 class BloodworkOut(BaseModel):
     report_id: uuid.UUID
     status: str
+    progress: int = Field(description="Percent of the reading done: 0 queued, 100 finished.")
     markers: list[dict[str, Any]]
     missing_markers: list[str]
     error: str | None
@@ -112,21 +120,45 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + "."
 
 
-async def _store(resources: Resources, report: LabReport) -> None:
-    async with resources.sessionmaker() as db:
-        db.add(report)
-        try:
-            await db.commit()
-        except IntegrityError as error:  # uq_lab_report_pending: one report waits at a time
+async def _store(resources: Resources, report: LabReport, content: bytes) -> None:
+    """Record the report, then keep its PDF for the worker; 409 while another one is pending."""
+    if not await _insert(resources, report):
+        abandoned = await reports.give_up_abandoned(
+            resources.sessionmaker, report.session_id, _stale_after(resources)
+        )
+        if not (abandoned and await _insert(resources, report)):
             raise ApiError(
                 409, "upload_pending", "A report of this session is still being read; wait for it."
-            ) from error
+            )
+    try:
+        await resources.pdf_store.put(report.session_id, report.id, content)
+    except Exception:
+        await _forget(resources, report)  # or the session could never upload again
+        raise
+
+
+def _stale_after(resources: Resources) -> timedelta:
+    return timedelta(seconds=resources.settings.bloodwork_stale_seconds)
+
+
+async def _insert(resources: Resources, report: LabReport) -> bool:
+    """False when the session already has a pending report (uq_lab_report_pending)."""
+    async with resources.sessionmaker() as db:
+        db.add(LabReport.model_validate(report))
+        try:
+            await db.commit()
+        except IntegrityError:
+            return False
+    return True
 
 
 async def _forget(resources: Resources, report: LabReport) -> None:
     async with resources.sessionmaker() as db:
         await db.execute(delete(LabReport).where(col(LabReport.id) == report.id))
         await db.commit()
+    # A store that is down keeps the orphan until its expiry rule (docs/deployment.md).
+    with contextlib.suppress(PdfStoreUnavailable):
+        await resources.pdf_store.delete(report.session_id, report.id)
 
 
 @router.post(
@@ -143,13 +175,9 @@ async def upload_bloodwork(
     content = await _read_upload(request, settings.bloodwork_max_bytes)
     pages = await _page_count(content, settings.bloodwork_max_pages)
     report = LabReport(
-        session_id=session.id,
-        job_id=new_job_id(),
-        pdf=content,
-        size_bytes=len(content),
-        pages=pages,
+        session_id=session.id, job_id=new_job_id(), size_bytes=len(content), pages=pages
     )
-    await _store(resources, report)
+    await _store(resources, report, content)
     try:
         await enqueue(
             resources.arq,
@@ -189,9 +217,13 @@ async def get_bloodwork(
 ) -> Response:
     """The report's status and, once ready, its markers; `Retry-After` while it is pending."""
     report = await _owned_report(resources, report_id, session)
+    if reports.is_abandoned(report, _stale_after(resources)):
+        await reports.give_up(resources.sessionmaker, report.id, reports.ABANDONED)
+        report = await _owned_report(resources, report_id, session)
     body = BloodworkOut(
         report_id=report.id,
         status=report.status,
+        progress=report.progress,
         markers=report.markers,
         missing_markers=report.missing_markers,
         error=report.error,
@@ -233,6 +265,9 @@ class AnalysisIn(BaseModel):
     )
     treatment_stage: str | None = Field(default=None, max_length=80)
     language: str | None = Field(default=None, description="en, ta, hi, te, ml, es or ja")
+    conversation_id: uuid.UUID | None = Field(
+        default=None, description="The conversation to add the analysis to; a new one if unset."
+    )
 
     @field_validator("language")
     @classmethod
@@ -240,9 +275,15 @@ class AnalysisIn(BaseModel):
         parsed = parse_language(value)
         return parsed.value if parsed else None
 
+    @field_validator("treatment_stage")
+    @classmethod
+    def _blank_stage_is_none(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
 
 class AnalysisAccepted(BaseModel):
     job_id: str
+    conversation_id: uuid.UUID
     events_url: str
     status_url: str
 
@@ -268,25 +309,35 @@ async def analyse_bloodwork(
     if report.status != LabReportStatus.READY:
         raise ApiError(409, "report_not_ready", "The report has not been read successfully.")
     markers = [
-        confirmed_marker(m.canonical_name, m.value, m.unit, report.markers).model_dump(mode="json")
-        for m in body.markers
+        confirmed_marker(m.canonical_name, m.value, m.unit, report.markers) for m in body.markers
     ]
+    conversation_id = await conversation_for(resources, session, body.conversation_id)
     job_id = new_job_id()
+    question = analysis_question(markers, body.treatment_stage)
+    language = body.language or detect_language(question)
+    await record_question(
+        resources.sessionmaker, Question(job_id, session.id, conversation_id, question, language)
+    )
     enqueued_at = now_ms()
     payload = BloodworkAnalysisJob(
         job_id=job_id,
         session_id=session.id,
+        conversation_id=conversation_id,
         report_id=report.id,
-        markers=markers,
-        treatment_stage=(body.treatment_stage or "").strip() or None,
+        markers=[marker.model_dump(mode="json") for marker in markers],
+        treatment_stage=body.treatment_stage,
         language=body.language,
         enqueued_at_ms=enqueued_at,
     )
-    owner = (session.id, str(report.id))
+    owner = (session.id, str(conversation_id))
     await queue_streamed_job(
         resources, JobName.BLOODWORK_ANALYSIS, payload, job_id, enqueued_at, owner
     )
     links = AnalysisAccepted(
-        job_id=job_id, events_url=events_url(capability, job_id), status_url=status_url(job_id)
+        job_id=job_id,
+        conversation_id=conversation_id,
+        events_url=events_url(capability, job_id),
+        status_url=status_url(job_id),
     )
-    return streamed_or_accepted(accept, hub, resources, job_id, links)
+    conversation = {"X-Conversation-Id": str(conversation_id)}
+    return streamed_or_accepted(accept, hub, resources, job_id, links, conversation)

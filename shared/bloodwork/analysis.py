@@ -1,15 +1,16 @@
 """Analysis of the markers a user confirmed (or edited): flags against the report's ranges, the
 question put to the chat pipeline, and the job that streams the answer like a chat answer.
 
-The answer is personal: it never goes through the response cache or single flight, and nothing
-is stored besides the job's record and events. Marker values are never logged.
+The answer is personal: it never goes through the response cache or single flight. Like a chat
+answer, it is stored in a conversation of the session (the question being the values and their
+flags), so follow-up questions there have it as history. Marker values are never logged.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.answering import retrieval_config
@@ -22,14 +23,16 @@ from shared.chat_job import (
     UNAVAILABLE,
     FailurePolicy,
     StreamSink,
+    complete_job,
     fail_job,
     run_attempt,
 )
-from shared.events import Citation, DoneData, ErrorData, EventType, Stage, Timings
+from shared.conversations import Question
+from shared.events import Citation, ErrorData, Stage
 from shared.jobs import BloodworkAnalysisJob
-from shared.jobstore import JobStatus, now_ms
+from shared.jobstore import JobStatus
 from shared.providers.llm.base import AnswerMode
-from shared.rag.pipeline import answer_question, prepare_question
+from shared.rag.pipeline import AnswerResult, answer_question, prepare_question
 from shared.resources import Resources
 from shared.token_coalescer import TokenCoalescer
 
@@ -160,41 +163,21 @@ class PrefacedSink:
 
 
 async def _analyse(
-    resources: Resources, job: BloodworkAnalysisJob, events: TokenCoalescer, started: float
-) -> DoneData:
-    settings = resources.settings
-    markers = [Marker.model_validate(marker) for marker in job.markers]
-    sink = StreamSink(events)
-    extractive = resources.providers.llm.mode is AnswerMode.EXTRACTIVE
-    preface = marker_sentences(markers) if extractive else ""
-    question = (
-        offline_question(markers) if extractive else analysis_question(markers, job.treatment_stage)
+    resources: Resources, job: BloodworkAnalysisJob, markers: Sequence[Marker], sink: StreamSink
+) -> AnswerResult:
+    """The analysis, streamed to `sink`; offline, it opens with the values themselves."""
+    max_chars = resources.settings.max_message_chars
+    retrieval = retrieval_config(resources)
+    if resources.providers.llm.mode is not AnswerMode.EXTRACTIVE:
+        question = analysis_question(markers, job.treatment_stage)
+        prepared = prepare_question(question, job.language, max_chars)
+        return await answer_question(prepared, resources.providers, sink, retrieval)
+    preface = marker_sentences(markers)
+    prepared = prepare_question(offline_question(markers), job.language, max_chars)
+    result = await answer_question(
+        prepared, resources.providers, PrefacedSink(sink, preface), retrieval
     )
-    prepared = prepare_question(question, job.language, settings.max_message_chars)
-    if extractive:
-        result = await answer_question(
-            prepared, resources.providers, PrefacedSink(sink, preface), retrieval_config(resources)
-        )
-        answer = f"{preface}\n\n{result.answer}" if preface else result.answer
-    else:
-        result = await answer_question(
-            prepared, resources.providers, sink, retrieval_config(resources)
-        )
-        answer = result.answer
-    timings = Timings(
-        queue_ms=max(0.0, started * 1000 - job.enqueued_at_ms),
-        retrieval_ms=result.retrieval_ms,
-        ttft_ms=result.ttft_ms,
-        total_ms=result.total_ms,
-    )
-    return DoneData(
-        message_id=job.job_id,  # nothing is stored: the analysis lives in the job's events
-        answer=answer,
-        cached=False,
-        mode=result.mode,
-        language=result.answer_language,
-        timings=timings,
-    )
+    return replace(result, answer=f"{preface}\n\n{result.answer}")
 
 
 ANALYSIS_POLICY = FailurePolicy("bloodwork analysis", DEADLINE_EXCEEDED, refused=None)
@@ -203,19 +186,23 @@ ANALYSIS_POLICY = FailurePolicy("bloodwork analysis", DEADLINE_EXCEEDED, refused
 async def run_analysis_job(
     resources: Resources, job: BloodworkAnalysisJob, job_try: int, last_try: bool
 ) -> str | None:
-    """Stream the analysis of `job`; returns the job id, or None when it ended without one.
+    """Stream the analysis of `job` and store it in its conversation; returns the message id,
+    or None when it ended without one.
 
     Raises RetryLater for a transient failure when another attempt is allowed.
     """
 
+    markers = [Marker.model_validate(marker) for marker in job.markers]
+
     async def analyse(events: TokenCoalescer, started: float) -> str:
-        done = await _analyse(resources, job, events, started)
-        completed = await resources.jobs.transition(
-            job.job_id, JobStatus.COMPLETE, RUNNING, finished_at_ms=now_ms()
-        )
-        if completed:
-            await events.publish(EventType.DONE, done)
-        return job.job_id
+        result = await _analyse(resources, job, markers, StreamSink(events))
+        # A generated question is no knowledge gap of the user's.
+        result = replace(result, knowledge_gap=False)
+        question = Question(
+            job.job_id, job.session_id, job.conversation_id,
+            analysis_question(markers, job.treatment_stage), result.language,
+        )  # fmt: skip
+        return await complete_job(resources, question, job.enqueued_at_ms, events, result, started)
 
     return await run_attempt(
         resources, job.job_id, job.enqueued_at_ms, job_try, last_try, analyse, ANALYSIS_POLICY

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -186,5 +187,6 @@ class LabReport(SQLModel, table=True):
     markers: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)
     missing_markers: list[str] = Field(default_factory=list, sa_type=JSONB)
     error: str | None = Field(default=None, sa_type=Text)
+    progress: int = Field(default=0, sa_type=SmallInteger)  # percent, for polling clients
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from shared.bloodwork.extraction import EXTRACTION_UNAVAILABLE, extract_report
+from shared.bloodwork.extraction import EXTRACTION_UNAVAILABLE
 from shared.bloodwork.llm_extraction import ModelLabExtractor, lab_extractor
 from shared.bloodwork.parser import extract_text, parse_markers
 from shared.emulator import RunningEmulator
 from shared.resources import Resources
 from tests.contract.providers import emulated
 from tests.contract.test_provider_adapters import outcomes, seed_drawing
-from tests.integration.test_bloodwork_extraction import SAMPLE, reloaded, stored_report
+from tests.integration.test_bloodwork_extraction import SAMPLE, read, reloaded, stored_report
 
 pytestmark = pytest.mark.contract
 
@@ -76,7 +76,7 @@ async def test_the_models_markers_are_canonicalised_like_the_parsers(
     report_id = await stored_report(resources, SAMPLE)
     reader = await extractor(emulator, resources)
     assert reader.name == "groq:llama-3.1-8b-instant → openai:gpt-4o-mini"
-    status = await extract_report(resources.sessionmaker, report_id, False, reader)
+    status = await read(resources, report_id, reader)
     assert status == "ready"
     report = await reloaded(resources, report_id)
     *same_as_offline, prolactin = report.markers
@@ -97,7 +97,7 @@ async def test_an_invalid_reply_gets_one_repair_request(
     await emulator.reset()
     report_id = await stored_report(resources, SAMPLE)
     reader = await extractor(emulator, resources)
-    assert await extract_report(resources.sessionmaker, report_id, False, reader) == "ready"
+    assert await read(resources, report_id, reader) == "ready"
     assert (await reloaded(resources, report_id)).markers[: len(OFFLINE)] == OFFLINE
     assert await outcomes(emulator) == {"invalid_json": 1, "ok": 1}
 
@@ -108,7 +108,7 @@ async def test_a_reply_in_the_wrong_shape_is_repaired_too(
     # The default JSON-mode answer is the review object: valid JSON, not the markers' schema.
     report_id = await stored_report(resources, SAMPLE)
     reader = await extractor(emulator, resources)
-    assert await extract_report(resources.sessionmaker, report_id, False, reader) == "ready"
+    assert await read(resources, report_id, reader) == "ready"
     assert (await reloaded(resources, report_id)).markers == OFFLINE  # the parser's
     assert await outcomes(emulator) == {"ok": 2}  # the reply and its repair, both refused
 
@@ -119,7 +119,7 @@ async def test_invalid_twice_falls_back_to_the_offline_parser(
     await emulator.configure(json_reply=MODEL_READING, rate_invalid_json=1.0)
     report_id = await stored_report(resources, SAMPLE)
     reader = await extractor(emulator, resources)
-    assert await extract_report(resources.sessionmaker, report_id, False, reader) == "ready"
+    assert await read(resources, report_id, reader) == "ready"
     assert (await reloaded(resources, report_id)).markers == OFFLINE
     assert await outcomes(emulator) == {"invalid_json": 2}
     assert "offline parser" in caplog.text
@@ -136,7 +136,7 @@ async def test_a_provider_down_for_good_fails_the_report_after_retries(
     reader = lab_extractor(settings, resources.redis)
     assert reader is not None
     report_id = await stored_report(resources, SAMPLE)
-    assert await extract_report(resources.sessionmaker, report_id, False, reader) == "failed"
+    assert await read(resources, report_id, reader) == "failed"
     report = await reloaded(resources, report_id)
     assert report.error == EXTRACTION_UNAVAILABLE and report.markers == []
     assert report.pdf is None
@@ -152,6 +152,6 @@ async def test_without_a_chat_model_the_offline_parser_reads_the_report(
     assert lab_extractor(settings, resources.redis) is None
     report_id = await stored_report(resources, SAMPLE)
     reader = lab_extractor(settings, resources.redis)
-    assert await extract_report(resources.sessionmaker, report_id, False, reader) == "ready"
+    assert await read(resources, report_id, reader) == "ready"
     assert (await reloaded(resources, report_id)).markers == OFFLINE
     assert await outcomes(emulator) == {}  # the emulator was never asked

@@ -21,11 +21,12 @@ def test_every_job_name_has_a_payload_model() -> None:
 
 
 def test_worker_retries_and_deadline_come_from_settings() -> None:
-    settings = Settings(job_max_tries=4, job_deadline_seconds=30)
+    settings = Settings(job_max_tries=4, job_deadline_seconds=30, bloodwork_read_timeout_seconds=45)
     chat, ingest, bloodwork, analysis = functions(settings)
     assert chat.max_tries == 5  # one extra call reports exhausted retries
     assert chat.timeout_s is not None and chat.timeout_s > 30
     assert ingest.max_tries == 4 and ingest.timeout_s == settings.ingest_timeout_seconds
-    assert bloodwork.max_tries == 4 and bloodwork.timeout_s is not None
+    assert bloodwork.max_tries == 5  # one extra call fails a report whose tries all died
+    assert bloodwork.timeout_s is not None and bloodwork.timeout_s > 45  # a backstop only
     assert analysis.max_tries == 5  # like chat: one extra call reports exhausted retries
     assert analysis.timeout_s is not None and analysis.timeout_s > 30

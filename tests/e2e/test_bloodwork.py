@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from shared.bloodwork.reports import ABANDONED
 from shared.db.models import LabReport
 from shared.resources import Resources
 from shared.sessions import find_session
 from tests.constants import ROOT
 from tests.e2e.client import new_session
+from tests.integration.test_bloodwork_extraction import age
 from tests.pdfs import pdf_bytes, pdf_writer, written
 
 pytestmark = pytest.mark.e2e
@@ -110,7 +113,7 @@ async def test_each_sample_is_read_as_its_ground_truth(
     content, truth = SAMPLES[sample]
     async with httpx.AsyncClient() as client:
         body, _ = await read(client, api, content)
-    assert body["status"] == "ready" and body["error"] is None
+    assert body["status"] == "ready" and body["error"] is None and body["progress"] == 100
     # Reading order (row by row) is not the ground truth's order in a two-column report.
     by_name = {marker["canonical_name"]: marker for marker in body["markers"]}
     assert len(by_name) == len(body["markers"]) == len(truth["markers"])
@@ -182,11 +185,33 @@ async def test_a_pending_report_is_polled_again_and_blocks_a_second_upload(
         auth = await new_session(client, api)
         pending = await pending_report(resources, auth)
         polled = await client.get(f"{api}/v1/bloodwork/{pending.id}", headers=auth)
-        assert polled.status_code == 200 and polled.json()["status"] == "queued"
+        assert polled.status_code == 200, polled.text
+        assert (polled.json()["status"], polled.json()["progress"]) == ("queued", 0)
         assert polled.headers["Retry-After"] == "1"
         second = await upload(client, api, A_REPORT, auth)
     assert second.status_code == 409, second.text
     assert second.json()["error"]["code"] == "upload_pending"
+
+
+async def test_a_report_that_stopped_moving_is_given_up_and_no_longer_blocks(
+    api: str, resources: Resources
+) -> None:
+    stale = timedelta(seconds=resources.settings.bloodwork_stale_seconds + 60)
+    async with httpx.AsyncClient() as client:
+        uploader, poller = await new_session(client, api), await new_session(client, api)
+        # Reports whose jobs were lost: nothing will ever read them.
+        blocking, polled = (
+            await pending_report(resources, uploader),
+            await pending_report(resources, poller),
+        )
+        for lost in (blocking, polled):
+            await age(resources, lost.id, stale)
+        accepted = await upload(client, api, A_REPORT, uploader)
+        given_up = await client.get(f"{api}/v1/bloodwork/{polled.id}", headers=poller)
+    assert accepted.status_code == 202, accepted.text
+    assert (await stored(resources, str(blocking.id))).error == ABANDONED
+    assert given_up.json()["status"] == "failed" and given_up.json()["error"] == ABANDONED
+    assert given_up.json()["progress"] == 100 and "Retry-After" not in given_up.headers
 
 
 async def test_reports_are_private_to_their_session_and_cheap_to_poll_again(api: str) -> None:

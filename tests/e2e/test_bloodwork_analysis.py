@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
+from shared.db.models import Message
 from shared.resources import Resources
 from tests.constants import ROOT
 from tests.e2e.client import new_session, read_events
@@ -30,7 +33,9 @@ def confirmed(markers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-async def test_the_analysis_streams_the_edited_value_not_the_extracted_one(api: str) -> None:
+async def test_the_analysis_streams_the_edited_value_not_the_extracted_one(
+    api: str, resources: Resources
+) -> None:
     async with httpx.AsyncClient(timeout=60) as client:
         body, auth = await read(client, api, SAMPLE)
         assert body["status"] == "ready"
@@ -43,9 +48,14 @@ async def test_the_analysis_streams_the_edited_value_not_the_extracted_one(api: 
         )
         assert response.status_code == 202, response.text
         accepted = response.json()
-        assert set(accepted) == {"job_id", "events_url", "status_url"}
+        assert set(accepted) == {"job_id", "conversation_id", "events_url", "status_url"}
         events = await read_events(client, f"{api}{accepted['events_url']}")
         status = await client.get(f"{api}{accepted['status_url']}", headers=auth)
+        follow_up = await client.post(
+            f"{api}/v1/chat",
+            json={"message": "What can raise FSH?", "conversation_id": accepted["conversation_id"]},
+            headers=auth,
+        )
     assert events[-1].type == "done", events[-1]
     text = "".join(event.data["text"] for event in events if event.type == "token")
     assert f"FSH is {EDITED_FSH} mIU/mL, above the range on your report" in text
@@ -57,6 +67,27 @@ async def test_the_analysis_streams_the_edited_value_not_the_extracted_one(api: 
         event.data["stage"] for event in events if event.type == "status"
     }
     assert status.status_code == 200 and status.json()["status"] == "complete"
+    # Stored like a chat answer: the job's result, and the conversation's history.
+    assert status.json()["result"]["message_id"] == done["message_id"]
+    assert status.json()["result"]["answer"] == done["answer"]
+    question, answer = await messages(resources, accepted)
+    assert f"FSH {EDITED_FSH} mIU/mL (high" in question.content and "before IVF" in question.content
+    assert (answer.id, answer.content) == (uuid.UUID(done["message_id"]), done["answer"])
+    assert follow_up.status_code == 202, follow_up.text
+
+
+async def messages(resources: Resources, job: dict[str, str]) -> list[Message]:
+    """The question and answer the analysis job stored in its conversation."""
+    query = (
+        select(Message)
+        .where(
+            col(Message.conversation_id) == uuid.UUID(job["conversation_id"]),
+            col(Message.job_id) == job["job_id"],
+        )
+        .order_by(col(Message.created_at))
+    )
+    async with resources.sessionmaker() as db:
+        return list((await db.execute(query)).scalars())
 
 
 async def test_a_report_not_read_yet_cannot_be_analysed(api: str, resources: Resources) -> None:
@@ -86,7 +117,12 @@ async def test_analysis_refuses_foreign_reports_and_bad_markers(api: str) -> Non
             headers=auth,
         )
         empty = await client.post(url, json={"markers": []}, headers=auth)
+        others_conversation = await client.post(
+            url, json={"markers": [fsh], "conversation_id": str(uuid.uuid4())}, headers=auth
+        )
     assert foreign.status_code == 404, foreign.text
     assert foreign.json()["error"]["code"] == "report_not_found"
     assert unknown.status_code == 422, unknown.text
     assert empty.status_code == 422, empty.text
+    assert others_conversation.status_code == 404, others_conversation.text
+    assert others_conversation.json()["error"]["code"] == "conversation_not_found"

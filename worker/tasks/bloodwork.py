@@ -5,23 +5,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.bloodwork import reports
 from shared.bloodwork.analysis import fail_exhausted, run_analysis_job
-from shared.bloodwork.extraction import extract_report
-from shared.bloodwork.llm_extraction import ModelLabExtractor
+from shared.bloodwork.extraction import Reading, extract_report
+from shared.bloodwork.storage import PdfStoreUnavailable
+from shared.chat_job import TRANSIENT_ERRORS, RetryLater
+from shared.db.models import LabReportStatus
 from shared.jobs import BloodworkAnalysisJob, BloodworkJob
 from shared.resources import Resources
-from worker.tasks.retries import attempt_job
+from worker.tasks.retries import Attempt, attempt_job
+
+UNAVAILABLE = "the report could not be read right now; please upload it again"
 
 
 async def extract_bloodwork(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    resources: Resources = ctx["resources"]
-    # Built once at worker start (worker/settings.py); None: the offline parser reads reports.
-    extractor: ModelLabExtractor | None = ctx.get("lab_extractor")
     job = BloodworkJob.model_validate(payload)
-    status = await extract_report(
-        resources.sessionmaker, job.report_id, resources.settings.bloodwork_keep_pdf, extractor
-    )
+    # Built once at worker start (worker/settings.py): the extractor, deadline, PDF retention.
+    reading: Reading = ctx["lab_reading"]
+    status = await attempt_job(ctx, job, _extraction(reading), give_up_exhausted)
     return {"report_id": str(job.report_id), "status": status}
+
+
+def _extraction(reading: Reading) -> Attempt[BloodworkJob]:
+    async def attempt(
+        resources: Resources, job: BloodworkJob, _: int, last_try: bool
+    ) -> str | None:
+        try:
+            return await extract_report(
+                resources.sessionmaker, resources.pdf_store, job.report_id, reading
+            )
+        except (*TRANSIENT_ERRORS, PdfStoreUnavailable) as error:
+            if not last_try:
+                raise RetryLater from error
+            await give_up_exhausted(resources, job)
+            return LabReportStatus.FAILED
+
+    return attempt
+
+
+async def give_up_exhausted(resources: Resources, job: BloodworkJob) -> None:
+    """End a report whose every try failed (a store that stayed down, a worker that died)."""
+    await reports.give_up(resources.sessionmaker, job.report_id, UNAVAILABLE)
 
 
 async def analyse_bloodwork(ctx: dict[str, Any], payload: dict[str, Any]) -> str | None:
