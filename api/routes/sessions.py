@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
-from api.deps import ResourcesDep
+from api.deps import ResourcesDep, SessionDep
+from shared.erasure import erase_session
 from shared.sessions import create_session
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -28,3 +29,12 @@ async def new_session(resources: ResourcesDep) -> SessionOut:
     return SessionOut(
         session_id=issued.session.id, token=issued.token, expires_at=issued.session.expires_at
     )
+
+
+@router.delete("/current", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_session(session: SessionDep, resources: ResourcesDep) -> Response:
+    """Erase this session and everything in it: conversations, messages, blood-work reports and
+    their uploads, and the jobs' records and events. Running jobs are cancelled; the token stops
+    working. A failed erasure (503) can be retried with the same token."""
+    await erase_session(resources, session.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
