@@ -1,4 +1,4 @@
-"""The emulator's own endpoints under `/_emulator`: settings, counters and reset."""
+"""The emulator's own endpoints under `/_emulator`: settings, counters, prompts and reset."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def routes(state: EmulatorState) -> list[Route]:
             return JSONResponse({"detail": "rpm_limit and tpm_limit are integers"}, status_code=400)
         return JSONResponse(state.counters.snapshot(rpm, tpm))
 
+    async def prompts(request: Request) -> Response:
+        return JSONResponse(list(state.prompts))
+
     async def reset(request: Request) -> Response:
         state.reset()
         return JSONResponse({"reset": True})
@@ -47,6 +50,7 @@ def routes(state: EmulatorState) -> list[Route]:
         Route("/_emulator/config", get_config, methods=["GET"]),
         Route("/_emulator/config", put_config, methods=["PUT"]),
         Route("/_emulator/stats", stats, methods=["GET"]),
+        Route("/_emulator/prompts", prompts, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
     ]
 

@@ -63,6 +63,7 @@ def _chat(state: EmulatorState, provider: Provider) -> Endpoint:
         body = await authorized_body(request, ChatRequest, provider)
         if isinstance(body, Response):
             return body
+        state.prompts.append([{"role": m.role, "content": m.text()} for m in body.messages])
         completion = plan_completion(body, state.config.completion_tokens, state.config.json_reply)
         call = Call(
             provider,

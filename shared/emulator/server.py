@@ -48,8 +48,13 @@ class RunningEmulator:
         stats: dict[str, Any] = await self._call("GET", "/_emulator/stats", params=params)
         return stats
 
+    async def prompts(self) -> list[list[dict[str, str]]]:
+        """The messages of the latest chat requests (at most 50), oldest first."""
+        prompts: list[list[dict[str, str]]] = await self._call("GET", "/_emulator/prompts")
+        return prompts
+
     async def reset(self) -> None:
-        """Clear the counters and stored vectors and restart the fault sequence."""
+        """Clear the counters, stored vectors and prompts and restart the fault sequence."""
         await self._call("POST", "/_emulator/reset")
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from shared.emulator.config import EmulatorConfig
 from shared.emulator.counters import Counters
 from shared.emulator.faults import FaultPicker
 from shared.emulator.vectors import VectorIndex
+
+PROMPTS_KEPT = 50
 
 
 class EmulatorState:
@@ -16,6 +19,8 @@ class EmulatorState:
         self.counters = Counters()
         self.faults = FaultPicker(config.seed)
         self.vectors = VectorIndex()
+        # The messages of the latest chat requests, so a test can check what a model was shown.
+        self.prompts: deque[list[dict[str, str]]] = deque(maxlen=PROMPTS_KEPT)
 
     def configure(self, changes: dict[str, Any]) -> EmulatorConfig:
         """Apply a partial update; a `seed` in it restarts the fault sequence."""
@@ -25,7 +30,8 @@ class EmulatorState:
         return self.config
 
     def reset(self) -> None:
-        """Forget counters and vectors and restart the fault sequence; settings stay."""
+        """Forget counters, vectors and prompts and restart the fault sequence; settings stay."""
         self.counters.clear()
         self.vectors.clear()
+        self.prompts.clear()
         self.faults.reseed(self.config.seed)

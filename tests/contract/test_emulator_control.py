@@ -121,3 +121,23 @@ async def test_reset_clears_counters_and_vectors(emulator: RunningEmulator) -> N
     assert stats["totalVectorCount"] == 0 and stats["namespaces"] == {}
     assert (await emulator.stats())["totals"]["requests"] == 1  # the describe after the reset
     assert (await emulator.config()).embedding_dimensions == 2  # settings survive a reset
+
+
+async def test_the_latest_prompts_are_kept_until_a_reset(
+    client: openai.AsyncOpenAI, emulator: RunningEmulator
+) -> None:
+    for question in ("What is IVF?", "What is AMH?"):
+        await client.chat.completions.create(
+            model=MODEL,
+            messages=[
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": question},
+            ],
+        )
+    prompts = await emulator.prompts()
+    assert prompts[-2:] == [
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": question}]
+        for question in ("What is IVF?", "What is AMH?")
+    ]
+    await emulator.reset()
+    assert await emulator.prompts() == []
