@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 from mypy_boto3_s3 import S3Client
 
 from shared.bloodwork.storage import PdfStoreUnavailable, S3PdfStore, batches
+from shared.processes import free_port
+from tests.s3 import FAKE_CREDENTIALS, REGION, moto_s3
 
 pytestmark = pytest.mark.contract
 
 BUCKET = "izana-uploads"
 PREFIX = "bloodwork/"
-REGION = "us-east-1"
-FAKE_SECRET = "fake-secret-for-moto"
+FAKE_SECRET = FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
 # One attempt and short timeouts so a failure is reported at once.
 IMPATIENT = Config(
@@ -27,27 +26,10 @@ IMPATIENT = Config(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on a free local port, and fake credentials for boto3's default chain."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", "fake-key-for-moto")
-        env.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        port = free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.stop()
+    with moto_s3() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")

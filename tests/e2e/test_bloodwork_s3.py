@@ -1,0 +1,87 @@
+"""Blood-work uploads kept in an S3-compatible store (moto's S3 server over HTTP), through an
+API and a worker of their own: the PDF never enters Postgres, is read from the bucket, and goes
+with the session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+import httpx
+import pytest
+from mypy_boto3_s3 import S3Client
+
+from shared.embedded import ServiceUrls
+from shared.processes import start_api, start_izana, stop, wait_ready
+from shared.resources import Resources
+from tests.e2e.conftest import process_env
+from tests.e2e.test_bloodwork import A_REPORT, read, session_id, stored
+from tests.s3 import FAKE_CREDENTIALS, REGION, moto_s3
+
+pytestmark = pytest.mark.e2e
+
+BUCKET = "izana-e2e-uploads"
+PREFIX = "uploads/"
+# Its own Redis database: the suite's other worker must not take these jobs from the queue.
+REDIS_DATABASE = 7
+
+
+def on_database(redis_url: str, database: int) -> str:
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        return urlunsplit(parts._replace(query=f"db={database}"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[tuple[str, S3Client]]:
+    with moto_s3() as endpoint:
+        client = boto3.Session().client("s3", endpoint_url=endpoint, region_name=REGION)
+        client.create_bucket(Bucket=BUCKET)
+        yield endpoint, client
+
+
+@pytest.fixture(scope="module")
+def s3_api(
+    service_urls: ServiceUrls, knowledge_base: int, s3: tuple[str, S3Client]
+) -> Iterator[str]:
+    urls = ServiceUrls(
+        on_database(service_urls.redis_url, REDIS_DATABASE), service_urls.database_url
+    )
+    env = process_env(urls) | FAKE_CREDENTIALS | {
+        "BLOODWORK_STORAGE": "s3", "BLOODWORK_S3_BUCKET": BUCKET,
+        "BLOODWORK_S3_ENDPOINT_URL": s3[0], "BLOODWORK_S3_REGION": REGION,
+        "BLOODWORK_S3_PREFIX": PREFIX, "BLOODWORK_KEEP_PDF": "true",
+    }  # fmt: skip
+    api, worker = start_api(env), start_izana(["worker"], env)
+    try:
+        wait_ready(api)
+        yield api.base_url
+    finally:
+        stop(api.process)
+        stop(worker)
+
+
+def uploads_of(client: S3Client, session: uuid.UUID) -> list[str]:
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}{session}/")
+    return [entry["Key"] for entry in listed.get("Contents", [])]
+
+
+async def test_an_upload_is_read_from_the_bucket_and_erased_with_its_session(
+    s3_api: str, s3: tuple[str, S3Client], resources: Resources
+) -> None:
+    _, bucket = s3
+    async with httpx.AsyncClient(timeout=60) as client:
+        body, auth = await read(client, s3_api, A_REPORT)
+        session = await session_id(resources, auth)
+        kept = uploads_of(bucket, session)
+        stored_pdf = bucket.get_object(Bucket=BUCKET, Key=kept[0])["Body"].read()
+        row = await stored(resources, body["report_id"])
+        erased = await client.delete(f"{s3_api}/v1/sessions/current", headers=auth)
+    assert body["status"] == "ready" and body["markers"], body
+    assert kept == [f"{PREFIX}{session}/{body['report_id']}.pdf"] and stored_pdf == A_REPORT
+    assert row.pdf is None  # the PDF never entered the database
+    assert erased.status_code == 204
+    assert uploads_of(bucket, session) == []
