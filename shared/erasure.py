@@ -17,7 +17,14 @@ from arq.constants import job_key_prefix as arq_job_key_prefix
 from sqlalchemy import delete, select, union
 from sqlmodel import col
 
-from shared.db.models import Conversation, KnowledgeGap, LabReport, Message, UserSession
+from shared.db.models import (
+    Conversation,
+    KnowledgeGap,
+    LabReport,
+    Message,
+    UserSession,
+    utcnow,
+)
 from shared.events import stream_key
 from shared.jobstore import ACTIVE_STATUSES, JobStatus, job_key, now_ms
 from shared.resources import Resources
@@ -87,3 +94,18 @@ async def _cancel_active(resources: Resources, job_ids: list[str]) -> int:
     if cancelled:
         await resources.redis.zadd(abort_jobs_ss, dict.fromkeys(cancelled, now_ms()))
     return len(cancelled)
+
+
+async def erase_expired_sessions(resources: Resources, limit: int) -> int:
+    """Erase up to `limit` sessions whose token has expired; how many were erased."""
+    expired = (
+        select(col(UserSession.id))
+        .where(col(UserSession.expires_at) <= utcnow())
+        .order_by(col(UserSession.expires_at))
+        .limit(limit)
+    )
+    async with resources.sessionmaker() as db:
+        session_ids = list((await db.execute(expired)).scalars())
+    for session_id in session_ids:
+        await erase_session(resources, session_id)
+    return len(session_ids)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from arq import cron
+from arq.cron import CronJob
 from arq.worker import Function, func
 
 from shared.bloodwork.extraction import Reading
@@ -15,6 +17,7 @@ from shared.resources import arq_redis_settings, open_resources, required_urls
 from worker.tasks.bloodwork import analyse_bloodwork, extract_bloodwork
 from worker.tasks.chat import answer_chat
 from worker.tasks.knowledge import ingest_knowledge
+from worker.tasks.sessions import erase_expired
 from worker.wakeable import WakeableWorker
 
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
@@ -77,10 +80,16 @@ def functions(settings: Settings) -> list[Function]:
     return [chat, ingest, bloodwork, analysis]
 
 
+def cron_jobs() -> list[CronJob]:
+    # Every worker schedules it; ARQ's unique job id per run time lets one of them run it.
+    return [cron(erase_expired, name="sessions.erase_expired", minute=set(range(0, 60, 10)))]
+
+
 def worker_options(settings: Settings) -> dict[str, Any]:
     redis_url, _ = required_urls(settings)
     return {
         "functions": functions(settings),
+        "cron_jobs": cron_jobs(),
         "redis_settings": arq_redis_settings(redis_url),
         "on_startup": startup,
         "on_shutdown": shutdown,

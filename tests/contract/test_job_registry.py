@@ -4,7 +4,7 @@ import pytest
 
 from shared.config import Settings
 from shared.jobs import JOB_PAYLOADS, JobName
-from worker.settings import TASKS, functions
+from worker.settings import TASKS, cron_jobs, functions
 
 pytestmark = pytest.mark.contract
 
@@ -30,3 +30,9 @@ def test_worker_retries_and_deadline_come_from_settings() -> None:
     assert bloodwork.timeout_s is not None and bloodwork.timeout_s > 45  # a backstop only
     assert analysis.max_tries == 5  # like chat: one extra call reports exhausted retries
     assert analysis.timeout_s is not None and analysis.timeout_s > 30
+
+
+def test_expired_sessions_are_erased_every_ten_minutes_by_one_worker() -> None:
+    (erasure,) = cron_jobs()
+    assert erasure.name == "sessions.erase_expired" and erasure.unique
+    assert erasure.minute == set(range(0, 60, 10))
