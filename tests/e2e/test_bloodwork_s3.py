@@ -12,12 +12,16 @@ import boto3
 import httpx
 import pytest
 from mypy_boto3_s3 import S3Client
+from sqlalchemy import func, select
+from sqlmodel import col
 
+from shared.db.models import LabReport
 from shared.embedded import ServiceUrls
-from shared.processes import start_api, start_izana, stop, wait_ready
+from shared.processes import free_port, start_api, start_izana, stop, wait_ready
 from shared.resources import Resources
+from tests.e2e.client import new_session
 from tests.e2e.conftest import process_env
-from tests.e2e.test_bloodwork import A_REPORT, read, session_id, stored
+from tests.e2e.test_bloodwork import A_REPORT, read, session_id, stored, upload
 from tests.s3 import FAKE_CREDENTIALS, REGION, moto_s3
 
 pytestmark = pytest.mark.e2e
@@ -43,18 +47,23 @@ def s3() -> Iterator[tuple[str, S3Client]]:
         yield endpoint, client
 
 
+def s3_env(service_urls: ServiceUrls, endpoint: str) -> dict[str, str]:
+    """The processes' settings: uploads in the bucket at `endpoint`, kept after reading."""
+    urls = ServiceUrls(
+        on_database(service_urls.redis_url, REDIS_DATABASE), service_urls.database_url
+    )
+    return process_env(urls) | FAKE_CREDENTIALS | {
+        "BLOODWORK_STORAGE": "s3", "BLOODWORK_S3_BUCKET": BUCKET,
+        "BLOODWORK_S3_ENDPOINT_URL": endpoint, "BLOODWORK_S3_REGION": REGION,
+        "BLOODWORK_S3_PREFIX": PREFIX, "BLOODWORK_KEEP_PDF": "true",
+    }  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def s3_api(
     service_urls: ServiceUrls, knowledge_base: int, s3: tuple[str, S3Client]
 ) -> Iterator[str]:
-    urls = ServiceUrls(
-        on_database(service_urls.redis_url, REDIS_DATABASE), service_urls.database_url
-    )
-    env = process_env(urls) | FAKE_CREDENTIALS | {
-        "BLOODWORK_STORAGE": "s3", "BLOODWORK_S3_BUCKET": BUCKET,
-        "BLOODWORK_S3_ENDPOINT_URL": s3[0], "BLOODWORK_S3_REGION": REGION,
-        "BLOODWORK_S3_PREFIX": PREFIX, "BLOODWORK_KEEP_PDF": "true",
-    }  # fmt: skip
+    env = s3_env(service_urls, s3[0])
     api, worker = start_api(env), start_izana(["worker"], env)
     try:
         wait_ready(api)
@@ -85,3 +94,23 @@ async def test_an_upload_is_read_from_the_bucket_and_erased_with_its_session(
     assert row.pdf is None  # the PDF never entered the database
     assert erased.status_code == 204
     assert uploads_of(bucket, session) == []
+
+
+async def test_an_upload_the_store_cannot_take_is_refused_and_leaves_nothing(
+    service_urls: ServiceUrls, resources: Resources
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: the store is down
+    api = start_api(s3_env(service_urls, closed))
+    try:
+        wait_ready(api)
+        async with httpx.AsyncClient(timeout=60) as client:
+            auth = await new_session(client, api.base_url)
+            refused = await upload(client, api.base_url, A_REPORT, auth)
+            session = await session_id(resources, auth)
+    finally:
+        stop(api.process)
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "unavailable" and refused.headers["Retry-After"]
+    async with resources.sessionmaker() as db:
+        left = await db.scalar(select(func.count()).where(col(LabReport.session_id) == session))
+    assert left == 0  # nothing kept, so the session is not blocked by a pending report
