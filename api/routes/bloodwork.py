@@ -25,12 +25,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from starlette.datastructures import UploadFile
 
-from api.chat_admission import conversation_for
 from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
-from api.links import events_url, status_url
+from api.question_admission import (
+    Admitted,
+    AskedQuestion,
+    Language,
+    QuestionAccepted,
+    accepted_response,
+    admit_question,
+)
 from api.ratelimit import limit_chat, limit_upload
-from api.streamed_jobs import queue_streamed_job, streamed_or_accepted
 from shared.bloodwork import reports
 from shared.bloodwork.analysis import analysis_question, confirmed_marker
 from shared.bloodwork.errors import (
@@ -43,11 +48,8 @@ from shared.bloodwork.errors import (
 from shared.bloodwork.markers import canonical_name
 from shared.bloodwork.parser import check_pdf
 from shared.bloodwork.storage import PdfStoreUnavailable
-from shared.conversations import Question, record_question
 from shared.db.models import PENDING_REPORT_STATUSES, LabReport, LabReportStatus, UserSession
 from shared.jobs import BloodworkAnalysisJob, BloodworkJob, JobName, enqueue, new_job_id
-from shared.jobstore import now_ms
-from shared.rag.language import detect_language, parse_language
 from shared.resources import Resources
 
 router = APIRouter(prefix="/v1/bloodwork", tags=["bloodwork"])
@@ -264,16 +266,10 @@ class AnalysisIn(BaseModel):
         min_length=1, max_length=50, description="The values the user confirmed or edited."
     )
     treatment_stage: str | None = Field(default=None, max_length=80)
-    language: str | None = Field(default=None, description="en, ta, hi, te, ml, es or ja")
+    language: Language = None
     conversation_id: uuid.UUID | None = Field(
         default=None, description="The conversation to add the analysis to; a new one if unset."
     )
-
-    @field_validator("language")
-    @classmethod
-    def _supported_language(cls, value: str | None) -> str | None:
-        parsed = parse_language(value)
-        return parsed.value if parsed else None
 
     @field_validator("treatment_stage")
     @classmethod
@@ -281,18 +277,11 @@ class AnalysisIn(BaseModel):
         return (value or "").strip() or None
 
 
-class AnalysisAccepted(BaseModel):
-    job_id: str
-    conversation_id: uuid.UUID
-    events_url: str
-    status_url: str
-
-
 @router.post(
     "/{report_id}/analysis",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(require_json), Depends(limit_chat)],
-    response_model=AnalysisAccepted,
+    response_model=QuestionAccepted,
     responses={200: {"content": {"text/event-stream": {}}, "description": "streamed analysis"}},
 )
 async def analyse_bloodwork(
@@ -311,33 +300,20 @@ async def analyse_bloodwork(
     markers = [
         confirmed_marker(m.canonical_name, m.value, m.unit, report.markers) for m in body.markers
     ]
-    conversation_id = await conversation_for(resources, session, body.conversation_id)
-    job_id = new_job_id()
     question = analysis_question(markers, body.treatment_stage)
-    language = body.language or detect_language(question)
-    await record_question(
-        resources.sessionmaker, Question(job_id, session.id, conversation_id, question, language)
-    )
-    enqueued_at = now_ms()
-    payload = BloodworkAnalysisJob(
-        job_id=job_id,
-        session_id=session.id,
-        conversation_id=conversation_id,
-        report_id=report.id,
-        markers=[marker.model_dump(mode="json") for marker in markers],
-        treatment_stage=body.treatment_stage,
-        language=body.language,
-        enqueued_at_ms=enqueued_at,
-    )
-    owner = (session.id, str(conversation_id))
-    await queue_streamed_job(
-        resources, JobName.BLOODWORK_ANALYSIS, payload, job_id, enqueued_at, owner
-    )
-    links = AnalysisAccepted(
-        job_id=job_id,
-        conversation_id=conversation_id,
-        events_url=events_url(capability, job_id),
-        status_url=status_url(job_id),
-    )
-    conversation = {"X-Conversation-Id": str(conversation_id)}
-    return streamed_or_accepted(accept, hub, resources, job_id, links, conversation)
+    asked = AskedQuestion(question, body.language, body.conversation_id)
+
+    def payload(admitted: Admitted) -> BloodworkAnalysisJob:
+        return BloodworkAnalysisJob(
+            job_id=admitted.job_id,
+            session_id=session.id,
+            conversation_id=admitted.conversation_id,
+            report_id=report.id,
+            markers=[marker.model_dump(mode="json") for marker in markers],
+            treatment_stage=body.treatment_stage,
+            language=body.language,
+            enqueued_at_ms=admitted.enqueued_at_ms,
+        )
+
+    admitted = await admit_question(resources, session, asked, JobName.BLOODWORK_ANALYSIS, payload)
+    return accepted_response(accept, hub, resources, capability, admitted)

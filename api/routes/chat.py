@@ -9,13 +9,18 @@ from fastapi import APIRouter, Depends, Header, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.chat_admission import admit_chat
 from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
-from api.links import events_url, status_url
+from api.question_admission import (
+    Admitted,
+    AskedQuestion,
+    Language,
+    QuestionAccepted,
+    accepted_response,
+    admit_question,
+)
 from api.ratelimit import limit_chat
-from api.streamed_jobs import streamed_or_accepted
-from shared.rag.language import parse_language
+from shared.jobs import ChatJob, JobName
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -25,7 +30,7 @@ class ChatIn(BaseModel):
 
     message: str = Field(description="The user's question.")
     conversation_id: uuid.UUID | None = None
-    language: str | None = Field(default=None, description="en, ta, hi, te, ml, es or ja")
+    language: Language = None
 
     @field_validator("message")
     @classmethod
@@ -34,25 +39,12 @@ class ChatIn(BaseModel):
             raise ValueError("message must not be empty")
         return value.strip()
 
-    @field_validator("language")
-    @classmethod
-    def _supported_language(cls, value: str | None) -> str | None:
-        parsed = parse_language(value)
-        return parsed.value if parsed else None
-
-
-class ChatAccepted(BaseModel):
-    job_id: str
-    conversation_id: uuid.UUID
-    events_url: str
-    status_url: str
-
 
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(require_json), Depends(limit_chat)],
-    response_model=ChatAccepted,
+    response_model=QuestionAccepted,
     responses={200: {"content": {"text/event-stream": {}}, "description": "streamed answer"}},
 )
 async def chat(
@@ -69,14 +61,17 @@ async def chat(
         raise ApiError(
             422, "message_too_long", f"The message is longer than {limit} characters; shorten it."
         )
-    admitted = await admit_chat(
-        resources, session, body.message, body.conversation_id, body.language
-    )
-    links = ChatAccepted(
-        job_id=admitted.job_id,
-        conversation_id=admitted.conversation_id,
-        events_url=events_url(capability, admitted.job_id),
-        status_url=status_url(admitted.job_id),
-    )
-    conversation = {"X-Conversation-Id": str(admitted.conversation_id)}
-    return streamed_or_accepted(accept, hub, resources, admitted.job_id, links, conversation)
+    asked = AskedQuestion(body.message, body.language, body.conversation_id)
+
+    def payload(admitted: Admitted) -> ChatJob:
+        return ChatJob(
+            job_id=admitted.job_id,
+            session_id=session.id,
+            conversation_id=admitted.conversation_id,
+            message=body.message,
+            language=body.language,
+            enqueued_at_ms=admitted.enqueued_at_ms,
+        )
+
+    admitted = await admit_question(resources, session, asked, JobName.CHAT_ANSWER, payload)
+    return accepted_response(accept, hub, resources, capability, admitted)
