@@ -5,9 +5,8 @@ the job's links or its event stream."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
@@ -24,7 +23,7 @@ from shared.conversations import (
     record_question,
 )
 from shared.db.models import UserSession
-from shared.jobs import JobName, new_job_id
+from shared.jobs import JobName, StreamedJob, new_job_id
 from shared.jobstore import now_ms
 from shared.rag.language import detect_language, parse_language
 from shared.resources import Resources
@@ -84,9 +83,10 @@ async def admit_question(
     session: UserSession,
     question: AskedQuestion,
     name: JobName,
-    payload: Callable[[Admitted], BaseModel],
+    job_type: type[StreamedJob],
+    **details: Any,
 ) -> Admitted:
-    """Store `question`, then queue job `name` with the payload built for the admitted job."""
+    """Store `question`, then queue job `name`: a `job_type` with these `details`."""
     conversation_id = await conversation_for(resources, session, question.conversation_id)
     job_id = new_job_id()
     language = question.language or detect_language(question.text)
@@ -95,10 +95,16 @@ async def admit_question(
         Question(job_id, session.id, conversation_id, question.text, language),
     )
     admitted = Admitted(job_id, conversation_id, now_ms())
-    owner = (session.id, str(conversation_id))
-    await queue_streamed_job(
-        resources, name, payload(admitted), job_id, admitted.enqueued_at_ms, owner
+    payload = job_type(
+        job_id=job_id,
+        session_id=session.id,
+        conversation_id=conversation_id,
+        language=question.language,
+        enqueued_at_ms=admitted.enqueued_at_ms,
+        **details,
     )
+    owner = (session.id, str(conversation_id))
+    await queue_streamed_job(resources, name, payload, job_id, admitted.enqueued_at_ms, owner)
     return admitted
 
 

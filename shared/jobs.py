@@ -23,13 +23,18 @@ class JobName(StrEnum):
     BLOODWORK_ANALYSIS = "bloodwork.analysis"
 
 
-class ChatJob(BaseModel):
+class StreamedJob(BaseModel):
+    """A job that answers a question of a conversation over the event stream."""
+
     job_id: str
     session_id: uuid.UUID
     conversation_id: uuid.UUID
-    message: str = Field(min_length=1)
-    language: str | None = None
+    language: str | None = None  # None: the question's own
     enqueued_at_ms: int
+
+
+class ChatJob(StreamedJob):
+    message: str = Field(min_length=1)
 
 
 class IngestJob(BaseModel):
@@ -42,23 +47,17 @@ class IngestJob(BaseModel):
 
 
 class BloodworkJob(BaseModel):
-    """Read the markers of an uploaded lab report (its PDF is in the `lab_report` row)."""
+    """Read the markers of an uploaded lab report (its PDF waits in the PDF store)."""
 
     report_id: uuid.UUID
 
 
-class BloodworkAnalysisJob(BaseModel):
-    """Explain the markers the user confirmed (canonical, flagged `Marker` dumps) in a
-    conversation of the session."""
+class BloodworkAnalysisJob(StreamedJob):
+    """Explain the markers the user confirmed (canonical, flagged `Marker` dumps)."""
 
-    job_id: str
-    session_id: uuid.UUID
-    conversation_id: uuid.UUID
     report_id: uuid.UUID
     markers: list[dict[str, Any]] = Field(min_length=1)
     treatment_stage: str | None = None
-    language: str | None = None
-    enqueued_at_ms: int
 
 
 JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {

@@ -28,7 +28,6 @@ from starlette.datastructures import UploadFile
 from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
 from api.question_admission import (
-    Admitted,
     AskedQuestion,
     Language,
     QuestionAccepted,
@@ -303,17 +302,9 @@ async def analyse_bloodwork(
     question = analysis_question(markers, body.treatment_stage)
     asked = AskedQuestion(question, body.language, body.conversation_id)
 
-    def payload(admitted: Admitted) -> BloodworkAnalysisJob:
-        return BloodworkAnalysisJob(
-            job_id=admitted.job_id,
-            session_id=session.id,
-            conversation_id=admitted.conversation_id,
-            report_id=report.id,
-            markers=[marker.model_dump(mode="json") for marker in markers],
-            treatment_stage=body.treatment_stage,
-            language=body.language,
-            enqueued_at_ms=admitted.enqueued_at_ms,
-        )
-
-    admitted = await admit_question(resources, session, asked, JobName.BLOODWORK_ANALYSIS, payload)
+    admitted = await admit_question(
+        resources, session, asked, JobName.BLOODWORK_ANALYSIS, BloodworkAnalysisJob,
+        report_id=report.id, markers=[marker.model_dump(mode="json") for marker in markers],
+        treatment_stage=body.treatment_stage,
+    )  # fmt: skip
     return accepted_response(accept, hub, resources, capability, admitted)

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
 from api.question_admission import (
-    Admitted,
     AskedQuestion,
     Language,
     QuestionAccepted,
@@ -62,16 +61,7 @@ async def chat(
             422, "message_too_long", f"The message is longer than {limit} characters; shorten it."
         )
     asked = AskedQuestion(body.message, body.language, body.conversation_id)
-
-    def payload(admitted: Admitted) -> ChatJob:
-        return ChatJob(
-            job_id=admitted.job_id,
-            session_id=session.id,
-            conversation_id=admitted.conversation_id,
-            message=body.message,
-            language=body.language,
-            enqueued_at_ms=admitted.enqueued_at_ms,
-        )
-
-    admitted = await admit_question(resources, session, asked, JobName.CHAT_ANSWER, payload)
+    admitted = await admit_question(
+        resources, session, asked, JobName.CHAT_ANSWER, ChatJob, message=body.message
+    )
     return accepted_response(accept, hub, resources, capability, admitted)

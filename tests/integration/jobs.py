@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from shared.events import StreamEvent, read_after
-from shared.jobs import BloodworkAnalysisJob, ChatJob, JobName, new_job_id
+from shared.jobs import ChatJob, JobName, StreamedJob, new_job_id
 from shared.jobstore import JobRecord, JobStatus, now_ms
 from shared.resources import Resources
 from shared.sessions import create_session
@@ -30,9 +30,7 @@ async def queued_job(
     return job
 
 
-async def record_queued(
-    resources: Resources, name: JobName, job: ChatJob | BloodworkAnalysisJob
-) -> None:
+async def record_queued(resources: Resources, name: JobName, job: StreamedJob) -> None:
     """The job's record as the API creates it when it queues the job."""
     await resources.jobs.create(
         JobRecord(
