@@ -17,7 +17,8 @@ from tests.e2e.test_bloodwork import pending_report, read
 
 pytestmark = pytest.mark.e2e
 
-SAMPLE = (ROOT / "data" / "samples" / "table_hormone_panel.pdf").read_bytes()
+SAMPLE_PATH = ROOT / "data" / "samples" / "table_hormone_panel.pdf"
+SAMPLE = SAMPLE_PATH.read_bytes()
 EDITED_FSH = 17.3
 
 

@@ -1,8 +1,9 @@
-"""Logs never carry provider keys, prompts or message text, even at debug level and while
-providers fail (API and worker as separate processes, providers served by the emulator)."""
+"""Logs never carry provider keys, prompts, message text or lab values, even at debug level and
+while providers fail (API and worker as separate processes, providers served by the emulator)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from shared.processes import ApiProcess, start_api, start_izana, stop, wait_read
 from shared.rag.prompts import DRAFT_SYSTEM
 from tests.e2e.client import ask, new_session, read_events
 from tests.e2e.conftest import process_env
+from tests.e2e.test_bloodwork import read
+from tests.e2e.test_bloodwork_analysis import EDITED_FSH, SAMPLE, SAMPLE_PATH, confirmed
 
 pytestmark = pytest.mark.e2e
 
@@ -78,3 +81,32 @@ async def test_keys_prompts_and_messages_stay_out_of_the_logs(
     assert '"level": "DEBUG"' in logs and '"level": "WARNING"' in logs  # the logs were written
     for secret in [*SECRET_KEYS.values(), PRIVATE_WORDS, "AMH of 0.", DRAFT_SYSTEM[:40]]:
         assert secret not in logs
+
+
+async def test_lab_values_stay_out_of_the_logs(logged_stack: tuple[ApiProcess, Path]) -> None:
+    """A report read by the model (through the emulator) and a generated analysis of an edited
+    value, all logged at debug level: no value, range, report text or analysis question."""
+    api, log_path = logged_stack
+    async with httpx.AsyncClient(timeout=60) as client:
+        report, auth = await read(client, api.base_url, SAMPLE)
+        assert report["status"] == "ready" and report["markers"], report
+        response = await client.post(
+            f"{api.base_url}/v1/bloodwork/{report['report_id']}/analysis",
+            json={"markers": confirmed(report["markers"])},
+            headers=auth,
+        )
+        assert response.status_code == 202, response.text
+        events = await read_events(client, api.base_url + response.json()["events_url"])
+    assert events[-1].type == "done" and events[-1].data["mode"] == "generated"
+    logs = log_path.read_text()
+    assert '"level": "DEBUG"' in logs and "bloodwork" in logs  # the jobs were logged
+    truth = json.loads(SAMPLE_PATH.with_suffix(".json").read_text())["markers"]
+    private = [
+        *(f"{m['reported_value']:g} {m['reported_unit']}" for m in truth),
+        *(m["reference_range_text"] for m in truth),
+        f"{EDITED_FSH} mIU/mL",
+        "Explain these fertility blood test results",
+        "Anti-Müllerian",
+    ]
+    for text in private:
+        assert text not in logs
