@@ -17,10 +17,10 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import delete
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from starlette.datastructures import UploadFile
@@ -63,6 +63,11 @@ REFUSALS: dict[type[LabReportError], tuple[int, str]] = {
     EncryptedPdfError: (422, "pdf_encrypted"),
     TooManyPagesError: (422, "too_many_pages"),
 }
+
+
+ReportId = Annotated[
+    uuid.UUID, Path(description="The report id, or the job id the upload returned")
+]
 
 
 class BloodworkAccepted(BaseModel):
@@ -202,8 +207,12 @@ async def upload_bloodwork(
 async def _owned_report(
     resources: Resources, report_id: uuid.UUID, session: UserSession
 ) -> LabReport:
+    """The session's report known by its id or by the id of the job reading it."""
+    query = select(LabReport).where(
+        or_(col(LabReport.id) == report_id, col(LabReport.job_id) == report_id.hex)
+    )
     async with resources.sessionmaker() as db:
-        report = await db.get(LabReport, report_id)
+        report = (await db.execute(query)).scalar_one_or_none()
     if report is None or report.session_id != session.id:
         raise ApiError(404, "report_not_found", "No such report.")  # never reveal others' reports
     return report
@@ -211,7 +220,7 @@ async def _owned_report(
 
 @router.get("/{report_id}", response_model=BloodworkOut)
 async def get_bloodwork(
-    report_id: uuid.UUID,
+    report_id: ReportId,
     session: SessionDep,
     resources: ResourcesDep,
     if_none_match: Annotated[str | None, Header()] = None,
@@ -220,7 +229,7 @@ async def get_bloodwork(
     report = await _owned_report(resources, report_id, session)
     if reports.is_abandoned(report, _stale_after(resources)):
         await reports.give_up(resources.sessionmaker, report.id, reports.ABANDONED)
-        report = await _owned_report(resources, report_id, session)
+        report = await _owned_report(resources, report.id, session)
     body = BloodworkOut(
         report_id=report.id,
         status=report.status,
@@ -284,7 +293,7 @@ class AnalysisIn(BaseModel):
     responses={200: {"content": {"text/event-stream": {}}, "description": "streamed analysis"}},
 )
 async def analyse_bloodwork(
-    report_id: uuid.UUID,
+    report_id: ReportId,
     body: AnalysisIn,
     session: SessionDep,
     resources: ResourcesDep,

@@ -230,3 +230,17 @@ async def test_reports_are_private_to_their_session_and_cheap_to_poll_again(api:
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "report_not_found"
     assert malformed.status_code == 422
+
+
+async def test_a_report_is_polled_by_its_job_id_too(api: str) -> None:
+    async with httpx.AsyncClient() as client:
+        auth = await new_session(client, api)
+        accepted = (await upload(client, api, A_REPORT, auth)).json()
+        by_job = await client.get(f"{api}/v1/bloodwork/{accepted['job_id']}", headers=auth)
+        by_report = await client.get(f"{api}{accepted['status_url']}", headers=auth)
+        foreign = await client.get(
+            f"{api}/v1/bloodwork/{accepted['job_id']}", headers=await new_session(client, api)
+        )
+    assert by_job.status_code == 200, by_job.text
+    assert by_job.json()["report_id"] == accepted["report_id"] == by_report.json()["report_id"]
+    assert foreign.status_code == 404
