@@ -52,32 +52,23 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def functions(settings: Settings) -> list[Function]:
-    # One attempt more than allowed, so the task itself reports exhausted retries.
-    chat = func(
-        answer_chat,
-        name=JobName.CHAT_ANSWER.value,
-        max_tries=settings.job_max_tries + 1,
-        timeout=settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
-    )
-    ingest = func(
-        ingest_knowledge,
-        name=JobName.KB_INGEST.value,
-        max_tries=settings.job_max_tries,
-        timeout=settings.ingest_timeout_seconds,
-    )
-    bloodwork = func(
-        extract_bloodwork,
-        name=JobName.BLOODWORK_EXTRACT.value,
-        max_tries=settings.job_max_tries + 1,
-        timeout=settings.bloodwork_read_timeout_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
-    )
-    analysis = func(
-        analyse_bloodwork,
-        name=JobName.BLOODWORK_ANALYSIS.value,
-        max_tries=settings.job_max_tries + 1,
-        timeout=settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
-    )
-    return [chat, ingest, bloodwork, analysis]
+    # The tasks run through `attempt_job` get one try more than allowed, so the task itself
+    # reports exhausted retries.
+    extra_try = settings.job_max_tries + 1
+    streamed = settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS
+    tries_and_timeouts = {
+        JobName.CHAT_ANSWER: (extra_try, streamed),
+        JobName.KB_INGEST: (settings.job_max_tries, settings.ingest_timeout_seconds),
+        JobName.BLOODWORK_EXTRACT: (
+            extra_try,
+            settings.bloodwork_read_timeout_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
+        ),
+        JobName.BLOODWORK_ANALYSIS: (extra_try, streamed),
+    }
+    return [
+        func(TASKS[name], name=name.value, max_tries=tries, timeout=timeout)
+        for name, (tries, timeout) in tries_and_timeouts.items()
+    ]
 
 
 def cron_jobs() -> list[CronJob]:
