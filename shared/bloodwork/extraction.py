@@ -93,7 +93,7 @@ async def extract_report(
     Raises `PdfStoreUnavailable` or a database error for the job to retry.
     """
     report = await reports.claim(sessionmaker, report_id)
-    if report is None or report.status is not LabReportStatus.PROCESSING:
+    if report is None or report.status != LabReportStatus.PROCESSING:
         return None if report is None else report.status
     pdf_bytes = await store.get(report.session_id, report_id)
     text_read = partial(reports.record_progress, sessionmaker, report_id, reports.TEXT_READ_PERCENT)
