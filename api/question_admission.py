@@ -1,21 +1,24 @@
 """Admits a question for a streamed job (a chat message, a blood-work analysis): store it in
-its conversation, record the job, announce its place, enqueue it, and answer the request with
-the job's links or its event stream."""
+its conversation, record the job, announce its place in the queue, enqueue it, and answer the
+request with the job's event stream (`Accept: text/event-stream`) or 202 with its links."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi.responses import Response
+from arq.constants import default_queue_name
+from fastapi import Depends, Header, status
+from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, Field
 
 from api.capability import EventsCapability
+from api.deps import CapabilityDep, HubDep, ResourcesDep
 from api.errors import ApiError
 from api.links import events_url, status_url
 from api.sse.hub import StreamHub
-from api.streamed_jobs import queue_streamed_job, streamed_or_accepted
+from api.sse.relay import sse_response
 from shared.conversations import (
     ConversationNotFound,
     Question,
@@ -23,10 +26,13 @@ from shared.conversations import (
     record_question,
 )
 from shared.db.models import UserSession
-from shared.jobs import JobName, StreamedJob, new_job_id
+from shared.events import EventType, Stage
+from shared.jobs import StreamedJob, enqueue, new_job_id
 from shared.jobstore import now_ms
 from shared.rag.language import detect_language, parse_language
 from shared.resources import Resources
+
+Job = TypeVar("Job", bound=StreamedJob)
 
 
 def _supported_language(value: str | None) -> str | None:
@@ -40,13 +46,6 @@ Language = Annotated[
     AfterValidator(_supported_language),
     Field(description="en, ta, hi, te, ml, es or ja"),
 ]
-
-
-@dataclass(frozen=True)
-class Admitted:
-    job_id: str
-    conversation_id: uuid.UUID
-    enqueued_at_ms: int
 
 
 @dataclass(frozen=True)
@@ -82,11 +81,10 @@ async def admit_question(
     resources: Resources,
     session: UserSession,
     question: AskedQuestion,
-    name: JobName,
-    job_type: type[StreamedJob],
+    job_type: type[Job],
     **details: Any,
-) -> Admitted:
-    """Store `question`, then queue job `name`: a `job_type` with these `details`."""
+) -> Job:
+    """Store `question`, then queue a `job_type` job with these `details`; the job."""
     conversation_id = await conversation_for(resources, session, question.conversation_id)
     job_id = new_job_id()
     language = question.language or detect_language(question.text)
@@ -94,33 +92,66 @@ async def admit_question(
         resources.sessionmaker,
         Question(job_id, session.id, conversation_id, question.text, language),
     )
-    admitted = Admitted(job_id, conversation_id, now_ms())
-    payload = job_type(
+    job = job_type(
         job_id=job_id,
         session_id=session.id,
         conversation_id=conversation_id,
         language=question.language,
-        enqueued_at_ms=admitted.enqueued_at_ms,
+        enqueued_at_ms=now_ms(),
         **details,
     )
-    owner = (session.id, str(conversation_id))
-    await queue_streamed_job(resources, name, payload, job_id, admitted.enqueued_at_ms, owner)
-    return admitted
+    await _queue(resources, job)
+    return job
 
 
-def accepted_response(
-    accept: str | None,
-    hub: StreamHub,
-    resources: Resources,
-    capability: EventsCapability,
-    admitted: Admitted,
-) -> Response:
-    """The job's event stream when the client accepts SSE, else 202 with its links."""
-    links = QuestionAccepted(
-        job_id=admitted.job_id,
-        conversation_id=admitted.conversation_id,
-        events_url=events_url(capability, admitted.job_id),
-        status_url=status_url(admitted.job_id),
+async def _queue(resources: Resources, job: StreamedJob) -> None:
+    """Record the job, announce its place in the queue, and enqueue it."""
+    await resources.jobs.create(job.queued_record())
+    position = int(await resources.redis.zcard(default_queue_name)) + 1
+    await resources.job_events(job.job_id).publish(
+        EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position}
     )
-    conversation = {"X-Conversation-Id": str(admitted.conversation_id)}
-    return streamed_or_accepted(accept, hub, resources, admitted.job_id, links, conversation)
+    await enqueue(resources.arq, job.job_name, job, job.job_id)
+
+
+@dataclass(frozen=True)
+class JobReply:
+    """How a request that queued a job is answered: the job's events in the response when the
+    client accepts SSE (with `X-Job-Id` and `X-Conversation-Id`), else 202 with its links."""
+
+    resources: Resources
+    hub: StreamHub
+    capability: EventsCapability
+    accept: str | None
+
+    def to(self, job: StreamedJob) -> Response:
+        if self.accept is not None and "text/event-stream" in self.accept:
+            ping = self.resources.settings.sse_ping_seconds
+            response = sse_response(self.hub, self.resources.redis, job.job_id, "0-0", ping)
+            response.headers.update(
+                {"X-Job-Id": job.job_id, "X-Conversation-Id": str(job.conversation_id)}
+            )
+            return response
+        links = QuestionAccepted(
+            job_id=job.job_id,
+            conversation_id=job.conversation_id,
+            events_url=events_url(self.capability, job.job_id),
+            status_url=status_url(job.job_id),
+        )
+        return JSONResponse(
+            links.model_dump(mode="json"),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Location": links.status_url},
+        )
+
+
+async def get_job_reply(
+    resources: ResourcesDep,
+    hub: HubDep,
+    capability: CapabilityDep,
+    accept: Annotated[str | None, Header()] = None,
+) -> JobReply:
+    return JobReply(resources, hub, capability, accept)
+
+
+JobReplyDep = Annotated[JobReply, Depends(get_job_reply)]

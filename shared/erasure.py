@@ -10,9 +10,8 @@ and event streams), which expire by themselves should that step fail.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
-from arq.constants import abort_jobs_ss, default_queue_name, result_key_prefix
+from arq.constants import default_queue_name, result_key_prefix
 from arq.constants import job_key_prefix as arq_job_key_prefix
 from sqlalchemy import delete, select, union
 from sqlmodel import col
@@ -26,29 +25,23 @@ from shared.db.models import (
     utcnow,
 )
 from shared.events import stream_key
-from shared.jobstore import ACTIVE_STATUSES, JobStatus, job_key, now_ms
+from shared.jobs import cancel
+from shared.jobstore import job_key
 from shared.resources import Resources
 
 
-@dataclass(frozen=True)
-class Erased:
-    jobs: int
-    cancelled_jobs: int
-    uploads: int
-
-
-async def erase_session(resources: Resources, session_id: uuid.UUID) -> Erased:
+async def erase_session(resources: Resources, session_id: uuid.UUID) -> None:
     """Delete the session and all it holds; safe to run again after a failure."""
     job_ids = await _job_ids(resources, session_id)
-    cancelled = await _cancel_active(resources, job_ids)
-    uploads = await resources.pdf_store.delete_session(session_id)
+    for job_id in job_ids:  # those still queued or running: no worker writes for it again
+        await cancel(resources.jobs, resources.arq, job_id)
+    await resources.pdf_store.delete_session(session_id)
     async with resources.sessionmaker() as db, db.begin():
         if job_ids:
             await db.execute(delete(KnowledgeGap).where(col(KnowledgeGap.job_id).in_(job_ids)))
         await db.execute(delete(UserSession).where(col(UserSession.id) == session_id))
     if job_ids:
         await _forget_jobs(resources, job_ids)
-    return Erased(jobs=len(job_ids), cancelled_jobs=cancelled, uploads=uploads)
 
 
 async def _job_ids(resources: Resources, session_id: uuid.UUID) -> list[str]:
@@ -80,20 +73,6 @@ async def _forget_jobs(resources: Resources, job_ids: list[str]) -> None:
         pipe.zrem(default_queue_name, *job_ids)
         pipe.delete(*keys)
         await pipe.execute()
-
-
-async def _cancel_active(resources: Resources, job_ids: list[str]) -> int:
-    """Cancel the jobs still queued or running, so no worker writes for the session again."""
-    cancelled = [
-        job_id
-        for job_id in job_ids
-        if await resources.jobs.transition(
-            job_id, JobStatus.CANCELLED, ACTIVE_STATUSES, finished_at_ms=now_ms()
-        )
-    ]
-    if cancelled:
-        await resources.redis.zadd(abort_jobs_ss, dict.fromkeys(cancelled, now_ms()))
-    return len(cancelled)
 
 
 async def erase_expired_sessions(resources: Resources, limit: int) -> int:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from arq.connections import ArqRedis
+from arq.constants import abort_jobs_ss
 from pydantic import BaseModel, Field
 
+from shared.events import ErrorData
+from shared.jobstore import ACTIVE_STATUSES, JobRecord, JobStatus, JobStore, now_ms
 from shared.knowledge.names import NAME_PATTERN
 
 # Enqueue pushes a token here; idle workers block on it instead of polling the queue.
@@ -26,14 +29,29 @@ class JobName(StrEnum):
 class StreamedJob(BaseModel):
     """A job that answers a question of a conversation over the event stream."""
 
+    job_name: ClassVar[JobName]
+
     job_id: str
     session_id: uuid.UUID
     conversation_id: uuid.UUID
     language: str | None = None  # None: the question's own
     enqueued_at_ms: int
 
+    def queued_record(self) -> JobRecord:
+        """The job's record when it is queued."""
+        return JobRecord(
+            job_id=self.job_id,
+            name=self.job_name.value,
+            status=JobStatus.QUEUED,
+            session_id=str(self.session_id),
+            conversation_id=str(self.conversation_id),
+            created_at_ms=self.enqueued_at_ms,
+        )
+
 
 class ChatJob(StreamedJob):
+    job_name = JobName.CHAT_ANSWER
+
     message: str = Field(min_length=1)
 
 
@@ -54,6 +72,8 @@ class BloodworkJob(BaseModel):
 
 class BloodworkAnalysisJob(StreamedJob):
     """Explain the markers the user confirmed (canonical, flagged `Marker` dumps)."""
+
+    job_name = JobName.BLOODWORK_ANALYSIS
 
     report_id: uuid.UUID
     markers: list[dict[str, Any]] = Field(min_length=1)
@@ -84,3 +104,17 @@ async def enqueue(arq: ArqRedis, name: JobName, payload: BaseModel, job_id: str)
         pipe.lpush(WAKE_KEY, b"1")
         pipe.ltrim(WAKE_KEY, 0, WAKE_KEY_MAX_LEN - 1)
         await pipe.execute()
+
+
+CANCELLED = ErrorData(code="cancelled", message="The request was cancelled.", retryable=False)
+
+
+async def cancel(jobs: JobStore, arq: ArqRedis, job_id: str) -> bool:
+    """End a queued or running job `cancelled` and have ARQ abort it; False when it had ended."""
+    cancelled = await jobs.transition(
+        job_id, JobStatus.CANCELLED, ACTIVE_STATUSES, finished_at_ms=now_ms(),
+        error_code=CANCELLED.code, error_message=CANCELLED.message,
+    )  # fmt: skip
+    if cancelled:
+        await arq.zadd(abort_jobs_ss, {job_id: now_ms()})
+    return cancelled

@@ -25,13 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from starlette.datastructures import UploadFile
 
-from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
+from api.deps import ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
 from api.question_admission import (
     AskedQuestion,
+    JobReplyDep,
     Language,
     QuestionAccepted,
-    accepted_response,
     admit_question,
 )
 from api.ratelimit import limit_chat, limit_upload
@@ -297,9 +297,7 @@ async def analyse_bloodwork(
     body: AnalysisIn,
     session: SessionDep,
     resources: ResourcesDep,
-    hub: HubDep,
-    capability: CapabilityDep,
-    accept: Annotated[str | None, Header()] = None,
+    reply: JobReplyDep,
 ) -> Response:
     """Explain the confirmed (or edited) markers; the analysis streams like a chat answer."""
     report = await _owned_report(resources, report_id, session)
@@ -310,10 +308,9 @@ async def analyse_bloodwork(
     ]
     question = analysis_question(markers, body.treatment_stage)
     asked = AskedQuestion(question, body.language, body.conversation_id)
-
-    admitted = await admit_question(
-        resources, session, asked, JobName.BLOODWORK_ANALYSIS, BloodworkAnalysisJob,
+    job = await admit_question(
+        resources, session, asked, BloodworkAnalysisJob,
         report_id=report.id, markers=[marker.model_dump(mode="json") for marker in markers],
         treatment_stage=body.treatment_stage,
     )  # fmt: skip
-    return accepted_response(accept, hub, resources, capability, admitted)
+    return reply.to(job)

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, status
+from fastapi import APIRouter, Depends, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.deps import CapabilityDep, HubDep, ResourcesDep, SessionDep, require_json
+from api.deps import ResourcesDep, SessionDep, require_json
 from api.errors import ApiError
 from api.question_admission import (
     AskedQuestion,
+    JobReplyDep,
     Language,
     QuestionAccepted,
-    accepted_response,
     admit_question,
 )
 from api.ratelimit import limit_chat
-from shared.jobs import ChatJob, JobName
+from shared.jobs import ChatJob
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -50,9 +49,7 @@ async def chat(
     body: ChatIn,
     session: SessionDep,
     resources: ResourcesDep,
-    hub: HubDep,
-    capability: CapabilityDep,
-    accept: Annotated[str | None, Header()] = None,
+    reply: JobReplyDep,
 ) -> Response:
     """Queue a question. With `Accept: text/event-stream` the answer streams in this response."""
     limit = resources.settings.max_message_chars
@@ -61,7 +58,5 @@ async def chat(
             422, "message_too_long", f"The message is longer than {limit} characters; shorten it."
         )
     asked = AskedQuestion(body.message, body.language, body.conversation_id)
-    admitted = await admit_question(
-        resources, session, asked, JobName.CHAT_ANSWER, ChatJob, message=body.message
-    )
-    return accepted_response(accept, hub, resources, capability, admitted)
+    job = await admit_question(resources, session, asked, ChatJob, message=body.message)
+    return reply.to(job)

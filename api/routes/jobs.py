@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from arq.constants import abort_jobs_ss, default_queue_name
+from arq.constants import default_queue_name
 from fastapi import APIRouter, Header, Path, Query
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
@@ -16,15 +16,15 @@ from api.errors import ApiError
 from api.links import events_url
 from api.sse.relay import sse_response
 from shared.db.models import Message, UserSession
-from shared.events import ErrorData, EventType, is_stream_id, stream_key
-from shared.jobstore import ACTIVE_STATUSES, TERMINAL_STATUSES, JobRecord, JobStatus, now_ms
+from shared.events import EventType, is_stream_id, stream_key
+from shared.jobs import CANCELLED, cancel
+from shared.jobstore import TERMINAL_STATUSES, JobRecord, JobStatus
 from shared.resources import Resources
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 JobId = Annotated[str, Path(description="The job id returned by POST /v1/chat")]
-CANCELLED = ErrorData(code="cancelled", message="The request was cancelled.", retryable=False)
 
 
 class JobOut(BaseModel):
@@ -126,12 +126,7 @@ async def job_events(
 async def cancel_job(job_id: JobId, session: SessionDep, resources: ResourcesDep) -> dict[str, str]:
     """Cancel a queued or running job; its stream ends with an `error` event coded `cancelled`."""
     await _owned_job(resources, job_id, session)
-    cancelled = await resources.jobs.transition(
-        job_id, JobStatus.CANCELLED, ACTIVE_STATUSES, finished_at_ms=now_ms(),
-        error_code=CANCELLED.code, error_message=CANCELLED.message,
-    )  # fmt: skip
-    if not cancelled:
+    if not await cancel(resources.jobs, resources.arq, job_id):
         raise ApiError(409, "job_finished", "The job has already finished and cannot be cancelled.")
-    await resources.redis.zadd(abort_jobs_ss, {job_id: now_ms()})
     await resources.job_events(job_id).publish(EventType.ERROR, CANCELLED)
     return {"job_id": job_id, "status": JobStatus.CANCELLED.value}

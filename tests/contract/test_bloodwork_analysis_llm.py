@@ -14,14 +14,14 @@ import pytest
 from shared.bloodwork.analysis import confirmed_marker, run_analysis_job
 from shared.db.models import Message
 from shared.emulator import RunningEmulator
-from shared.jobs import BloodworkAnalysisJob, JobName, new_job_id
+from shared.jobs import BloodworkAnalysisJob, new_job_id
 from shared.jobstore import JobStatus, now_ms
 from shared.providers.factory import build_providers
 from shared.resources import Resources
 from shared.sessions import create_session
 from tests.contract.providers import emulated
 from tests.contract.test_provider_adapters import outcomes
-from tests.integration.jobs import events_of, record_queued
+from tests.integration.jobs import events_of
 
 pytestmark = pytest.mark.contract
 
@@ -48,7 +48,7 @@ async def queued_analysis(resources: Resources) -> BloodworkAnalysisJob:
         report_id=uuid.uuid4(), markers=[edited.model_dump(mode="json")],
         treatment_stage="before IVF", enqueued_at_ms=now_ms(),
     )  # fmt: skip
-    await record_queued(resources, JobName.BLOODWORK_ANALYSIS, job)
+    await resources.jobs.create(job.queued_record())
     return job
 
 

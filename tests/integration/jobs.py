@@ -6,8 +6,8 @@ import uuid
 from datetime import timedelta
 
 from shared.events import StreamEvent, read_after
-from shared.jobs import ChatJob, JobName, StreamedJob, new_job_id
-from shared.jobstore import JobRecord, JobStatus, now_ms
+from shared.jobs import ChatJob, new_job_id
+from shared.jobstore import now_ms
 from shared.resources import Resources
 from shared.sessions import create_session
 
@@ -26,19 +26,8 @@ async def queued_job(
         conversation_id=conversation_id or uuid.uuid4(), message=message, language=language,
         enqueued_at_ms=enqueued_at_ms or now_ms(),
     )  # fmt: skip
-    await record_queued(resources, JobName.CHAT_ANSWER, job)
+    await resources.jobs.create(job.queued_record())
     return job
-
-
-async def record_queued(resources: Resources, name: JobName, job: StreamedJob) -> None:
-    """The job's record as the API creates it when it queues the job."""
-    await resources.jobs.create(
-        JobRecord(
-            job_id=job.job_id, name=name.value, status=JobStatus.QUEUED,
-            session_id=str(job.session_id), conversation_id=str(job.conversation_id),
-            created_at_ms=job.enqueued_at_ms,
-        )
-    )  # fmt: skip
 
 
 async def events_of(resources: Resources, job_id: str) -> list[StreamEvent]:
