@@ -33,11 +33,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import workers
 from shared.jobs import WAKE_KEY
+from shared.streamed_jobs.failures import INFRASTRUCTURE_ERRORS
 from shared.streamed_jobs.tries import SUPERSEDED_KEY
 
 log = logging.getLogger(__name__)
 
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+STARTUP_ERRORS = INFRASTRUCTURE_ERRORS
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
 
@@ -57,6 +59,28 @@ class IzanaWorker(Worker):
         self._backoff = 0.0
 
     async def main(self) -> None:
+        await self._start()
+        keeper = asyncio.create_task(self._keep_leases(), name="worker-leases")
+        waker: Redis = self.pool.client()
+        try:
+            while True:
+                await self._poll_and_wait(waker)
+        finally:
+            keeper.cancel()
+            await waker.aclose()
+
+    async def _start(self) -> None:
+        """Connect and run the startup hook; while Redis or Postgres is out of reach, again."""
+        while True:
+            try:
+                await self._connect_and_start_up()
+            except STARTUP_ERRORS as error:
+                await self._back_off("worker start failed", error)
+            else:
+                self._backoff = 0.0
+                return
+
+    async def _connect_and_start_up(self) -> None:
         if self._pool is None:
             self._pool = await create_pool(
                 self.redis_settings,
@@ -69,28 +93,23 @@ class IzanaWorker(Worker):
         self.ctx["redis"] = self.pool
         if self.on_startup:
             await self.on_startup(self.ctx)
-        keeper = asyncio.create_task(self._keep_leases(), name="worker-leases")
-        waker: Redis = self.pool.client()
-        try:
-            while True:
-                await self._poll_and_wait(waker)
-        finally:
-            keeper.cancel()
-            await waker.aclose()
 
     async def _poll_and_wait(self, waker: Redis) -> None:
         try:
             await self._poll_iteration()
             await self._wait_for_work(waker)
         except REDIS_ERRORS as error:
-            self._backoff = min(BACKOFF_MAX_SECONDS, self._backoff * 2 or BACKOFF_FIRST_SECONDS)
-            log.warning(
-                "redis unavailable; the worker retries",
-                extra={"error": type(error).__name__, "retry_in_seconds": self._backoff},
-            )
-            await asyncio.sleep(self._backoff)
+            await self._back_off("redis unavailable", error)
         else:
             self._backoff = 0.0
+
+    async def _back_off(self, what: str, error: BaseException) -> None:
+        self._backoff = min(BACKOFF_MAX_SECONDS, self._backoff * 2 or BACKOFF_FIRST_SECONDS)
+        log.warning(
+            f"{what}; the worker tries again",
+            extra={"error": type(error).__name__, "retry_in_seconds": self._backoff},
+        )
+        await asyncio.sleep(self._backoff)
 
     async def _wait_for_work(self, waker: Redis) -> None:
         if self.job_counter >= self.max_jobs or not self.allow_pick_jobs:

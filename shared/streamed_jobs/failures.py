@@ -12,14 +12,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from shared.events import ErrorData
 from shared.resilience.errors import FailureKind, ProviderFailure
 
-TRANSIENT_ERRORS = (
+# Redis or Postgres out of reach: an attempt cut short by one is not one of the job's tries,
+# it is run again until the job's deadline.
+INFRASTRUCTURE_ERRORS = (
     OSError,
-    TimeoutError,
     RedisConnectionError,
     RedisTimeoutError,
     OperationalError,
     InterfaceError,
 )
+TRANSIENT_ERRORS = (*INFRASTRUCTURE_ERRORS, TimeoutError)
 
 
 class RetryLater(Exception):
@@ -62,7 +64,7 @@ def failure_outcome(
         return policy.deadline
     if permanent and policy.refused is not None:
         return policy.refused
-    if last_try:
+    if last_try and not isinstance(error, INFRASTRUCTURE_ERRORS):
         return UNAVAILABLE
     return None
 

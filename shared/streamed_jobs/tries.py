@@ -4,23 +4,29 @@ ARQ counts a try each time a worker starts the job, including after a worker die
 lease lapsed. A job is given `JOB_MAX_TRIES` attempts; ARQ allows a few tries more, so that
 the job itself reports exhausted attempts (an `error` event, a failed report) even when that
 report has to wait for Redis. A `RetryLater`, or a connection error that kept the attempt from
-recording its outcome, becomes ARQ's deferred retry with exponential backoff. An attempt that
+recording its outcome, becomes ARQ's deferred retry with exponential backoff. When Redis or
+Postgres was out of reach, the try is given back: an outage bounded by the job's deadline
+does not use up its attempts. An attempt that
 a later one took over (`AttemptSuperseded`) leaves the job alone: ARQ must not finish a job
 that another worker now runs (`worker/leases.py` reads `SUPERSEDED_KEY`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from arq import Retry
+from arq.connections import ArqRedis
+from arq.constants import retry_key_prefix
 
 from shared.events import AttemptSuperseded
 from shared.resources import Resources
-from shared.streamed_jobs.failures import TRANSIENT_ERRORS, RetryLater
+from shared.streamed_jobs.failures import INFRASTRUCTURE_ERRORS, TRANSIENT_ERRORS, RetryLater
 
 RETRY_BASE_SECONDS = 0.5
+OUTAGE_RETRY_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
 # ARQ tries beyond the attempts, for reporting exhaustion through a Redis or database outage.
 REPORT_TRIES = 5
@@ -51,8 +57,22 @@ async def attempt_job(
         ctx[SUPERSEDED_KEY].add(ctx["job_id"])
         return None
     except (RetryLater, *TRANSIENT_ERRORS) as error:
+        if _infrastructure_failed(error):
+            await _give_try_back(ctx)
+            raise Retry(defer=OUTAGE_RETRY_SECONDS) from error
         raise Retry(defer=retry_delay(job_try)) from error
 
 
 def retry_delay(job_try: int) -> float:
     return min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2.0 ** (job_try - 1))
+
+
+def _infrastructure_failed(error: BaseException) -> bool:
+    cause = error.__cause__ if isinstance(error, RetryLater) else error
+    return isinstance(cause, INFRASTRUCTURE_ERRORS)
+
+
+async def _give_try_back(ctx: dict[str, Any]) -> None:
+    pool: ArqRedis = ctx["redis"]
+    with contextlib.suppress(*TRANSIENT_ERRORS):  # Redis itself is down: the try counts
+        await pool.decr(retry_key_prefix + ctx["job_id"])
