@@ -158,9 +158,14 @@ async def test_a_killed_workers_jobs_are_taken_over_when_their_leases_lapse(
 async def test_a_stopped_worker_hands_its_jobs_back_at_once(
     service_urls: ServiceUrls, knowledge_base: int
 ) -> None:
-    """The lease (600 s) outlasts the wait: only a hand-back lets the other worker answer."""
+    """The lease (600 s) outlasts the wait: only a hand-back lets the other worker answer, and
+    with one try allowed, only a try given back lets it answer instead of failing the job."""
     redis_url = own_database(service_urls)
-    settings = {"JOB_LEASE_SECONDS": "600", "WORKER_SHUTDOWN_GRACE_SECONDS": "1"}
+    settings = {
+        "JOB_LEASE_SECONDS": "600",
+        "WORKER_SHUTDOWN_GRACE_SECONDS": "1",
+        "JOB_MAX_TRIES": "1",
+    }
     async with isolated(service_urls, redis_url) as resources:
         first = worker(redis_url, service_urls.database_url, **settings)
         second = None
@@ -175,7 +180,7 @@ async def test_a_stopped_worker_hands_its_jobs_back_at_once(
             done = {JobStatus.COMPLETE}
             await eventually(lambda: _equals(statuses(resources, jobs), done), "jobs complete")
             await assert_answered_once(resources, jobs, resets=True)
-            for job in jobs:  # the interrupted attempt is not counted as one of ARQ's tries
+            for job in jobs:
                 record = await resources.jobs.get(job.job_id)
                 assert record is not None and record.attempts == 2
         finally:
@@ -220,7 +225,8 @@ async def test_a_worker_waits_for_postgres_at_start_and_rides_out_its_outage(
         isolated(service_urls, redis_url) as resources,
         postgres_proxy(service_urls.database_url, open_now=False) as database,
     ):
-        process = worker(redis_url, database.url, **BRISK)
+        # With one try allowed, answers survive the outage only if it uses up no tries.
+        process = worker(redis_url, database.url, **BRISK, JOB_MAX_TRIES="1")
         try:
             await asyncio.sleep(OUTAGE_SECONDS)  # its start finds no database
             assert process.poll() is None and not await workers_ready(resources, 1)
