@@ -33,13 +33,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import workers
 from shared.jobs import WAKE_KEY
-from shared.streamed_jobs.failures import INFRASTRUCTURE_ERRORS
+from shared.streamed_jobs.failures import is_outage
 from shared.streamed_jobs.tries import SUPERSEDED_KEY
 
 log = logging.getLogger(__name__)
 
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
-STARTUP_ERRORS = INFRASTRUCTURE_ERRORS
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
 
@@ -74,7 +73,9 @@ class IzanaWorker(Worker):
         while True:
             try:
                 await self._connect_and_start_up()
-            except STARTUP_ERRORS as error:
+            except Exception as error:
+                if not is_outage(error):
+                    raise
                 await self._back_off("worker start failed", error)
             else:
                 self._backoff = 0.0

@@ -23,7 +23,7 @@ from arq.constants import retry_key_prefix
 
 from shared.events import AttemptSuperseded
 from shared.resources import Resources
-from shared.streamed_jobs.failures import INFRASTRUCTURE_ERRORS, TRANSIENT_ERRORS, RetryLater
+from shared.streamed_jobs.failures import REDIS_OUTAGES, RetryLater, is_outage, is_transient
 
 RETRY_BASE_SECONDS = 0.5
 OUTAGE_RETRY_SECONDS = 1.0
@@ -56,23 +56,27 @@ async def attempt_job(
     except AttemptSuperseded:
         ctx[SUPERSEDED_KEY].add(ctx["job_id"])
         return None
-    except (RetryLater, *TRANSIENT_ERRORS) as error:
-        if _infrastructure_failed(error):
-            await _give_try_back(ctx)
-            raise Retry(defer=OUTAGE_RETRY_SECONDS) from error
-        raise Retry(defer=retry_delay(job_try)) from error
+    except RetryLater as error:
+        raise await _retry(ctx, error.__cause__, job_try) from error
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        raise await _retry(ctx, error, job_try) from error
+
+
+async def _retry(ctx: dict[str, Any], cause: BaseException | None, job_try: int) -> Retry:
+    """ARQ's deferred retry; after an outage, with the try given back."""
+    if cause is not None and is_outage(cause):
+        await _give_try_back(ctx)
+        return Retry(defer=OUTAGE_RETRY_SECONDS)
+    return Retry(defer=retry_delay(job_try))
 
 
 def retry_delay(job_try: int) -> float:
     return min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2.0 ** (job_try - 1))
 
 
-def _infrastructure_failed(error: BaseException) -> bool:
-    cause = error.__cause__ if isinstance(error, RetryLater) else error
-    return isinstance(cause, INFRASTRUCTURE_ERRORS)
-
-
 async def _give_try_back(ctx: dict[str, Any]) -> None:
     pool: ArqRedis = ctx["redis"]
-    with contextlib.suppress(*TRANSIENT_ERRORS):  # Redis itself is down: the try counts
+    with contextlib.suppress(*REDIS_OUTAGES):  # Redis itself is down: the try counts
         await pool.decr(retry_key_prefix + ctx["job_id"])
