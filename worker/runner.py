@@ -124,6 +124,22 @@ class IzanaWorker(Worker):
         else:
             await asyncio.sleep(self.poll_delay_s)
 
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """ARQ checks each queued id in a transaction of its own (four round trips), running or
+        not; ids that this worker runs, or whose lease another worker holds, are left out first
+        with one pipelined EXISTS per id."""
+        await super().start_jobs(await self._unleased(job_ids))
+
+    async def _unleased(self, job_ids: list[bytes]) -> list[bytes]:
+        candidates = [job_id for job_id in job_ids if job_id.decode() not in self.tasks]
+        if not candidates:
+            return []
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for job_id in candidates:
+                pipe.exists(in_progress_key_prefix + job_id.decode())
+            leased = await pipe.execute()
+        return [job_id for job_id, held in zip(candidates, leased, strict=True) if not held]
+
     def _release_sem_dec_counter_on_complete(self) -> None:
         super()._release_sem_dec_counter_on_complete()
         self._slot_freed.set()
