@@ -11,9 +11,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Insert, text
+from sqlalchemy import DateTime, Insert, Uuid, bindparam, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from shared.db.models import (
@@ -126,14 +127,52 @@ def _cited_ids(answer: Answer) -> list[str]:
     return sorted({str(c.get("passage_id")) for c in answer.citations if c.get("passage_id")})
 
 
-async def record_question(
-    sessionmaker: async_sessionmaker[AsyncSession], question: Question
-) -> None:
-    """Store the question at once; durability comes from the job and from `save_exchange`."""
-    async with sessionmaker() as db, db.begin():
-        await db.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        await db.execute(_conversation_row(question))
-        await db.execute(_question_row(question))
+# The conversation (when new) and its question in one statement, committed without waiting for
+# the disk (set_config(..., true) lasts until the statement's own commit).
+_RECORD_QUESTION = text(f"""
+WITH no_wait AS (SELECT set_config('synchronous_commit', 'off', true)),
+new_conversation AS (
+  INSERT INTO {Conversation.__tablename__} (id, session_id, created_at)
+  VALUES (:conversation_id, :session_id, :created_at)
+  ON CONFLICT (id) DO NOTHING
+)
+INSERT INTO {Message.__tablename__} (id, conversation_id, job_id, role, content, language,
+                                     citations, suggestions, timings, audit, created_at)
+SELECT :message_id, :conversation_id, :job_id, :role, :content, :language,
+       '[]'::jsonb, '[]'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb, :created_at
+FROM no_wait
+ON CONFLICT (job_id, role) DO NOTHING
+""").bindparams(
+    bindparam("conversation_id", type_=Uuid),
+    bindparam("session_id", type_=Uuid),
+    bindparam("message_id", type_=Uuid),
+    bindparam("created_at", type_=DateTime(timezone=True)),
+)
+
+
+class SessionGone(LookupError):
+    """The question's session no longer exists (erased meanwhile)."""
+
+
+async def record_question(engine: AsyncEngine, question: Question) -> None:
+    """Store the question at once, in one round trip outside any transaction block; durability
+    comes from the job and from `save_exchange`. SessionGone when its session was erased."""
+    values = {
+        "conversation_id": question.conversation_id,
+        "session_id": question.session_id,
+        "message_id": uuid.uuid4(),
+        "job_id": question.job_id,
+        "role": Role.USER.value,
+        "content": question.content,
+        "language": question.language,
+        "created_at": utcnow(),
+    }
+    try:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(_RECORD_QUESTION, values)
+    except IntegrityError as error:  # the session row (or its conversation) is gone
+        raise SessionGone(str(question.session_id)) from error
 
 
 async def save_exchange(
