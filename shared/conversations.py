@@ -178,7 +178,10 @@ async def record_question(engine: AsyncEngine, question: Question) -> None:
 async def save_exchange(
     sessionmaker: async_sessionmaker[AsyncSession], question: Question, answer: Answer
 ) -> uuid.UUID:
-    """Durably store question and answer once per job; returns the answer's message id."""
+    """Durably store question and answer once per job; returns the answer's message id.
+
+    One statement writes conversation, question and answer; a re-run (the answer already
+    there) then looks up the stored answer's id."""
     answer_values = {
         "content": answer.content,
         "language": answer.language,
@@ -188,18 +191,23 @@ async def save_exchange(
         "timings": answer.timings,
         "audit": answer.audit,
     }
-    async with sessionmaker() as db, db.begin():
-        await db.execute(_conversation_row(question))
-        await db.execute(_question_row(question))
-        inserted = await db.scalar(
-            _message_row(question, Role.ASSISTANT, answer_values).returning(col(Message.id))
+    # Conversation and question (unless admission stored them) and the answer: one statement.
+    exchange = (
+        _message_row(question, Role.ASSISTANT, answer_values)
+        .returning(col(Message.id))
+        .add_cte(
+            _conversation_row(question).cte("new_conversation"),
+            _question_row(question).cte("new_question"),
         )
+    )
+    async with sessionmaker() as db, db.begin():
+        inserted: uuid.UUID | None = await db.scalar(exchange)
         cited = _cited_ids(answer)
         if inserted is not None and cited:  # a re-run of the job counts nothing twice
             await db.execute(_usage_row(cited))
         if answer.gap_score is not None:
             await db.execute(_gap_row(question, answer.gap_score))
-        stored: uuid.UUID | None = await db.scalar(
+        stored = inserted or await db.scalar(
             select(col(Message.id)).where(
                 col(Message.job_id) == question.job_id, col(Message.role) == Role.ASSISTANT.value
             )
