@@ -25,6 +25,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -303,9 +304,20 @@ async def _prepare(fleet: Fleet) -> None:
         await prepare_knowledge(resources)
 
 
+def measured_commit() -> str:
+    """The commit of the code under test (this checkout's HEAD)."""
+    repository = Path(__file__).resolve().parents[2]
+    head = subprocess.run(
+        ["git", "-C", str(repository), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return head.stdout.strip() or "unknown"
+
+
 def run(plan: Plan) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
     with measured_run() as run_info:
+        run_info["commit"] = measured_commit()
         phases = [p for mode in plan.modes for p in measure_mode(mode, plan, run_id)]
     report = {
         "benchmark": "cost",
@@ -398,9 +410,10 @@ def markdown(report: dict[str, Any], before: dict[str, Any] | None) -> str:
     if before is not None:
         lines += [
             "",
-            f"*before* is run `{before['run']['id']}` of the same script on the base commit, "
-            f"measured {before['machine']['measured_at']} on the same machine; *after* is this "
-            "run.",
+            f"*before* is run `{before['run']['id']}` of the same script on commit "
+            f"`{before['run']['commit']}`, measured "
+            f"{before['machine']['measured_at']} on the same machine; *after* is this run, on "
+            f"commit `{run_info['commit']}`.",
         ]
     lines += ["", tables(report, before), "", *reading(plan), ""]
     return "\n".join(lines)
