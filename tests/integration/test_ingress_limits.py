@@ -23,7 +23,7 @@ from shared.config import Rate
 from shared.processes import free_port
 from shared.resilience.sliding_window import RateDecision, SlidingWindowLimiter, limit_key
 from shared.resources import Resources
-from shared.sessions import create_session
+from shared.sessions import SessionLookup, create_session
 from tests.constants import ROOT
 
 pytestmark = pytest.mark.integration
@@ -154,6 +154,7 @@ def limited_app(resources: Resources, limiter: SlidingWindowLimiter, **rates: Ra
     app.add_middleware(RateLimitHeadersMiddleware)
     app.state.resources = replace(resources, settings=resources.settings.model_copy(update=rates))
     app.state.rate_limiter = limiter
+    app.state.sessions = SessionLookup(resources.sessionmaker, resources.redis)  # not following
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
