@@ -214,6 +214,17 @@ async def test_uploads_are_limited_per_session(
     assert other.status_code == 200 and other.headers["ratelimit-remaining"] == "1"
 
 
+async def test_a_request_refused_per_session_is_not_counted_per_ip_either(
+    resources: Resources, limiter: SlidingWindowLimiter
+) -> None:
+    app, ip = limited_app(resources, limiter, rate_limit_upload=Rate(1, 3600)), some_ip()
+    token = await new_token(resources)
+    async with client_of(app, ip) as client:
+        statuses = [(await client.post("/upload", headers=token)).status_code for _ in range(3)]
+    assert statuses == [200, 429, 429]
+    assert await resources.redis.zcard(limit_key("general", ip)) == 1
+
+
 @pytest.mark.parametrize(
     ("setting", "method", "path", "policy"),
     [
