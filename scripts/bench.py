@@ -1,4 +1,5 @@
-"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval,bloodwork} [options]
+"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval,bloodwork,cost}
+[options]
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -23,6 +24,10 @@ PROVIDER_BENCHMARKS = {
     "bloodwork": (
         "shared.bench.bloodwork",
         "blood-work upload→ready latency and reports/min on the offline parser",
+    ),
+    "cost": (
+        "shared.bench.cost",
+        "CPU per streamed chat of API, worker, Redis and Postgres",
     ),
 }
 
