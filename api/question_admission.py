@@ -98,6 +98,7 @@ async def admit_question(
         job_id=job_id,
         session_id=session.id,
         conversation_id=conversation_id,
+        new_conversation=question.conversation_id is None,
         language=question.language,
         enqueued_at_ms=now_ms(),
         **details,

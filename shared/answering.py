@@ -57,8 +57,8 @@ def _with_source(result: AnswerResult, source: AnswerSource, **audit: str) -> An
 
 
 async def _history(resources: Resources, job: ChatJob) -> list[ChatMessage]:
-    if resources.providers.llm.mode is not AnswerMode.GENERATED:
-        return []  # the offline answerer does not read history
+    if resources.providers.llm.mode is not AnswerMode.GENERATED or job.new_conversation:
+        return []  # the offline answerer does not read history; a new conversation has none
     turns = await load_history(
         resources.sessionmaker, job.conversation_id, job.job_id, resources.settings.history_messages
     )

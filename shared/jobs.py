@@ -61,6 +61,7 @@ class StreamedJob(BaseModel):
     job_id: str
     session_id: uuid.UUID
     conversation_id: uuid.UUID
+    new_conversation: bool = False  # True: it has no earlier messages to read
     language: str | None = None  # None: the question's own
     enqueued_at_ms: int
 
