@@ -24,6 +24,7 @@ PROVIDER_BENCHMARKS = {
         "shared.bench.bloodwork",
         "blood-work upload→ready latency and reports/min on the offline parser",
     ),
+    "inflight": ("shared.bench.inflight", "most jobs in flight in one worker process"),
 }
 
 
