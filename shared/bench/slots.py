@@ -11,6 +11,7 @@ the jobs ARQ has in progress, the jobs finished so far and the workers' CPU time
 from __future__ import annotations
 
 import asyncio
+import math
 import subprocess
 import time
 import uuid
@@ -31,8 +32,11 @@ from shared.jobstore import now_ms
 from shared.processes import service_env, start_izana, stop_all
 from shared.resources import Resources
 from shared.sessions import create_session
+from shared.workers import live_workers
 
 ENQUEUE_CONCURRENCY = 50
+HEARTBEAT_FRESH_SECONDS = 5.0
+WORKER_START_TIMEOUT_SECONDS = 180.0
 SAMPLE_SECONDS = 1.0
 
 
@@ -41,7 +45,7 @@ class SlowAnswers:
     """The emulator's pace: every chat call waits `ttft_ms` for its first token; the streamed
     draft then sends `tokens` tokens at `tokens_per_second`, the review answers at once."""
 
-    ttft_ms: float = 4000.0
+    ttft_ms: float = 20_000.0
     tokens: int = 20
     tokens_per_second: float = 10.0
 
@@ -67,11 +71,21 @@ def worker_env(fleet: Fleet, max_jobs: int, db_pool_size: int) -> dict[str, str]
         DB_POOL_SIZE=str(db_pool_size),
         PROVIDER_MAX_CONNECTIONS=str(max(1000, 2 * max_jobs)),
         RESPONSE_CACHE_TTL_SECONDS="0",  # every job must run the pipeline
+        WORKER_SHUTDOWN_GRACE_SECONDS="0",  # stopped, it hands its jobs back at once
     )
 
 
 def start_workers(env: dict[str, str], count: int) -> list[subprocess.Popen[bytes]]:
     return [start_izana(["worker"], env) for _ in range(count)]
+
+
+async def wait_for_workers(resources: Resources, count: int, timeout_seconds: float) -> None:
+    """Until `count` workers beat with their models loaded (they take jobs from then on)."""
+    deadline = time.monotonic() + timeout_seconds
+    while await live_workers(resources.redis, HEARTBEAT_FRESH_SECONDS) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} workers did not get ready in {timeout_seconds:g} s")
+        await asyncio.sleep(0.5)
 
 
 def stop_workers(workers: Sequence[subprocess.Popen[bytes]]) -> None:
@@ -80,16 +94,15 @@ def stop_workers(workers: Sequence[subprocess.Popen[bytes]]) -> None:
 
 @dataclass
 class Feeder:
-    """Queues chat jobs (distinct questions, one session) to keep `depth` jobs waiting or
-    running."""
+    """Queues chat jobs: distinct questions (no cache could answer them), one session."""
 
     resources: Resources
     session_id: uuid.UUID
-    depth: int
     job_ids: list[str] = field(default_factory=list)
 
-    async def top_up(self) -> None:
-        missing = self.depth - await queue_depth(self.resources)
+    async def top_up(self, depth: int) -> None:
+        """Queue jobs until `depth` jobs wait or run."""
+        missing = depth - await queue_depth(self.resources)
         limit = asyncio.Semaphore(ENQUEUE_CONCURRENCY)
 
         async def one() -> None:
@@ -110,9 +123,9 @@ class Feeder:
         await enqueue(self.resources.arq, JobName.CHAT_ANSWER, job, job_id)
 
 
-async def new_feeder(resources: Resources, depth: int) -> Feeder:
+async def new_feeder(resources: Resources) -> Feeder:
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
-    return Feeder(resources, issued.session.id, depth)
+    return Feeder(resources, issued.session.id)
 
 
 async def queue_depth(resources: Resources) -> int:
@@ -151,12 +164,25 @@ class Meter:
         return sum(int(p.memory_info().rss) for p in self._processes)
 
 
-async def feed_and_sample(feeder: Feeder, meter: Meter, seconds: float) -> list[Sample]:
-    """Keep the queue topped up for `seconds`, sampling once a second."""
+@dataclass(frozen=True)
+class Load:
+    """`depth` jobs waiting or running for `seconds`, reached evenly over `ramp_seconds`: jobs
+    then start, and end, spread over time instead of in waves of `max_jobs`."""
+
+    depth: int
+    ramp_seconds: float
+    seconds: float
+
+    def depth_at(self, elapsed: float) -> int:
+        return min(self.depth, math.ceil(self.depth * elapsed / self.ramp_seconds))
+
+
+async def feed_and_sample(feeder: Feeder, meter: Meter, load: Load) -> list[Sample]:
+    """Keep the queue topped up for `load.seconds`, sampling once a second."""
     samples: list[Sample] = []
     started = time.monotonic()
-    while (elapsed := time.monotonic() - started) < seconds:
-        await feeder.top_up()
+    while (elapsed := time.monotonic() - started) < load.seconds:
+        await feeder.top_up(load.depth_at(elapsed + SAMPLE_SECONDS))
         depth, running = await asyncio.gather(
             queue_depth(feeder.resources), in_progress(feeder.resources)
         )
@@ -168,13 +194,9 @@ async def feed_and_sample(feeder: Feeder, meter: Meter, seconds: float) -> list[
     return samples
 
 
-async def drain(resources: Resources, timeout_seconds: float) -> None:
-    """Wait until the queue is empty (or the time is up)."""
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if not await queue_depth(resources):
-            return
-        await asyncio.sleep(0.5)
+async def clear_queue(resources: Resources) -> None:
+    """Forget the jobs still queued, once the workers are gone, so the next run starts empty."""
+    await resources.arq.delete(default_queue_name)
 
 
 async def outcomes(resources: Resources, job_ids: Sequence[str]) -> dict[str, int]:
