@@ -32,8 +32,9 @@ WARMUP_REQUESTS = 20
 WORKERS = 2
 # Every client's job finds a free slot: what is measured is pickup, not waiting for capacity.
 WORKER_MAX_JOBS = 200
-# I/O-bound answers: 50 ms for an embedding or a rerank, 300 ms to a model's first token.
-EMULATOR = EmulatorConfig(ttft_ms=300, tokens_per_second=100, latency_ms=50)
+# Answers paced like a hosted model's: 50 ms for an embedding or a rerank, 500 ms to a model's
+# first token, 40 tokens at 25/s; a job then waits about 2.7 s on I/O.
+EMULATOR = EmulatorConfig(ttft_ms=500, tokens_per_second=25, latency_ms=50)
 PICKUPS = {
     "wake-up list": {"WORKER_WAKE_ON_ENQUEUE": "true"},
     "ARQ poll 0.5 s": {"WORKER_WAKE_ON_ENQUEUE": "false", "WORKER_POLL_DELAY_SECONDS": "0.5"},
@@ -48,20 +49,26 @@ Results = dict[str, dict[str, dict[int, list[Sample]]]]
 
 @dataclass(frozen=True)
 class Plan:
-    requests: int
+    rounds: int  # questions each client asks in turn
+    min_requests: int  # per concurrency level, so that low levels get enough samples
     concurrency: tuple[int, ...]
     modes: tuple[str, ...]
 
+    def requests(self, concurrency: int) -> int:
+        return max(self.min_requests, self.rounds * concurrency)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--requests", type=int, default=300, help="per concurrency level")
+    parser.add_argument("--rounds", type=int, default=2, help="questions per client")
+    parser.add_argument("--min-requests", type=int, default=30, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,50,100,200")
     parser.add_argument("--modes", default=",".join(MODES), help="offline, emulator or both")
 
 
 def run_from_args(args: argparse.Namespace) -> str:
     plan = Plan(
-        args.requests,
+        args.rounds,
+        args.min_requests,
         tuple(int(c) for c in args.concurrency.split(",")),
         tuple(args.modes.split(",")),
     )
@@ -78,7 +85,7 @@ def run(plan: Plan) -> dict[str, Any]:
         "machine": machine(),
         "run": run_info,
         "plan": {
-            "requests": plan.requests,
+            "requests": {str(c): plan.requests(c) for c in plan.concurrency},
             "concurrency": list(plan.concurrency),
             "modes": list(plan.modes),
             "api_processes": 1,
@@ -147,7 +154,7 @@ async def _in_process(settings: Settings, plan: Plan) -> dict[int, list[Sample]]
     async with open_resources(settings) as resources:
         await ingest_shipped(resources)
         await run_in_process(resources, WARMUP_REQUESTS, 1)
-        return {c: await run_in_process(resources, plan.requests, c) for c in plan.concurrency}
+        return {c: await run_in_process(resources, plan.requests(c), c) for c in plan.concurrency}
 
 
 def _through_the_system(
@@ -168,7 +175,7 @@ def _through_the_system(
 
 async def _system_levels(base_url: str, plan: Plan) -> dict[int, list[Sample]]:
     await run_system(base_url, WARMUP_REQUESTS, 1)
-    return {c: await run_system(base_url, plan.requests, c) for c in plan.concurrency}
+    return {c: await run_system(base_url, plan.requests(c), c) for c in plan.concurrency}
 
 
 def acceptance(report: dict[str, Any]) -> dict[str, Any] | None:
@@ -223,6 +230,10 @@ def _acceptance_line(verdict: dict[str, Any] | None) -> str:
     )
 
 
+def _requests(plan: dict[str, Any]) -> str:
+    return ", ".join(f"{n} at {c}" for c, n in plan["requests"].items())
+
+
 def markdown(report: dict[str, Any]) -> str:
     meta, plan = report["machine"], report["plan"]
     emulator = plan["emulator"]
@@ -231,7 +242,7 @@ def markdown(report: dict[str, Any]) -> str:
             "# Overhead of API + queue + worker + SSE on time to first token",
             "",
             f"Measured {meta['measured_at']} on {meta['cpus']} CPUs, Python {meta['python']}, "
-            f"{plan['requests']} requests per concurrency level, by "
+            f"requests {_requests(plan)} (concurrency), by "
             f"`python scripts/bench.py overhead` in {report['run']['seconds']} s (raw samples in "
             "`overhead.json`, plot in `overhead.png`).",
             "",
