@@ -25,6 +25,7 @@ from shared.bench.slots import (
     Sample,
     SlowAnswers,
     clear_queue,
+    complete_failed,
     feed_and_sample,
     new_feeder,
     outcomes,
@@ -142,7 +143,7 @@ def acceptance(levels: list[dict[str, Any]]) -> dict[str, Any]:
 HEADER = [
     "WORKER_MAX_JOBS", "jobs in flight (mean / max)", "jobs/s", "ideal jobs/s",
     "worker CPU (cores)", "worker CPU ms per job", "worker RSS MB", "RSS KB per job in flight",
-    "complete / failed",
+    "complete / failed", "job s (p50)",
 ]  # fmt: skip
 
 
@@ -153,7 +154,7 @@ def table_rows(report: dict[str, Any]) -> list[list[Any]]:
             level["jobs_per_second"], level["ideal_jobs_per_second"], level["worker_cpu_cores"],
             level["worker_cpu_ms_per_job"], level["worker_rss_mb"],
             level["rss_kb_per_job_in_flight"],
-            f"{level['outcomes'].get('complete', 0)} / {level['outcomes'].get('failed', 0)}",
+            complete_failed(level["outcomes"]), level["outcomes"]["job_seconds"]["p50"],
         ]
         for level in report["levels"]
     ]  # fmt: skip

@@ -25,6 +25,7 @@ from shared.bench.slots import (
     Sample,
     SlowAnswers,
     clear_queue,
+    complete_failed,
     feed_and_sample,
     new_feeder,
     outcomes,
@@ -129,6 +130,7 @@ def acceptance(runs: list[dict[str, Any]]) -> dict[str, Any]:
 HEADER = [
     "workers", "slots", "jobs in flight (mean)", "jobs/s", "ideal jobs/s",
     "speed-up over one worker", "workers' CPU (cores)", "CPU ms per job", "complete / failed",
+    "job s (p50)",
 ]  # fmt: skip
 
 
@@ -141,7 +143,7 @@ def table_rows(report: dict[str, Any]) -> list[list[Any]]:
             run["jobs_per_second"], run["ideal_jobs_per_second"],
             round(run["jobs_per_second"] / one, 2) if one else None, run["worker_cpu_cores"],
             run["worker_cpu_ms_per_job"],
-            f"{run['outcomes'].get('complete', 0)} / {run['outcomes'].get('failed', 0)}",
+            complete_failed(run["outcomes"]), run["outcomes"]["job_seconds"]["p50"],
         ]
         for run in report["runs"]
     ]  # fmt: skip

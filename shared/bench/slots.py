@@ -26,9 +26,10 @@ from arq.constants import default_queue_name, in_progress_key_prefix
 
 from shared.bench.fleet import Fleet, provider_env
 from shared.bench.overhead import QUESTIONS
+from shared.bench.stats import summary
 from shared.emulator import EmulatorConfig
 from shared.jobs import ChatJob, JobName, enqueue, new_job_id
-from shared.jobstore import now_ms
+from shared.jobstore import JobStatus, now_ms
 from shared.processes import service_env, start_izana, stop_all
 from shared.resources import Resources
 from shared.sessions import create_session
@@ -199,14 +200,23 @@ async def clear_queue(resources: Resources) -> None:
     await resources.arq.delete(default_queue_name)
 
 
-async def outcomes(resources: Resources, job_ids: Sequence[str]) -> dict[str, int]:
-    """How many of the jobs ended in each status ("missing": no record)."""
+async def outcomes(resources: Resources, job_ids: Sequence[str]) -> dict[str, Any]:
+    """How many of the jobs ended in each status ("missing": no record), and how long the
+    completed ones ran (from their records: started to finished)."""
     counts: Counter[str] = Counter()
+    seconds: list[float] = []
     for start in range(0, len(job_ids), 500):
         batch = job_ids[start : start + 500]
-        records = await asyncio.gather(*(resources.jobs.get(job_id) for job_id in batch))
-        counts.update("missing" if r is None else str(r.status) for r in records)
-    return dict(counts)
+        for record in await asyncio.gather(*(resources.jobs.get(job_id) for job_id in batch)):
+            counts["missing" if record is None else str(record.status)] += 1
+            if record and record.status is JobStatus.COMPLETE and record.started_at_ms:
+                seconds.append(((record.finished_at_ms or 0) - record.started_at_ms) / 1000)
+    return {"statuses": dict(counts), "job_seconds": summary(seconds) if seconds else None}
+
+
+def complete_failed(outcomes: dict[str, Any]) -> str:
+    statuses = outcomes["statuses"]
+    return f"{statuses.get(str(JobStatus.COMPLETE), 0)} / {statuses.get(str(JobStatus.FAILED), 0)}"
 
 
 def window(samples: Sequence[Sample], measure_seconds: float) -> dict[str, Any]:
