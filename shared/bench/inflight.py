@@ -51,8 +51,7 @@ class Plan:
         """The ramp over one job's length and one more until jobs end as steadily as they
         start, then the measured window."""
         job = self.answers.job_seconds
-        depth = level + int(level * BACKLOG_SHARE)
-        return Load(depth, job, 2 * job + self.measure_seconds)
+        return Load(level, int(level * BACKLOG_SHARE), job, 2 * job + self.measure_seconds)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -53,7 +53,7 @@ class Plan:
     def load(self, workers: int) -> Load:
         slots = workers * self.max_jobs
         job = self.answers.job_seconds
-        return Load(slots + int(slots * BACKLOG_SHARE), job, 2 * job + self.measure_seconds)
+        return Load(slots, int(slots * BACKLOG_SHARE), job, 2 * job + self.measure_seconds)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

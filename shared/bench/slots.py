@@ -167,15 +167,19 @@ class Meter:
 
 @dataclass(frozen=True)
 class Load:
-    """`depth` jobs waiting or running for `seconds`, reached evenly over `ramp_seconds`: jobs
-    then start, and end, spread over time instead of in waves of `max_jobs`."""
+    """For `seconds`: the workers' `slots` filled evenly over one job's length (`ramp_seconds`),
+    then `backlog` more jobs waiting. Jobs then start, and end, evenly over time: filled
+    faster, they would end in waves that a measured window would catch at their peak."""
 
-    depth: int
+    slots: int
+    backlog: int
     ramp_seconds: float
     seconds: float
 
     def depth_at(self, elapsed: float) -> int:
-        return min(self.depth, math.ceil(self.depth * elapsed / self.ramp_seconds))
+        if elapsed >= self.ramp_seconds:
+            return self.slots + self.backlog
+        return math.ceil(self.slots * elapsed / self.ramp_seconds)
 
 
 async def feed_and_sample(feeder: Feeder, meter: Meter, load: Load) -> list[Sample]:
