@@ -21,12 +21,12 @@ from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measure
 from shared.bench.slots import (
     WORKER_START_TIMEOUT_SECONDS,
     Load,
-    Meter,
     Sample,
     SlowAnswers,
     clear_queue,
     complete_failed,
     feed_and_sample,
+    fleet_meter,
     new_feeder,
     outcomes,
     start_workers,
@@ -109,7 +109,7 @@ async def _level(fleet: Fleet, resources: Resources, plan: Plan, level: int) -> 
     try:
         await wait_for_workers(resources, 1, WORKER_START_TIMEOUT_SECONDS)
         feeder = await new_feeder(resources)
-        samples = await feed_and_sample(feeder, Meter(workers), plan.load(level))
+        samples = await feed_and_sample(feeder, fleet_meter(fleet, workers), plan.load(level))
     finally:
         stop_workers(workers)
     await clear_queue(resources)
@@ -142,7 +142,7 @@ def acceptance(levels: list[dict[str, Any]]) -> dict[str, Any]:
 HEADER = [
     "WORKER_MAX_JOBS", "jobs in flight (mean / max)", "jobs/s", "ideal jobs/s",
     "worker CPU (cores)", "worker CPU ms per job", "worker RSS MB", "RSS KB per job in flight",
-    "complete / failed", "job s (p50)",
+    "emulator CPU (cores)", "machine busy (cores)", "complete / failed", "job s (p50)",
 ]  # fmt: skip
 
 
@@ -152,7 +152,8 @@ def table_rows(report: dict[str, Any]) -> list[list[Any]]:
             level["worker_max_jobs"], f"{level['in_flight_mean']} / {level['in_flight_max']}",
             level["jobs_per_second"], level["ideal_jobs_per_second"], level["worker_cpu_cores"],
             level["worker_cpu_ms_per_job"], level["worker_rss_mb"],
-            level["rss_kb_per_job_in_flight"],
+            level["rss_kb_per_job_in_flight"], level["emulator_cpu_cores"],
+            level["machine_busy_cores"],
             complete_failed(level["outcomes"]), level["outcomes"]["job_seconds"]["p50"],
         ]
         for level in report["levels"]
@@ -186,7 +187,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"{plan['job_seconds_at_least']:g} s and *ideal jobs/s* is the level divided by it.",
             f"- Figures over the last {plan['measure_seconds']:g} s of each level: *jobs in "
             "flight* are ARQ's in-progress keys, sampled each second; *jobs/s* the jobs that "
-            "left the queue; the worker's CPU (user + system) and RSS come from psutil.",
+            "left the queue; the worker's CPU (user + system) and RSS, the emulator's CPU and "
+            "the machine's busy time (every process, other users' included) come from psutil.",
             "- *complete / failed*: the job records of every job queued in the level when its "
             "worker was stopped (the others were still waiting or running).",
             "",

@@ -150,19 +150,38 @@ class Sample:
     finished: int  # jobs queued so far that left the queue
     cpu_seconds: float  # of all the workers
     rss_bytes: int  # of all the workers
+    emulator_cpu_seconds: float
+    machine_busy_seconds: float  # every core's time not idle, whoever used it
 
 
 class Meter:
-    """CPU time and RSS of the worker processes."""
+    """CPU time and RSS of the worker processes, the emulator's CPU time and the machine's."""
 
-    def __init__(self, workers: Sequence[subprocess.Popen[bytes]]) -> None:
+    def __init__(self, workers: Sequence[subprocess.Popen[bytes]], emulator_pid: int) -> None:
         self._processes = [psutil.Process(worker.pid) for worker in workers]
+        self._emulator = psutil.Process(emulator_pid)
 
-    def cpu_seconds(self) -> float:
-        return sum(sum(p.cpu_times()[:2]) for p in self._processes)
+    def sample(self, at: float, in_progress: int, finished: int) -> Sample:
+        machine = psutil.cpu_times()
+        return Sample(
+            at=round(at, 2),
+            in_progress=in_progress,
+            finished=finished,
+            cpu_seconds=sum(_cpu_seconds(p) for p in self._processes),
+            rss_bytes=sum(int(p.memory_info().rss) for p in self._processes),
+            emulator_cpu_seconds=_cpu_seconds(self._emulator),
+            machine_busy_seconds=sum(machine) - machine.idle - machine.iowait,
+        )
 
-    def rss_bytes(self) -> int:
-        return sum(int(p.memory_info().rss) for p in self._processes)
+
+def fleet_meter(fleet: Fleet, workers: Sequence[subprocess.Popen[bytes]]) -> Meter:
+    """A meter of these workers and the fleet's emulator (its first process)."""
+    return Meter(workers, fleet.processes[0].pid)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 @dataclass(frozen=True)
@@ -192,9 +211,7 @@ async def feed_and_sample(feeder: Feeder, meter: Meter, load: Load) -> list[Samp
             queue_depth(feeder.resources), in_progress(feeder.resources)
         )
         finished = len(feeder.job_ids) - depth
-        samples.append(
-            Sample(round(elapsed, 2), running, finished, meter.cpu_seconds(), meter.rss_bytes())
-        )
+        samples.append(meter.sample(elapsed, running, finished))
         await asyncio.sleep(max(0.0, SAMPLE_SECONDS - (time.monotonic() - started - elapsed)))
     return samples
 
@@ -233,6 +250,8 @@ def window(samples: Sequence[Sample], measure_seconds: float) -> dict[str, Any]:
     mean_in_flight = sum(s.in_progress for s in inside) / len(inside)
     finished = last.finished - first.finished
     cpu = last.cpu_seconds - first.cpu_seconds
+    emulator = last.emulator_cpu_seconds - first.emulator_cpu_seconds
+    busy = last.machine_busy_seconds - first.machine_busy_seconds
     return {
         "seconds": round(span, 1),
         "jobs_finished": finished,
@@ -242,4 +261,6 @@ def window(samples: Sequence[Sample], measure_seconds: float) -> dict[str, Any]:
         "worker_cpu_cores": round(cpu / span, 3),
         "worker_cpu_ms_per_job": round(1000 * cpu / finished, 2) if finished else None,
         "worker_rss_mb": round(last.rss_bytes / 2**20, 1),
+        "emulator_cpu_cores": round(emulator / span, 3),
+        "machine_busy_cores": round(busy / span, 2),
     }
