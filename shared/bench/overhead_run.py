@@ -115,8 +115,14 @@ def _by_level(results: Results, view: Any) -> dict[str, Any]:
 
 def mode_env(mode: str, emulator_url: str | None) -> dict[str, str]:
     """The settings of the pipeline in this mode (API, workers and the in-process baseline)."""
-    # The response cache would answer repeated questions without the pipeline being measured.
-    common = {"LOG_LEVEL": "WARNING", "RESPONSE_CACHE_TTL_SECONDS": "0"}
+    # The response cache would answer repeated questions without the pipeline being measured,
+    # and the ingress limits would turn a client's questions away.
+    common = {
+        "LOG_LEVEL": "WARNING",
+        "RESPONSE_CACHE_TTL_SECONDS": "0",
+        "RATE_LIMIT_GENERAL": "1000000/minute",
+        "RATE_LIMIT_CHAT": "1000000/minute",
+    }
     if mode == "emulator" and emulator_url:
         return {**provider_env(emulator_url), **common}
     return {**common, "LOCAL_LLM_WORDS_PER_SECOND": "0"}
