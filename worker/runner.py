@@ -33,6 +33,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import workers
 from shared.jobs import WAKE_KEY
+from shared.streamed_jobs.failures import is_outage
 from shared.streamed_jobs.tries import SUPERSEDED_KEY
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,30 @@ class IzanaWorker(Worker):
         self._backoff = 0.0
 
     async def main(self) -> None:
+        await self._start()
+        keeper = asyncio.create_task(self._keep_leases(), name="worker-leases")
+        waker: Redis = self.pool.client()
+        try:
+            while True:
+                await self._poll_and_wait(waker)
+        finally:
+            keeper.cancel()
+            await waker.aclose()
+
+    async def _start(self) -> None:
+        """Connect and run the startup hook; while Redis or Postgres is out of reach, again."""
+        while True:
+            try:
+                await self._connect_and_start_up()
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                await self._back_off("worker start failed", error)
+            else:
+                self._backoff = 0.0
+                return
+
+    async def _connect_and_start_up(self) -> None:
         if self._pool is None:
             self._pool = await create_pool(
                 self.redis_settings,
@@ -69,28 +94,23 @@ class IzanaWorker(Worker):
         self.ctx["redis"] = self.pool
         if self.on_startup:
             await self.on_startup(self.ctx)
-        keeper = asyncio.create_task(self._keep_leases(), name="worker-leases")
-        waker: Redis = self.pool.client()
-        try:
-            while True:
-                await self._poll_and_wait(waker)
-        finally:
-            keeper.cancel()
-            await waker.aclose()
 
     async def _poll_and_wait(self, waker: Redis) -> None:
         try:
             await self._poll_iteration()
             await self._wait_for_work(waker)
         except REDIS_ERRORS as error:
-            self._backoff = min(BACKOFF_MAX_SECONDS, self._backoff * 2 or BACKOFF_FIRST_SECONDS)
-            log.warning(
-                "redis unavailable; the worker retries",
-                extra={"error": type(error).__name__, "retry_in_seconds": self._backoff},
-            )
-            await asyncio.sleep(self._backoff)
+            await self._back_off("redis unavailable", error)
         else:
             self._backoff = 0.0
+
+    async def _back_off(self, what: str, error: BaseException) -> None:
+        self._backoff = min(BACKOFF_MAX_SECONDS, self._backoff * 2 or BACKOFF_FIRST_SECONDS)
+        log.warning(
+            f"{what}; the worker tries again",
+            extra={"error": type(error).__name__, "retry_in_seconds": self._backoff},
+        )
+        await asyncio.sleep(self._backoff)
 
     async def _wait_for_work(self, waker: Redis) -> None:
         if self.job_counter >= self.max_jobs or not self.allow_pick_jobs:
@@ -103,6 +123,22 @@ class IzanaWorker(Worker):
             await waker.blpop([WAKE_KEY], timeout=self.poll_delay_s)  # type: ignore[arg-type,misc]
         else:
             await asyncio.sleep(self.poll_delay_s)
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """ARQ checks each queued id in a transaction of its own (four round trips), running or
+        not; ids that this worker runs, or whose lease another worker holds, are left out first
+        with one pipelined EXISTS per id."""
+        await super().start_jobs(await self._unleased(job_ids))
+
+    async def _unleased(self, job_ids: list[bytes]) -> list[bytes]:
+        candidates = [job_id for job_id in job_ids if job_id.decode() not in self.tasks]
+        if not candidates:
+            return []
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for job_id in candidates:
+                pipe.exists(in_progress_key_prefix + job_id.decode())
+            leased = await pipe.execute()
+        return [job_id for job_id, held in zip(candidates, leased, strict=True) if not held]
 
     def _release_sem_dec_counter_on_complete(self) -> None:
         super()._release_sem_dec_counter_on_complete()

@@ -33,17 +33,17 @@ TASKS = {
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    stack = contextlib.AsyncExitStack()
-    resources = await stack.enter_async_context(open_resources(ctx["settings"]))
-    ctx["resources"] = resources
-    ctx["exit_stack"] = stack
-    ctx["lab_reading"] = Reading(
-        extractor=lab_extractor(resources.settings, resources.redis),
-        timeout_seconds=resources.settings.bloodwork_read_timeout_seconds,
-        keep_pdf=resources.settings.bloodwork_keep_pdf,
-    )
-    # Local models and the lexical index load now, not while the first question waits.
-    await resources.providers.store.warm()
+    async with contextlib.AsyncExitStack() as stack:  # closed again if a step fails
+        resources = await stack.enter_async_context(open_resources(ctx["settings"]))
+        ctx["resources"] = resources
+        ctx["lab_reading"] = Reading(
+            extractor=lab_extractor(resources.settings, resources.redis),
+            timeout_seconds=resources.settings.bloodwork_read_timeout_seconds,
+            keep_pdf=resources.settings.bloodwork_keep_pdf,
+        )
+        # Local models and the lexical index load now, not while the first question waits.
+        await resources.providers.store.warm()
+        ctx["exit_stack"] = stack.pop_all()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

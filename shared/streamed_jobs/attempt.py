@@ -10,7 +10,6 @@ one step, so an outcome is never recorded without its event or the other way rou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -30,16 +29,15 @@ from shared.jobs import StreamedJob
 from shared.jobstore import ACTIVE_STATUSES, JobStatus, now_ms
 from shared.rag.pipeline import AnswerResult
 from shared.resilience.deadline import deadline_in
-from shared.resilience.errors import ProviderFailure
 from shared.resources import Resources
 from shared.streamed_jobs.failures import (
     INTERNAL_ERROR,
-    TRANSIENT_ERRORS,
     UNAVAILABLE,
     FailurePolicy,
     RetryLater,
     failure_log,
     failure_outcome,
+    is_transient,
 )
 from shared.streamed_jobs.sink import StreamSink
 from shared.token_coalescer import TokenCoalescer
@@ -105,8 +103,11 @@ class JobAttempt:
 
     async def close(self) -> None:
         """Flush what is buffered; a write that fails now is voided by the next attempt."""
-        with contextlib.suppress(AttemptSuperseded, *TRANSIENT_ERRORS):
+        try:
             await self.events.aclose()
+        except Exception as error:
+            if not (isinstance(error, AttemptSuperseded) or is_transient(error)):
+                raise
 
     def _done(self, message_id: str, result: AnswerResult) -> DoneData:
         timings = Timings(
@@ -157,11 +158,8 @@ async def run_attempt(
                 return await work(attempt)
     except AttemptSuperseded:
         raise
-    except (ProviderFailure, *TRANSIENT_ERRORS) as error:
+    except Exception as error:
         await _settle(attempt, error, policy, deadline.expired(), last_try)
-    except Exception:
-        log.exception(f"{policy.label} job failed", extra={"job_id": job.job_id})
-        await attempt.fail(INTERNAL_ERROR)
     finally:
         await attempt.close()
     return None
@@ -176,6 +174,10 @@ async def _settle(
 ) -> None:
     """End the job with the policy's error, or raise RetryLater for another attempt."""
     job_id = attempt.job.job_id
+    if not is_transient(error):
+        log.error(f"{policy.label} job failed", exc_info=error, extra={"job_id": job_id})
+        await attempt.fail(INTERNAL_ERROR)
+        return
     log.warning(f"{policy.label} attempt failed", extra={"job_id": job_id, **failure_log(error)})
     outcome = failure_outcome(policy, error, deadline_passed, last_try)
     if outcome is None:

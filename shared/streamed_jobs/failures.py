@@ -7,19 +7,23 @@ from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
 
+from shared.db.errors import is_database_unavailable
 from shared.events import ErrorData
 from shared.resilience.errors import FailureKind, ProviderFailure
 
-TRANSIENT_ERRORS = (
-    OSError,
-    TimeoutError,
-    RedisConnectionError,
-    RedisTimeoutError,
-    OperationalError,
-    InterfaceError,
-)
+REDIS_OUTAGES = (RedisConnectionError, RedisTimeoutError)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Redis or Postgres out of reach (or Postgres not taking connections). An attempt cut
+    short by an outage is not one of the job's tries: it runs again until the deadline."""
+    return isinstance(error, REDIS_OUTAGES) or is_database_unavailable(error)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure another attempt may not meet; anything else is a bug."""
+    return isinstance(error, ProviderFailure | TimeoutError | OSError) or is_outage(error)
 
 
 class RetryLater(Exception):
@@ -62,7 +66,7 @@ def failure_outcome(
         return policy.deadline
     if permanent and policy.refused is not None:
         return policy.refused
-    if last_try:
+    if last_try and not is_outage(error):
         return UNAVAILABLE
     return None
 

@@ -30,14 +30,20 @@ from tests.conftest import offline_settings
 from tests.constants import unique_question
 from tests.e2e.conftest import process_env
 from tests.integration.jobs import events_of, queued_job
+from tests.tcp_proxy import postgres_proxy
 
-pytestmark = pytest.mark.e2e
+# Each test starts workers (models load in several seconds) and waits out a slow answer.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 QUESTION = "What are the symptoms of endometriosis?"
-# An answer then takes about 20 s: it is still streaming when a second worker has started.
+# Answers take about 20 s: still streaming when a second worker has started.
 SLOW_WORDS_PER_SECOND = "2"
+# Answers take a few seconds: still streaming when Redis or Postgres goes away.
+BRISK_WORDS_PER_SECOND = "6"
 BOUND_SECONDS = 90.0
 POLL_SECONDS = 0.2
+OUTAGE_SECONDS = 3.0
+BRISK = {"LOCAL_LLM_WORDS_PER_SECOND": BRISK_WORDS_PER_SECOND, "JOB_LEASE_SECONDS": "3"}
 
 
 @asynccontextmanager
@@ -53,9 +59,12 @@ def own_database(service_urls: ServiceUrls) -> str:
     return f"{service_urls.redis_url}?db=7"
 
 
-def worker(redis_url: str, service_urls: ServiceUrls, **settings: str) -> subprocess.Popen[bytes]:
-    urls = ServiceUrls(redis_url, service_urls.database_url)
-    env = process_env(urls) | {"LOCAL_LLM_WORDS_PER_SECOND": SLOW_WORDS_PER_SECOND} | settings
+def worker(redis_url: str, database_url: str, **settings: str) -> subprocess.Popen[bytes]:
+    env = (
+        process_env(ServiceUrls(redis_url, database_url))
+        | {"LOCAL_LLM_WORDS_PER_SECOND": SLOW_WORDS_PER_SECOND}
+        | settings
+    )
     return start_izana(["worker"], env)
 
 
@@ -102,14 +111,17 @@ def answer_as_streamed(events: list[StreamEvent]) -> str:
     return "".join(kept)
 
 
-async def assert_answered_once(resources: Resources, jobs: list[ChatJob], resets: bool) -> None:
-    """Each job complete, its stream whole (restarted with `reset` when `resets`), one answer
-    stored."""
+async def assert_answered_once(
+    resources: Resources, jobs: list[ChatJob], resets: bool | None = None
+) -> None:
+    """Each job complete, its stream whole (restarted with `reset` when `resets`, not when
+    False), one answer stored."""
     for job in jobs:
         events = await events_of(resources, job.job_id)
         assert events[-1].type is EventType.DONE, [e.type for e in events]
         assert answer_as_streamed(events) == events[-1].payload()["answer"]
-        assert any(e.type is EventType.RESET for e in events) is resets
+        if resets is not None:
+            assert any(e.type is EventType.RESET for e in events) is resets
         async with resources.sessionmaker() as db:
             answers = await db.scalar(
                 select(func.count()).where(
@@ -124,13 +136,13 @@ async def test_a_killed_workers_jobs_are_taken_over_when_their_leases_lapse(
 ) -> None:
     redis_url = own_database(service_urls)
     async with isolated(service_urls, redis_url) as resources:
-        first = worker(redis_url, service_urls, JOB_LEASE_SECONDS="3")
+        first = worker(redis_url, service_urls.database_url, JOB_LEASE_SECONDS="3")
         second = None
         try:
             await eventually(lambda: workers_ready(resources, 1), "first worker ready")
             jobs = await queue_chats(resources, 4)
             await eventually(lambda: streaming(resources, jobs), "answers streaming")
-            second = worker(redis_url, service_urls, JOB_LEASE_SECONDS="3")
+            second = worker(redis_url, service_urls.database_url, JOB_LEASE_SECONDS="3")
             await eventually(lambda: workers_ready(resources, 2), "second worker ready")
             first.send_signal(signal.SIGKILL)
             first.wait()
@@ -146,24 +158,29 @@ async def test_a_killed_workers_jobs_are_taken_over_when_their_leases_lapse(
 async def test_a_stopped_worker_hands_its_jobs_back_at_once(
     service_urls: ServiceUrls, knowledge_base: int
 ) -> None:
-    """The lease (600 s) outlasts the wait: only a hand-back lets the other worker answer."""
+    """The lease (600 s) outlasts the wait: only a hand-back lets the other worker answer, and
+    with one try allowed, only a try given back lets it answer instead of failing the job."""
     redis_url = own_database(service_urls)
-    settings = {"JOB_LEASE_SECONDS": "600", "WORKER_SHUTDOWN_GRACE_SECONDS": "1"}
+    settings = {
+        "JOB_LEASE_SECONDS": "600",
+        "WORKER_SHUTDOWN_GRACE_SECONDS": "1",
+        "JOB_MAX_TRIES": "1",
+    }
     async with isolated(service_urls, redis_url) as resources:
-        first = worker(redis_url, service_urls, **settings)
+        first = worker(redis_url, service_urls.database_url, **settings)
         second = None
         try:
             await eventually(lambda: workers_ready(resources, 1), "first worker ready")
             jobs = await queue_chats(resources, 3)
             await eventually(lambda: streaming(resources, jobs), "answers streaming")
-            second = worker(redis_url, service_urls, **settings)
+            second = worker(redis_url, service_urls.database_url, **settings)
             await eventually(lambda: workers_ready(resources, 2), "second worker ready")
             first.send_signal(signal.SIGTERM)
             assert first.wait(timeout=BOUND_SECONDS) == 0
             done = {JobStatus.COMPLETE}
             await eventually(lambda: _equals(statuses(resources, jobs), done), "jobs complete")
             await assert_answered_once(resources, jobs, resets=True)
-            for job in jobs:  # the interrupted attempt is not counted as one of ARQ's tries
+            for job in jobs:
                 record = await resources.jobs.get(job.job_id)
                 assert record is not None and record.attempts == 2
         finally:
@@ -179,7 +196,7 @@ async def test_a_worker_outlives_a_redis_restart(
     redis_server.start()
     try:
         async with isolated(service_urls, redis_server.url) as resources:
-            process = worker(redis_server.url, service_urls, JOB_LEASE_SECONDS="3")
+            process = worker(redis_server.url, service_urls.database_url, **BRISK)
             try:
                 await eventually(lambda: workers_ready(resources, 1), "worker ready")
                 in_flight = await queue_chats(resources, 2)
@@ -193,13 +210,41 @@ async def test_a_worker_outlives_a_redis_restart(
                 await eventually(lambda: _equals(statuses(resources, every), done), "complete")
                 assert process.poll() is None, "the worker exited"
                 await assert_answered_once(resources, after, resets=False)
-                for job in in_flight:
-                    events = await events_of(resources, job.job_id)
-                    assert answer_as_streamed(events) == events[-1].payload()["answer"]
+                await assert_answered_once(resources, in_flight)
             finally:
                 stop(process)
     finally:
         redis_server.stop()
+
+
+async def test_a_worker_waits_for_postgres_at_start_and_rides_out_its_outage(
+    service_urls: ServiceUrls, knowledge_base: int
+) -> None:
+    redis_url = own_database(service_urls)
+    async with (
+        isolated(service_urls, redis_url) as resources,
+        postgres_proxy(service_urls.database_url, open_now=False) as database,
+    ):
+        # With one try allowed, answers survive the outage only if it uses up no tries.
+        process = worker(redis_url, database.url, **BRISK, JOB_MAX_TRIES="1")
+        try:
+            await asyncio.sleep(OUTAGE_SECONDS)  # its start finds no database
+            assert process.poll() is None and not await workers_ready(resources, 1)
+            await database.open()
+            await eventually(lambda: workers_ready(resources, 1), "worker ready")
+            in_flight = await queue_chats(resources, 2)
+            await eventually(lambda: streaming(resources, in_flight), "answers streaming")
+            await database.cut()
+            during = await queue_chats(resources, 2)
+            await asyncio.sleep(OUTAGE_SECONDS)
+            await database.open()
+            every = in_flight + during
+            done = {JobStatus.COMPLETE}
+            await eventually(lambda: _equals(statuses(resources, every), done), "complete")
+            assert process.poll() is None, "the worker exited"
+            await assert_answered_once(resources, every)
+        finally:
+            stop(process)
 
 
 async def test_readyz_waits_for_a_worker_with_its_models_loaded(
@@ -216,7 +261,7 @@ async def test_readyz_waits_for_a_worker_with_its_models_loaded(
                 before = await client.get("/readyz")
                 assert before.status_code == 503
                 assert before.json()["checks"]["workers"].startswith("down")
-                process = worker(redis_url, service_urls)
+                process = worker(redis_url, service_urls.database_url)
 
                 async def ready() -> bool:
                     return (await client.get("/readyz")).status_code == 200

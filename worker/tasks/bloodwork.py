@@ -13,7 +13,7 @@ from shared.db.models import LabReportStatus
 from shared.jobs import BloodworkAnalysisJob, BloodworkJob
 from shared.resources import Resources
 from shared.streamed_jobs.attempt import fail_exhausted
-from shared.streamed_jobs.failures import TRANSIENT_ERRORS, RetryLater
+from shared.streamed_jobs.failures import RetryLater, is_transient
 from shared.streamed_jobs.tries import Attempt, attempt_job
 
 UNAVAILABLE = "the report could not be read right now; please upload it again"
@@ -35,7 +35,9 @@ def _extraction(reading: Reading) -> Attempt[BloodworkJob]:
             return await extract_report(
                 resources.sessionmaker, resources.pdf_store, job.report_id, reading
             )
-        except (*TRANSIENT_ERRORS, PdfStoreUnavailable) as error:
+        except Exception as error:
+            if not (is_transient(error) or isinstance(error, PdfStoreUnavailable)):
+                raise
             if not last_try:
                 raise RetryLater from error
             await give_up_exhausted(resources, job)
