@@ -27,7 +27,7 @@ BUDGET_SECONDS = 20 * 60
 # Options that keep each benchmark to a minute or a few; a benchmark not listed runs with its
 # defaults.
 QUICK_OPTIONS: dict[str, list[str]] = {
-    "overhead": ["--rounds", "1", "--min-requests", "10", "--concurrency", "1,100"],
+    "overhead": ["--rounds", "1", "--min-requests", "6", "--concurrency", "1,100"],
     "limits": ["--jobs", "100"],
     "faults": ["--jobs", "100", "--baseline-jobs", "50"],
     "cache": ["--questions", "10", "--hit-requests", "300", "--flight-requests", "50"],

@@ -32,9 +32,11 @@ WARMUP_REQUESTS = 20
 WORKERS = 2
 # Every client's job finds a free slot: what is measured is pickup, not waiting for capacity.
 WORKER_MAX_JOBS = 200
-# Answers paced like a hosted model's: 50 ms for an embedding or a rerank, 500 ms to a model's
-# first token, 40 tokens at 25/s; a job then waits about 2.7 s on I/O.
-EMULATOR = EmulatorConfig(ttft_ms=500, tokens_per_second=25, latency_ms=50)
+# Answers paced like a hosted model's: 50 ms for an embedding or a rerank, 1 s to a model's
+# first token, 60 tokens at 12/s; a job then waits about 7 s on I/O.
+EMULATOR = EmulatorConfig(ttft_ms=1000, tokens_per_second=12, completion_tokens=60, latency_ms=50)
+# Clients start evenly over about one answer (all at once, they would measure a burst).
+STAGGER_SECONDS = {"offline": 0.0, "emulator": 7.0}
 PICKUPS = {
     "wake-up list": {"WORKER_WAKE_ON_ENQUEUE": "true"},
     "ARQ poll 0.5 s": {"WORKER_WAKE_ON_ENQUEUE": "false", "WORKER_POLL_DELAY_SECONDS": "0.5"},
@@ -60,7 +62,7 @@ class Plan:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="questions per client")
-    parser.add_argument("--min-requests", type=int, default=30, help="per concurrency level")
+    parser.add_argument("--min-requests", type=int, default=12, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,50,100,200")
     parser.add_argument("--modes", default=",".join(MODES), help="offline, emulator or both")
 
@@ -79,7 +81,9 @@ def run(plan: Plan) -> dict[str, Any]:
     exit_on_sigterm()
     with measured_run() as run_info:
         results = {mode: _run_mode(mode, plan) for mode in plan.modes}
-    emulator = EMULATOR.model_dump(include={"ttft_ms", "tokens_per_second", "latency_ms"})
+    emulator = EMULATOR.model_dump(
+        include={"ttft_ms", "tokens_per_second", "completion_tokens", "latency_ms"}
+    )
     report: dict[str, Any] = {
         "benchmark": "overhead",
         "machine": machine(),
@@ -92,6 +96,7 @@ def run(plan: Plan) -> dict[str, Any]:
             "workers": WORKERS,
             "worker_max_jobs": WORKER_MAX_JOBS,
             "emulator": emulator,
+            "stagger_seconds": STAGGER_SECONDS,
             "pickups": PICKUPS,
         },
         "results": _by_level(results, describe),
@@ -138,9 +143,10 @@ def _run_mode(mode: str, plan: Plan) -> dict[str, dict[int, list[Sample]]]:
             database_url=urls.database_url,
             **{name.lower(): value for name, value in env.items()},  # type: ignore[arg-type]
         )
-        results = {"in-process": asyncio.run(_in_process(settings, plan))}
+        stagger = STAGGER_SECONDS[mode]
+        results = {"in-process": asyncio.run(_in_process(settings, plan, stagger))}
         for pickup, pickup_env in PICKUPS.items():
-            results[pickup] = _through_the_system(urls, {**env, **pickup_env}, plan)
+            results[pickup] = _through_the_system(urls, {**env, **pickup_env}, plan, stagger)
     return results
 
 
@@ -156,15 +162,18 @@ def _emulator(mode: str) -> Iterator[str | None]:
         stop_all([process], 10)
 
 
-async def _in_process(settings: Settings, plan: Plan) -> dict[int, list[Sample]]:
+async def _in_process(settings: Settings, plan: Plan, stagger: float) -> dict[int, list[Sample]]:
     async with open_resources(settings) as resources:
         await ingest_shipped(resources)
-        await run_in_process(resources, WARMUP_REQUESTS, 1)
-        return {c: await run_in_process(resources, plan.requests(c), c) for c in plan.concurrency}
+        await run_in_process(resources, WARMUP_REQUESTS, WARMUP_REQUESTS)
+        return {
+            c: await run_in_process(resources, plan.requests(c), c, stagger)
+            for c in plan.concurrency
+        }
 
 
 def _through_the_system(
-    urls: ServiceUrls, env: dict[str, str], plan: Plan
+    urls: ServiceUrls, env: dict[str, str], plan: Plan, stagger: float
 ) -> dict[int, list[Sample]]:
     env = service_env(urls, **env, WORKER_MAX_JOBS=str(WORKER_MAX_JOBS))
     api = start_api(env)
@@ -174,14 +183,14 @@ def _through_the_system(
     ]
     try:
         wait_ready(api)
-        return asyncio.run(_system_levels(api.base_url, plan))
+        return asyncio.run(_system_levels(api.base_url, plan, stagger))
     finally:
         stop_all(processes, 60)
 
 
-async def _system_levels(base_url: str, plan: Plan) -> dict[int, list[Sample]]:
-    await run_system(base_url, WARMUP_REQUESTS, 1)
-    return {c: await run_system(base_url, plan.requests(c), c) for c in plan.concurrency}
+async def _system_levels(base_url: str, plan: Plan, stagger: float) -> dict[int, list[Sample]]:
+    await run_system(base_url, WARMUP_REQUESTS, WARMUP_REQUESTS)
+    return {c: await run_system(base_url, plan.requests(c), c, stagger) for c in plan.concurrency}
 
 
 def acceptance(report: dict[str, Any]) -> dict[str, Any] | None:
@@ -259,8 +268,9 @@ def markdown(report: dict[str, Any]) -> str:
             "- *pipeline*: `offline` runs the local models (embeddings on CPU, the extractive "
             "answerer); `emulator` has every provider answered by the emulator "
             f"({emulator['latency_ms']:g} ms per embedding or rerank, {emulator['ttft_ms']:g} ms "
-            f"to a model's first token, {emulator['tokens_per_second']:g} tokens/s), so the "
-            "pipeline waits on I/O as with real providers.",
+            f"to a model's first token, then {emulator['completion_tokens']} tokens at "
+            f"{emulator['tokens_per_second']:g}/s), so the pipeline waits on I/O as with real "
+            "providers.",
             "- *end-to-end TTFT*: from sending `POST /v1/chat` with `Accept: text/event-stream` to "
             f"the first `token` event, through one API process, Redis and {plan['workers']} "
             f"worker processes (`WORKER_MAX_JOBS` {plan['worker_max_jobs']}, so no job waits for a "
@@ -275,7 +285,8 @@ def markdown(report: dict[str, Any]) -> str:
             "- *in-process TTFT*: the same pipeline (same providers, Redis, Postgres) called "
             "directly in the benchmark process.",
             "- Concurrency is closed-loop: that many clients, each sending its next question "
-            "when its previous answer ended.",
+            "when its previous answer ended; with the emulator they start evenly over "
+            f"{plan['stagger_seconds']['emulator']:g} s (about one answer), not in one burst.",
             "",
         ]
     )
