@@ -190,8 +190,8 @@ def _plot(report: dict[str, Any]) -> None:
     figure, (timeline, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
     for run in report["runs"]:
         samples = [Sample(**s) for s in run["samples"]]
-        timeline.plot([s.at for s in samples], [s.finished for s in samples],
-                      label=f"{run['workers']} workers")  # fmt: skip
+        label = f"{run['workers']} worker{'s' if run['workers'] > 1 else ''}"
+        timeline.plot([s.at for s in samples], [s.finished for s in samples], label=label)
     timeline.set_xlabel("seconds since the load started")
     timeline.set_ylabel("jobs finished")
     timeline.grid(True, alpha=0.3)
