@@ -89,6 +89,8 @@ def run(plan: Plan) -> dict[str, Any]:
         "machine": machine(),
         "run": run_info,
         "plan": {
+            "rounds": plan.rounds,
+            "min_requests": plan.min_requests,
             "requests": {str(c): plan.requests(c) for c in plan.concurrency},
             "concurrency": list(plan.concurrency),
             "modes": list(plan.modes),
@@ -245,6 +247,14 @@ def _acceptance_line(verdict: dict[str, Any] | None) -> str:
     )
 
 
+def _command(plan: dict[str, Any]) -> str:
+    return (
+        f"python scripts/bench.py overhead --rounds {plan['rounds']} --min-requests "
+        f"{plan['min_requests']} --concurrency {','.join(map(str, plan['concurrency']))} "
+        f"--modes {','.join(plan['modes'])}"
+    )
+
+
 def _requests(plan: dict[str, Any]) -> str:
     return ", ".join(f"{n} at {c}" for c, n in plan["requests"].items())
 
@@ -258,7 +268,7 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             f"Measured {meta['measured_at']} on {meta['cpus']} CPUs, Python {meta['python']}, "
             f"requests {_requests(plan)} (concurrency), by "
-            f"`python scripts/bench.py overhead` in {report['run']['seconds']} s (raw samples in "
+            f"`{_command(plan)}` in {report['run']['seconds']} s (raw samples in "
             "`overhead.json`, plot in `overhead.png`).",
             "",
             markdown_table(HEADER, table_rows(report)),
