@@ -30,7 +30,8 @@ test: lint
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit
 
-# bench-overhead, bench-limits, bench-faults, bench-cache (docs/benchmarks/README.md)
+# bench-overhead, bench-inflight, bench-scaling, bench-limits, ...; bench-all runs every one,
+# quick (docs/benchmarks/README.md)
 bench-%: $(STAMP)
 	$(BIN)/python scripts/bench.py $*
 

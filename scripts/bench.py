@@ -1,5 +1,4 @@
-"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval,bloodwork,cost}
-[options]
+"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,...,all} [options]
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -9,11 +8,14 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from shared.bench.overhead_run import HEADER, Plan, run, table_rows
-from shared.bench.report import markdown_table
+from shared.bench import everything
 
 # benchmark → (module with `add_arguments(parser)` and `run_from_args(args) -> str`, help)
-PROVIDER_BENCHMARKS = {
+BENCHMARKS = {
+    "overhead": (
+        "shared.bench.overhead_run",
+        "TTFT through API+queue+worker+SSE vs in-process, wake-up list vs ARQ's poll",
+    ),
     "limits": ("shared.bench.limits", "shared egress limits hold across 4 workers"),
     "faults": ("shared.bench.faults", "answers survive 30 %% provider faults"),
     "cache": ("shared.bench.cache", "cache hit vs miss TTFT, hit throughput, single flight"),
@@ -29,29 +31,24 @@ PROVIDER_BENCHMARKS = {
         "shared.bench.cost",
         "CPU per streamed chat of API, worker, Redis and Postgres",
     ),
+    "inflight": ("shared.bench.inflight", "most jobs in flight in one worker process"),
+    "scaling": ("shared.bench.scaling", "jobs/s with 1, 2 and 4 workers at a fixed max_jobs"),
 }
-
-
-def run_overhead(args: argparse.Namespace) -> str:
-    plan = Plan(args.requests, tuple(int(c) for c in args.concurrency.split(",")))
-    return markdown_table(HEADER, table_rows(run(plan)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     commands = parser.add_subparsers(dest="benchmark", required=True)
-    overhead = commands.add_parser(
-        "overhead", help="TTFT through API+queue+worker+SSE vs in-process"
-    )
-    overhead.add_argument("--requests", type=int, default=300)
-    overhead.add_argument("--concurrency", default="1,50")
-    for name, (module, help_text) in PROVIDER_BENCHMARKS.items():
+    for name, (module, help_text) in BENCHMARKS.items():
         importlib.import_module(module).add_arguments(commands.add_parser(name, help=help_text))
+    everything.add_arguments(
+        commands.add_parser("all", help="every benchmark above, quick, into docs/benchmarks/quick")
+    )
     args = parser.parse_args()
-    if args.benchmark == "overhead":
-        print(run_overhead(args))
+    if args.benchmark == "all":
+        print(everything.run_all(args, list(BENCHMARKS)))
     else:
-        print(importlib.import_module(PROVIDER_BENCHMARKS[args.benchmark][0]).run_from_args(args))
+        print(importlib.import_module(BENCHMARKS[args.benchmark][0]).run_from_args(args))
 
 
 if __name__ == "__main__":

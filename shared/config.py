@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     sse_ping_seconds: float = Field(default=15.0, gt=0)
     sse_client_queue_size: int = Field(default=1000, ge=10)
 
+    # Postgres connections per process: DB_POOL_SIZE kept open, as many more opened at peaks.
+    db_pool_size: int = Field(default=10, ge=1)
+
     # Worker
     worker_max_jobs: int = Field(default=50, ge=1)
     # Upper bound between queue scans; new jobs wake an idle worker at once (worker/runner.py).
@@ -158,6 +161,8 @@ class Settings(BaseSettings):
     provider_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     provider_max_attempts: int = Field(default=4, ge=1)
     provider_backoff_max_seconds: float = Field(default=8.0, gt=0)
+    # Connections one process may hold to one provider; every answer being streamed holds one.
+    provider_max_connections: int = Field(default=1000, ge=1)
     # "provider:model" -> budget, e.g. {"groq:llama-3.3-70b-versatile": {"requests_per_minute": 30}}
     egress_limits: dict[str, EgressLimit] = Field(default_factory=dict)
     # A model is skipped for BREAKER_OPEN_SECONDS once, within BREAKER_WINDOW_SECONDS, at least

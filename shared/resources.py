@@ -63,7 +63,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     redis_url, database_url = required_urls(settings)
     redis: Redis = Redis.from_url(redis_url, decode_responses=True)
     arq = await create_pool(arq_redis_settings(redis_url))
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, settings.db_pool_size)
     sessionmaker = create_sessionmaker(engine)
     providers = build_providers(settings, sessionmaker, redis)
     log.info("resources open", extra={"providers": providers.describe()})

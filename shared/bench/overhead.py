@@ -118,31 +118,41 @@ async def new_auth(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-async def run_system(base_url: str, requests: int, concurrency: int) -> list[Sample]:
+async def run_system(
+    base_url: str, requests: int, concurrency: int, stagger_seconds: float = 0.0
+) -> list[Sample]:
+    """`concurrency` clients through the API, each asking its share of `requests` in turn; they
+    start evenly over `stagger_seconds` rather than all at once."""
     questions = itertools.cycle(QUESTIONS)
     limits = httpx.Limits(max_connections=concurrency + 5)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         auths = [await new_auth(client, base_url) for _ in range(concurrency)]
 
-        async def one_client(auth: dict[str, str], count: int) -> list[Sample]:
+        async def one_client(index: int, auth: dict[str, str], count: int) -> list[Sample]:
+            await asyncio.sleep(stagger_seconds * index / concurrency)
             return [
                 await system_sample(client, base_url, auth, next(questions)) for _ in range(count)
             ]
 
         shares = _split(requests, concurrency)
         batches = await asyncio.gather(
-            *(one_client(a, n) for a, n in zip(auths, shares, strict=True))
+            *(one_client(i, a, n) for i, (a, n) in enumerate(zip(auths, shares, strict=True)))
         )
     return [sample for batch in batches for sample in batch]
 
 
-async def run_in_process(resources: Resources, requests: int, concurrency: int) -> list[Sample]:
+async def run_in_process(
+    resources: Resources, requests: int, concurrency: int, stagger_seconds: float = 0.0
+) -> list[Sample]:
+    """The same clients calling the pipeline in this process."""
     questions = itertools.cycle(QUESTIONS)
 
-    async def one_client(count: int) -> list[Sample]:
+    async def one_client(index: int, count: int) -> list[Sample]:
+        await asyncio.sleep(stagger_seconds * index / concurrency)
         return [await in_process_sample(resources, next(questions)) for _ in range(count)]
 
-    batches = await asyncio.gather(*(one_client(n) for n in _split(requests, concurrency)))
+    shares = _split(requests, concurrency)
+    batches = await asyncio.gather(*(one_client(i, n) for i, n in enumerate(shares)))
     return [sample for batch in batches for sample in batch]
 
 

@@ -65,7 +65,7 @@ from shared.providers.vectorstore.lexical import FieldedBM25
 from shared.rag.pipeline import RetrievalConfig
 from shared.resources import Resources, open_resources
 
-REPO = BENCHMARKS_DIR.parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATASETS = REPO.parent / "shared" / "datasets"
 COLLECTION = "medquad"
 LOCAL_VIEWS = (local_e5.MODEL_NAME, local_minilm.MODEL_NAME)

@@ -28,19 +28,20 @@ class ChatModels:
 def _model_factories(settings: Settings) -> dict[str, Callable[[str], ChatModel]]:
     """provider → a function building that provider's chat model by name."""
     timeouts = (settings.provider_timeout_seconds, settings.provider_connect_timeout_seconds)
+    connections = settings.provider_max_connections
     factories: dict[str, Callable[[str], ChatModel]] = {}
     if settings.llm_base_url:
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else LOCAL_SERVER_KEY
-        llm = openai_client(key, settings.llm_base_url, *timeouts)
+        llm = openai_client(key, settings.llm_base_url, *timeouts, connections)
         factories["llm"] = lambda model: openai_chat(llm, "llm", model)
     if settings.groq_api_key:
         groq = groq_client(
-            settings.groq_api_key.get_secret_value(), settings.groq_base_url, *timeouts
+            settings.groq_api_key.get_secret_value(), settings.groq_base_url, *timeouts, connections
         )
         factories["groq"] = lambda model: groq_chat(groq, model)
     if settings.openai_api_key:
         api_key = settings.openai_api_key.get_secret_value()
-        openai = openai_client(api_key, settings.openai_base_url, *timeouts)
+        openai = openai_client(api_key, settings.openai_base_url, *timeouts, connections)
         factories["openai"] = lambda model: openai_chat(openai, "openai", model)
     return factories
 

@@ -77,13 +77,14 @@ def build_guard(settings: Settings, redis: Redis) -> ProviderGuard:
 
 def _provider_embedder(settings: Settings, guard: ProviderGuard) -> Embedder | None:
     timeouts = (settings.provider_timeout_seconds, settings.provider_connect_timeout_seconds)
+    connections = settings.provider_max_connections
     if settings.llm_base_url and settings.llm_embedding_model:
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
-        client = openai_client(key, settings.llm_base_url, *timeouts)
+        client = openai_client(key, settings.llm_base_url, *timeouts, connections)
         target = ModelRef("llm", settings.llm_embedding_model)
     elif settings.openai_api_key:
         key = settings.openai_api_key.get_secret_value()
-        client = openai_client(key, settings.openai_base_url, *timeouts)
+        client = openai_client(key, settings.openai_base_url, *timeouts, connections)
         target = ModelRef("openai", settings.openai_embedding_model)
     else:
         return None
@@ -128,7 +129,12 @@ def build_llm_roles(
 def build_reranker(settings: Settings, guard: ProviderGuard) -> Reranker:
     if settings.cohere_api_key:
         key = settings.cohere_api_key.get_secret_value()
-        client = cohere_client(key, settings.cohere_base_url, settings.provider_timeout_seconds)
+        client = cohere_client(
+            key,
+            settings.cohere_base_url,
+            settings.provider_timeout_seconds,
+            settings.provider_max_connections,
+        )
         cohere = CohereReranker(client, settings.cohere_rerank_model, guard)
         return FallbackReranker(cohere, RetrievalOrderReranker(), guard)
     return RetrievalOrderReranker()

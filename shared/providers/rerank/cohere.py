@@ -9,6 +9,7 @@ import cohere
 import httpx
 from cohere.core.request_options import RequestOptions
 
+from shared.providers.limits import DEFAULT_MAX_CONNECTIONS, sharded_transport
 from shared.providers.vectorstore.base import Passage
 from shared.resilience.errors import ModelRef, to_failure
 from shared.resilience.guard import Attempt, ProviderGuard
@@ -18,10 +19,19 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError,)
 NO_SDK_RETRIES: RequestOptions = {"max_retries": 0}
 
 
-def cohere_client(api_key: str, base_url: str | None, timeout: float) -> cohere.AsyncClientV2:
+def cohere_client(
+    api_key: str,
+    base_url: str | None,
+    timeout: float,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+) -> cohere.AsyncClientV2:
+    """With our own httpx client: the SDK's would allow httpx's default of 100 connections."""
+    http = httpx.AsyncClient(timeout=timeout, transport=sharded_transport(max_connections))
     if base_url:
-        return cohere.AsyncClientV2(api_key=api_key, base_url=base_url, timeout=timeout)
-    return cohere.AsyncClientV2(api_key=api_key, timeout=timeout)
+        return cohere.AsyncClientV2(
+            api_key=api_key, base_url=base_url, timeout=timeout, httpx_client=http
+        )
+    return cohere.AsyncClientV2(api_key=api_key, timeout=timeout, httpx_client=http)
 
 
 def _document(passage: Passage) -> str:
