@@ -1,4 +1,5 @@
-"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval,bloodwork} [options]
+"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval,bloodwork,chaos}
+[options]
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -23,6 +24,11 @@ PROVIDER_BENCHMARKS = {
     "bloodwork": (
         "shared.bench.bloodwork",
         "blood-work upload→ready latency and reports/min on the offline parser",
+    ),
+    "chaos": (
+        "shared.bench.chaos",
+        "worker and API SIGKILLs, Redis and Postgres restarts under load: lost jobs, "
+        "answers stored twice, broken streams, recovery times",
     ),
 }
 
