@@ -195,7 +195,9 @@ async def all_at_once(
     run = Run(traces, fault_at, in_flight_at_fault=sum(t.in_flight_at(fault_at) for t in traces))
     run.notes["first_question_to_fault_s"] = round(fault_at - asked_at, 1)
     accepted = [t.accepted_at for t in traces if t.accepted_at is not None]
-    run.notes["first_question_to_last_accepted_s"] = round(max(accepted) - asked_at, 1)
+    run.notes["first_question_to_last_accepted_s"] = round(
+        max(accepted, default=asked_at) - asked_at, 1
+    )
     _, unfinished = await asyncio.wait(tasks, timeout=DRAIN_SECONDS)
     for task in unfinished:  # the answers that did not end within the drain stay as they are
         task.cancel()
