@@ -33,6 +33,11 @@ BENCHMARKS = {
     ),
     "inflight": ("shared.bench.inflight", "most jobs in flight in one worker process"),
     "scaling": ("shared.bench.scaling", "jobs/s with 1, 2 and 4 workers at a fixed max_jobs"),
+    "chaos": (
+        "shared.bench.chaos",
+        "worker and API SIGKILLs, Redis and Postgres restarts under load: lost jobs, "
+        "answers stored twice, broken streams, recovery times",
+    ),
 }
 
 

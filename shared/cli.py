@@ -19,12 +19,15 @@ from typing import TYPE_CHECKING
 from shared.config import Settings, get_settings
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.log import configure_logging
-from shared.processes import start_izana, stop_all
+from shared.processes import Supervisor, wait_until_ready
 
 if TYPE_CHECKING:
     from shared.knowledge.ingest.ingestor import IngestReport
 
 log = logging.getLogger("izana")
+
+# How long `izana dev` waits for /readyz before it says the stack is not ready.
+DEV_READY_SECONDS = 180.0
 
 # The MedQuAD corpus beside the repository (see docs/benchmarks/retrieval.md).
 DEFAULT_EVAL_CORPUS = (
@@ -153,24 +156,37 @@ def run_emulator(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def run_dev(settings: Settings, args: argparse.Namespace) -> None:
-    """Migrate, load the sample knowledge base, then run one API and one worker until Ctrl-C."""
+    """Migrate, load the sample knowledge base, then run one API and one worker until Ctrl-C,
+    restarting either when it dies."""
     run_migrate(settings, args)
     run_ingest(settings, parser().parse_args(["ingest"]))
-    env = dict(os.environ)
-    children = [
-        start_izana(["api", "--host", args.host, "--port", str(args.port)], env),
-        start_izana(["worker"], env),
-    ]
-    print(f"\n  Izana is running: http://{args.host}:{args.port}  (API docs at /docs)")
-    print("  Press Ctrl-C to stop.\n", flush=True)
+    supervisor = Supervisor(
+        {"api": ["api", "--host", args.host, "--port", str(args.port)], "worker": ["worker"]},
+        dict(os.environ),
+    )
     exit_on_sigterm()
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
+        supervisor.start()
+        _announce_when_ready(supervisor, f"http://{args.host}:{args.port}")
+        supervisor.watch()
     except KeyboardInterrupt:
         pass
     finally:
-        stop_all(children, grace_seconds=settings.worker_shutdown_grace_seconds + 10)
+        supervisor.stop(grace_seconds=settings.worker_shutdown_grace_seconds + 10)
+
+
+def _announce_when_ready(supervisor: Supervisor, url: str) -> None:
+    """Print the URL once /readyz answers 200 (a worker has loaded its models), or say why not."""
+    print("\n  Starting the API and the worker (the worker loads its models first)…", flush=True)
+    if wait_until_ready(supervisor, url, DEV_READY_SECONDS):
+        print(f"\n  Izana is running: {url}  (API docs at /docs)")
+    else:
+        print(
+            f"\n  Izana is not ready after {DEV_READY_SECONDS:.0f} s: {url}/readyz does not answer"
+            " 200. The API and the worker keep running (and are restarted if they die); see"
+            " the logs above and GET /readyz for the failing check."
+        )
+    print("  Press Ctrl-C to stop.\n", flush=True)
 
 
 Command = Callable[[Settings, argparse.Namespace], None]

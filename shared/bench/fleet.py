@@ -56,6 +56,10 @@ class Fleet:
     emulator: RunningEmulator
     apis: list[ApiProcess]
     processes: list[subprocess.Popen[bytes]]
+    # Where the embedded servers keep their data, and the API and worker environment: what a
+    # benchmark needs to restart a server or start one more worker like the others.
+    data_dir: Path
+    env: dict[str, str]
 
 
 def provider_env(emulator_url: str) -> dict[str, str]:
@@ -121,7 +125,8 @@ def _fleet(plan: FleetPlan, data_dir: Path) -> Iterator[Fleet]:
         try:
             for api in apis:
                 wait_ready(api)
-            yield Fleet(urls, settings, RunningEmulator(emulator_url), apis, processes)
+            emulator = RunningEmulator(emulator_url)
+            yield Fleet(urls, settings, emulator, apis, processes, data_dir, env)
         finally:
             stop_all(processes, 60)
 
