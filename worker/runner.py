@@ -194,6 +194,13 @@ class IzanaWorker(Worker):
         except REDIS_ERRORS:
             log.warning("job outcome not queued; it runs again", extra={"job_id": job_id})
 
+    async def close(self) -> None:
+        # ARQ gathers its job tasks here; those the shutdown cancelled would raise their
+        # CancelledError out of it, and the process would end with a traceback.
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
+        await super().close()
+
     def handle_sig(self, signum: Signals) -> None:
         self._stop_taking_jobs()
         super().handle_sig(signum)
