@@ -1,4 +1,5 @@
-"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,retrieval,bloodwork} [options]
+"""Benchmarks: python scripts/bench.py BENCHMARK [options] (overhead, limits, faults, cache,
+retrieval, bloodwork, streams).
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -23,6 +24,10 @@ PROVIDER_BENCHMARKS = {
     "bloodwork": (
         "shared.bench.bloodwork",
         "blood-work upload→ready latency and reports/min on the offline parser",
+    ),
+    "streams": (
+        "shared.bench.streams",
+        "concurrent SSE streams one API process holds, against a naive relay",
     ),
 }
 

@@ -103,7 +103,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> StreamEvent:
 # Appends one event unless the stream was closed by a terminal event; a terminal event closes
 # it and starts the expiry. KEYS: stream, closed marker. ARGV: event, data, max length,
 # "1" when terminal, TTL seconds. Returns the entry id, or false once closed.
-_PUBLISH = """
+PUBLISH_SCRIPT = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*',
                       'event', ARGV[1], 'data', ARGV[2])
@@ -122,16 +122,22 @@ class EventPublisher:
         self._keys = [stream_key(job_id), f"{stream_key(job_id)}:closed"]
         self._max_len = max_len
         self._ttl_seconds = ttl_seconds
-        self._publish = redis.register_script(_PUBLISH)
+        self._publish = redis.register_script(PUBLISH_SCRIPT)
 
     async def publish(
         self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
     ) -> str | None:
         """The new entry's id, or None when the stream had already ended."""
-        terminal = "1" if event in TERMINAL_EVENTS else "0"
-        args = [event.value, encode(data), self._max_len, terminal, self._ttl_seconds]
-        entry_id = await self._publish(keys=self._keys, args=args)
+        keys, args = self.script_call(event, data)
+        entry_id = await self._publish(keys=keys, args=args)
         return str(entry_id) if entry_id else None
+
+    def script_call(
+        self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
+    ) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of PUBLISH_SCRIPT that append this event."""
+        terminal = "1" if event in TERMINAL_EVENTS else "0"
+        return self._keys, [event.value, encode(data), self._max_len, terminal, self._ttl_seconds]
 
 
 async def read_after(redis: Redis, job_id: str, after_id: str, count: int) -> list[StreamEvent]:
