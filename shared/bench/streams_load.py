@@ -368,16 +368,9 @@ async def _poll_until(condition: Callable[[], bool], timeout_seconds: float) -> 
 
 
 async def _command(control: Connection) -> Any:
-    """The parent's next message, waited for without blocking the event loop."""
-    loop = asyncio.get_running_loop()
-    received: asyncio.Future[Any] = loop.create_future()
-
-    def on_readable() -> None:
-        loop.remove_reader(control.fileno())
-        received.set_result(control.recv())
-
-    loop.add_reader(control.fileno(), on_readable)
-    return await received
+    """The parent's next message, received on a thread: the pipe must stay blocking, as
+    `send` of a large report fails on a non-blocking one."""
+    return await asyncio.to_thread(control.recv)
 
 
 def client_main(plan: ClientPlan, control: Connection) -> None:
