@@ -196,7 +196,9 @@ def shares(items: list[str], parts: int) -> list[list[str]]:
 def spawn(target: Any, plan: Any) -> tuple[BaseProcess, Connection]:
     parent, child = multiprocessing.get_context("spawn").Pipe()
     process = multiprocessing.get_context("spawn").Process(
-        target=target, args=(plan, child), daemon=True  # never outlives a failed run
+        target=target,
+        args=(plan, child),
+        daemon=True,  # never outlives a failed run
     )
     process.start()
     return process, parent
