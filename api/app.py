@@ -19,6 +19,7 @@ from shared.config import Settings, get_settings
 from shared.log import configure_logging
 from shared.resilience.sliding_window import SlidingWindowLimiter
 from shared.resources import open_resources
+from shared.sessions import SessionLookup
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,8 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_resources(settings) as resources:
             hub = StreamHub(resources.redis, settings.sse_client_queue_size)
             await hub.start()
+            sessions = SessionLookup(resources.sessionmaker, resources.redis)
+            await sessions.start()
             app.state.resources = resources
             app.state.hub = hub
+            app.state.sessions = sessions
             app.state.rate_limiter = SlidingWindowLimiter(resources.redis)
             app.state.capability = EventsCapability(
                 settings.secret_key.get_secret_value(), settings.events_url_ttl_seconds
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                await sessions.stop()
                 await hub.stop()
 
     configure_logging(settings.log_level)

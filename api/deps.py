@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.sse.hub import StreamHub
 from shared.db.models import UserSession
 from shared.resources import Resources
-from shared.sessions import find_session
+from shared.sessions import SessionLookup
 
 
 async def get_resources(request: Request) -> Resources:
@@ -27,6 +27,11 @@ async def get_hub(request: Request) -> StreamHub:
     return hub
 
 
+async def get_sessions(request: Request) -> SessionLookup:
+    sessions: SessionLookup = request.app.state.sessions
+    return sessions
+
+
 async def get_capability(request: Request) -> EventsCapability:
     capability: EventsCapability = request.app.state.capability
     return capability
@@ -35,6 +40,7 @@ async def get_capability(request: Request) -> EventsCapability:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
 CapabilityDep = Annotated[EventsCapability, Depends(get_capability)]
+SessionLookupDep = Annotated[SessionLookup, Depends(get_sessions)]
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -47,12 +53,12 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def optional_session(
-    resources: ResourcesDep, authorization: Annotated[str | None, Header()] = None
+    sessions: SessionLookupDep, authorization: Annotated[str | None, Header()] = None
 ) -> UserSession | None:
     token = bearer_token(authorization)
     if token is None:
         return None
-    session = await find_session(resources.sessionmaker, token)
+    session = await sessions.find(token)
     if session is None:
         raise ApiError(401, "session_invalid", "The session is unknown or has expired.")
     return session

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asyncpg import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.bloodwork.storage import PdfStoreUnavailable
+from shared.db.errors import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ STATUS_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+RETRY_AFTER_SECONDS = "5"
 
 
 class ApiError(Exception):
@@ -93,8 +96,16 @@ async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
         503,
         "unavailable",
         "The service is temporarily unavailable; please retry shortly.",
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 while Postgres is unreachable, starting or shutting down; any other database or
+    socket error is a bug (500)."""
+    if is_database_unavailable(exc):
+        return await _dependency_down(request, exc)
+    return await _unexpected_error(request, exc)
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
@@ -106,13 +117,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for dependency_error in (
-        RedisConnectionError,
-        RedisTimeoutError,
-        OperationalError,
-        InterfaceError,
-        ConnectionRefusedError,
-        PdfStoreUnavailable,
-    ):
+    for dependency_error in (RedisConnectionError, RedisTimeoutError, PdfStoreUnavailable):
         app.add_exception_handler(dependency_error, _dependency_down)
+    # SQLAlchemy's errors, asyncpg's raw ones (a failed connect is not always wrapped) and the
+    # socket's: `is_database_unavailable` tells an unavailable database from a bug.
+    for database_error in (DBAPIError, PostgresError, OSError):
+        app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from arq.constants import default_queue_name
 from fastapi import Depends, Header, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, Field
@@ -22,12 +21,12 @@ from api.sse.relay import sse_response
 from shared.conversations import (
     ConversationNotFound,
     Question,
+    SessionGone,
     ensure_conversation_owner,
     record_question,
 )
 from shared.db.models import UserSession
-from shared.events import EventType, Stage
-from shared.jobs import StreamedJob, enqueue, new_job_id
+from shared.jobs import Admission, StreamedJob, enqueue, new_job_id
 from shared.jobstore import now_ms
 from shared.rag.language import detect_language, parse_language
 from shared.resources import Resources
@@ -88,14 +87,18 @@ async def admit_question(
     conversation_id = await conversation_for(resources, session, question.conversation_id)
     job_id = new_job_id()
     language = question.language or detect_language(question.text)
-    await record_question(
-        resources.sessionmaker,
-        Question(job_id, session.id, conversation_id, question.text, language),
-    )
+    try:
+        await record_question(
+            resources.engine,
+            Question(job_id, session.id, conversation_id, question.text, language),
+        )
+    except SessionGone as error:
+        raise ApiError(401, "session_invalid", "The session is unknown or has expired.") from error
     job = job_type(
         job_id=job_id,
         session_id=session.id,
         conversation_id=conversation_id,
+        new_conversation=question.conversation_id is None,
         language=question.language,
         enqueued_at_ms=now_ms(),
         **details,
@@ -105,13 +108,12 @@ async def admit_question(
 
 
 async def _queue(resources: Resources, job: StreamedJob) -> None:
-    """Record the job, announce its place in the queue, and enqueue it."""
-    await resources.jobs.create(job.queued_record())
-    position = int(await resources.redis.zcard(default_queue_name)) + 1
-    await resources.job_events(job.job_id).publish(
-        EventType.STATUS, {"stage": Stage.QUEUED.value, "position": position}
+    """Record the job, announce its place in the queue, and enqueue it (one round trip)."""
+    settings = resources.settings
+    admission = Admission(
+        job.queued_record(), settings.job_record_ttl_seconds, settings.events_max_len
     )
-    await enqueue(resources.arq, job.job_name, job, job.job_id)
+    await enqueue(resources.arq, job.job_name, job, job.job_id, admission)
 
 
 @dataclass(frozen=True)

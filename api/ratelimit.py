@@ -1,8 +1,11 @@
 """Ingress rate limits: dependencies that count a request, a middleware that reports the count.
 
-Limits are per client IP (general, admin login) or per session (chat, uploads). The client IP
-is the peer address the ASGI server reports: X-Forwarded-For is not read here. Uvicorn replaces
-the peer with the forwarded client only for proxies listed in FORWARDED_ALLOW_IPS.
+Limits are per client IP (general, admin login) or per session (chat, uploads). A route's
+per-session limit is counted with the general one, in one Redis round trip: per session means
+per bearer token (a session has exactly one), so no session lookup comes first, and a request
+refused by either limit is counted by neither. The client IP is the peer address the ASGI
+server reports: X-Forwarded-For is not read here. Uvicorn replaces the peer with the forwarded
+client only for proxies listed in FORWARDED_ALLOW_IPS.
 
 A Redis failure is not swallowed: it reaches the app's handler, which logs it and answers 503.
 Redis also holds the job queue, so nothing useful could be admitted without it anyway.
@@ -10,12 +13,16 @@ Redis also holds the job queue, so nothing useful could be admitted without it a
 
 from __future__ import annotations
 
-from fastapi import Request
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Header, Request
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import ResourcesDep, SessionDep
+from api.deps import ResourcesDep
 from api.errors import ApiError
-from shared.config import Rate
+from shared.config import Rate, Settings
 from shared.resilience.sliding_window import RateDecision, SlidingWindowLimiter, limit_key
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -40,39 +47,89 @@ def _retry_message(seconds: int) -> str:
     return f"Too many requests; retry in {seconds} {unit}."
 
 
-async def _count(request: Request, name: str, identity: str, rate: Rate) -> None:
+@dataclass(frozen=True)
+class Limit:
+    name: str  # the policy, as 429 names it
+    identity: str  # who is counted: a client IP or a session's token
+    rate: Rate
+
+
+async def _count(request: Request, limits: list[Limit]) -> None:
+    """Count the request against every limit at once; 429 for the first that is full."""
     limiter: SlidingWindowLimiter = request.app.state.rate_limiter
-    decision = await limiter.hit(limit_key(name, identity), rate)
-    setattr(request.state, _STATE_KEY, tightest(getattr(request.state, _STATE_KEY, None), decision))
-    if not decision.allowed:
-        retry_after = decision.retry_after_seconds
-        raise ApiError(
-            429,
-            "rate_limited",
-            _retry_message(retry_after),
-            details={"policy": name, "limit": rate.limit, "window_seconds": rate.window_seconds},
-            headers={"Retry-After": str(retry_after)},
-        )
+    keyed = [(limit_key(limit.name, limit.identity), limit.rate) for limit in limits]
+    decisions = await limiter.hit_all(keyed)
+    reported = getattr(request.state, _STATE_KEY, None)
+    for decision in decisions:
+        reported = tightest(reported, decision)
+    setattr(request.state, _STATE_KEY, reported)
+    for limit, decision in zip(limits, decisions, strict=True):
+        if not decision.allowed:
+            retry_after = decision.retry_after_seconds
+            raise ApiError(
+                429,
+                "rate_limited",
+                _retry_message(retry_after),
+                details={
+                    "policy": limit.name,
+                    "limit": limit.rate.limit,
+                    "window_seconds": limit.rate.window_seconds,
+                },
+                headers={"Retry-After": str(retry_after)},
+            )
 
 
-async def limit_general(request: Request, resources: ResourcesDep) -> None:
-    """Every route but the probes and metrics, per client IP."""
-    if request.scope["route"].path not in EXEMPT_PATHS:
-        rate = resources.settings.rate_limit_general
-        await _count(request, "general", client_ip(request), rate)
+def session_token(authorization: str | None) -> str | None:
+    """The bearer token, if the header carries one (a session has exactly one token)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def limit_chat(request: Request, session: SessionDep, resources: ResourcesDep) -> None:
-    await _count(request, "chat", str(session.id), resources.settings.rate_limit_chat)
+async def limit_general(
+    request: Request,
+    resources: ResourcesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """Every route but the probes and metrics, per client IP; with the route's per-session
+    limit, if it has one, in the same round trip (before the session is looked up)."""
+    route: APIRoute = request.scope["route"]
+    if route.path in EXEMPT_PATHS:
+        return
+    settings = resources.settings
+    limits = [Limit("general", client_ip(request), settings.rate_limit_general)]
+    per_session, token = session_limit(route), session_token(authorization)
+    if per_session is not None and token is not None:
+        limits.append(Limit(per_session, token, session_rate(settings, per_session)))
+    await _count(request, limits)
 
 
-async def limit_upload(request: Request, session: SessionDep, resources: ResourcesDep) -> None:
-    await _count(request, "upload", str(session.id), resources.settings.rate_limit_upload)
+async def limit_chat() -> None:
+    """Per session (chat questions and analyses): counted by `limit_general`."""
+
+
+async def limit_upload() -> None:
+    """Per session (blood-work uploads): counted by `limit_general`."""
+
+
+# The per-session limits a route declares among its dependencies, by their policy name.
+SESSION_LIMITS = {limit_chat: "chat", limit_upload: "upload"}
+
+
+def session_rate(settings: Settings, name: str) -> Rate:
+    return {"chat": settings.rate_limit_chat, "upload": settings.rate_limit_upload}[name]
+
+
+def session_limit(route: APIRoute) -> str | None:
+    """The per-session limit `route` declares, if any."""
+    for dependency in route.dependant.dependencies:
+        if dependency.call in SESSION_LIMITS:
+            return SESSION_LIMITS[dependency.call]
+    return None
 
 
 async def limit_admin_login(request: Request, resources: ResourcesDep) -> None:
     rate = resources.settings.rate_limit_admin_login
-    await _count(request, "admin_login", client_ip(request), rate)
+    await _count(request, [Limit("admin_login", client_ip(request), rate)])
 
 
 def _headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:

@@ -1,5 +1,5 @@
 """Benchmarks: python scripts/bench.py BENCHMARK [options] (overhead, limits, faults, cache,
-retrieval, bloodwork, streams).
+retrieval, bloodwork, cost, streams).
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -24,6 +24,10 @@ PROVIDER_BENCHMARKS = {
     "bloodwork": (
         "shared.bench.bloodwork",
         "blood-work upload→ready latency and reports/min on the offline parser",
+    ),
+    "cost": (
+        "shared.bench.cost",
+        "CPU per streamed chat of API, worker, Redis and Postgres",
     ),
     "streams": (
         "shared.bench.streams",

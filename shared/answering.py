@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from enum import StrEnum
 
 from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
 from shared.cache.single_flight import LeaderLost, SingleFlight, follow
@@ -23,6 +22,7 @@ from shared.providers.llm.chat import ChatMessage
 from shared.rag.pipeline import (
     AnswerResult,
     AnswerSink,
+    AnswerSource,
     PreparedQuestion,
     RetrievalConfig,
     answer_question,
@@ -35,23 +35,6 @@ from shared.resources import Resources
 # How often a job looks for a leader again after one failed or vanished.
 MAX_FLIGHT_ROUNDS = 3
 LEADER_FAILED = "leader_failed"
-
-
-class AnswerSource(StrEnum):
-    PIPELINE = "pipeline"  # answered here (and cached when it may be)
-    CACHE = "cache"  # a stored answer to the same question
-    SHARED = "shared"  # relayed from a job answering the same question right now
-    PERSONAL = "personal"  # used the conversation's history: never cached nor shared
-
-
-def retrieval_config(resources: Resources) -> RetrievalConfig:
-    settings = resources.settings
-    return RetrievalConfig(
-        top_k=settings.retrieval_top_k,
-        top_n=settings.rerank_top_n,
-        max_question_chars=settings.max_message_chars,
-        gap_threshold=settings.knowledge_gap_threshold,
-    )
 
 
 def model_config(resources: Resources) -> str:
@@ -74,8 +57,8 @@ def _with_source(result: AnswerResult, source: AnswerSource, **audit: str) -> An
 
 
 async def _history(resources: Resources, job: ChatJob) -> list[ChatMessage]:
-    if resources.providers.llm.mode is not AnswerMode.GENERATED:
-        return []  # the offline answerer does not read history
+    if resources.providers.llm.mode is not AnswerMode.GENERATED or job.new_conversation:
+        return []  # the offline answerer does not read history; a new conversation has none
     turns = await load_history(
         resources.sessionmaker, job.conversation_id, job.job_id, resources.settings.history_messages
     )
@@ -167,7 +150,7 @@ async def produce_answer(resources: Resources, job: ChatJob, sink: AnswerSink) -
     started = time.perf_counter()
     settings = resources.settings
     prepared = prepare_question(job.message, job.language, settings.max_message_chars)
-    config = retrieval_config(resources)
+    config = RetrievalConfig.from_settings(settings)
     history = await _history(resources, job)
     cache = ResponseCache(resources.redis, settings.response_cache_ttl_seconds)
     if history or not cache.enabled:

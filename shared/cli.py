@@ -59,7 +59,11 @@ def run_api(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def run_worker(settings: Settings, args: argparse.Namespace) -> None:
+    import uvloop
+
     create_worker = importlib.import_module("worker.settings").create_worker
+    # ARQ's worker takes the loop the policy makes; uvloop's costs less CPU per socket write.
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     create_worker(settings).run()
 
 

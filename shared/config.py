@@ -92,8 +92,13 @@ class Settings(BaseSettings):
 
     # Worker
     worker_max_jobs: int = Field(default=50, ge=1)
-    # Upper bound between queue scans; new jobs wake an idle worker at once (worker/wakeable.py).
+    # Upper bound between queue scans; new jobs wake an idle worker at once (worker/runner.py).
     worker_poll_delay_seconds: float = Field(default=0.1, gt=0)
+    # False: no wake-up list, the worker scans the queue every poll delay (ARQ's own pickup).
+    worker_wake_on_enqueue: bool = True
+    # A running job's lease: renewed by its worker every third of it; once it lapses (the
+    # worker died or lost Redis), another worker takes the job over.
+    job_lease_seconds: float = Field(default=10.0, ge=1)
     job_deadline_seconds: int = Field(default=120, ge=5)
     job_max_tries: int = Field(default=3, ge=1)
     job_record_ttl_seconds: int = Field(default=86_400, ge=60)

@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
+from shared.jobstore import JobStatus, job_key
+
 
 class EventType(StrEnum):
     STATUS = "status"
@@ -100,11 +102,26 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> StreamEvent:
     return StreamEvent(id=entry_id, type=EventType(fields["event"]), data=fields["data"])
 
 
-# Appends one event unless the stream was closed by a terminal event; a terminal event closes
-# it and starts the expiry. KEYS: stream, closed marker. ARGV: event, data, max length,
-# "1" when terminal, TTL seconds. Returns the entry id, or false once closed.
+# Appends one event unless the stream was closed by a terminal event, or the job's record has
+# moved on to a later attempt than the publisher's (the fence: a worker that lost its job's
+# lease must not write into the stream of the attempt that took it over). A terminal event
+# closes the stream and starts the expiry. With a status change, the event is appended only
+# if the record moves (from one of the allowed statuses), in the same step: a job's outcome
+# and its terminal event are never written one without the other.
+# KEYS: stream, closed marker, job record. ARGV: event, data, max length, "1" when terminal,
+# TTL seconds, attempt ("" for no fence), then optionally: new status, comma-separated
+# allowed statuses, field/value pairs for the record.
+# Returns the entry id, false when closed or the record did not move, 0 when fenced off.
 PUBLISH_SCRIPT = """
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[3], 'attempts') ~= ARGV[6] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+if ARGV[7] then
+  local current = redis.call('HGET', KEYS[3], 'status')
+  local allowed = false
+  for status in string.gmatch(ARGV[8], '[^,]+') do allowed = allowed or status == current end
+  if not allowed then return false end
+  redis.call('HSET', KEYS[3], 'status', ARGV[7], unpack(ARGV, 9))
+end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*',
                       'event', ARGV[1], 'data', ARGV[2])
 if ARGV[4] == '1' then
@@ -115,29 +132,66 @@ return id
 """
 
 
-class EventPublisher:
-    """Appends events to a job's stream; nothing is appended after a terminal event."""
+@dataclass(frozen=True)
+class StatusChange:
+    """Moves a job's record to `to` if it is in one of `allowed_from`, writing `fields`."""
 
-    def __init__(self, redis: Redis, job_id: str, max_len: int, ttl_seconds: int) -> None:
-        self._keys = [stream_key(job_id), f"{stream_key(job_id)}:closed"]
+    to: JobStatus
+    allowed_from: frozenset[JobStatus]
+    fields: dict[str, str]
+
+    def arguments(self) -> list[str]:
+        pairs = [item for key, value in self.fields.items() for item in (key, value)]
+        return [self.to.value, ",".join(sorted(self.allowed_from)), *pairs]
+
+
+class AttemptSuperseded(Exception):
+    """A later attempt of the job has started (this worker's lease lapsed): stop writing."""
+
+
+class EventPublisher:
+    """Appends events to a job's stream; nothing is appended after a terminal event.
+
+    With `attempt`, it writes only while that attempt is the job's latest one.
+    """
+
+    def __init__(
+        self, redis: Redis, job_id: str, max_len: int, ttl_seconds: int, attempt: int | None = None
+    ) -> None:
+        self._keys = [stream_key(job_id), f"{stream_key(job_id)}:closed", job_key(job_id)]
         self._max_len = max_len
         self._ttl_seconds = ttl_seconds
+        self._attempt = "" if attempt is None else str(attempt)
         self._publish = redis.register_script(PUBLISH_SCRIPT)
 
     async def publish(
-        self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
+        self,
+        event: EventType,
+        data: BaseModel | list[Any] | dict[str, Any],
+        change: StatusChange | None = None,
     ) -> str | None:
-        """The new entry's id, or None when the stream had already ended."""
-        keys, args = self.script_call(event, data)
+        """The new entry's id; None when the stream had already ended or, given `change`, the
+        record could not move (then nothing is written).
+
+        Raises AttemptSuperseded when a later attempt owns the job.
+        """
+        keys, args = self.script_call(event, data, change)
         entry_id = await self._publish(keys=keys, args=args)
+        if entry_id == 0:
+            raise AttemptSuperseded(self._keys[2])
         return str(entry_id) if entry_id else None
 
     def script_call(
-        self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
+        self,
+        event: EventType,
+        data: BaseModel | list[Any] | dict[str, Any],
+        change: StatusChange | None = None,
     ) -> tuple[list[str], list[str | int]]:
         """The keys and arguments of PUBLISH_SCRIPT that append this event."""
         terminal = "1" if event in TERMINAL_EVENTS else "0"
-        return self._keys, [event.value, encode(data), self._max_len, terminal, self._ttl_seconds]
+        args: list[str | int] = [event.value, encode(data), self._max_len, terminal]
+        args += [self._ttl_seconds, self._attempt, *(change.arguments() if change else ())]
+        return self._keys, args
 
 
 async def read_after(redis: Redis, job_id: str, after_id: str, count: int) -> list[StreamEvent]:

@@ -35,6 +35,14 @@ end
 return 0
 """
 
+# Starts one more attempt of a queued or running job; returns its number, 0 once it ended.
+_START_ATTEMPT = """
+local current = redis.call('HGET', KEYS[1], 'status')
+if current ~= 'queued' and current ~= 'in_progress' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'in_progress', 'started_at_ms', ARGV[1])
+return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+"""
+
 
 @dataclass(frozen=True)
 class JobRecord:
@@ -81,6 +89,7 @@ class JobStore:
         self._redis = redis
         self._ttl_seconds = ttl_seconds
         self._transition = redis.register_script(_TRANSITION)
+        self._start_attempt = redis.register_script(_START_ATTEMPT)
 
     async def create(self, record: JobRecord) -> None:
         key = job_key(record.job_id)
@@ -104,10 +113,5 @@ class JobStore:
 
     async def start_attempt(self, job_id: str) -> int:
         """Mark the job in progress for one more attempt; returns the attempt number, 0 if ended."""
-        moved = await self.transition(
-            job_id, JobStatus.IN_PROGRESS, ACTIVE_STATUSES, started_at_ms=now_ms()
-        )
-        if not moved:
-            return 0
-        attempts = await self._redis.hincrby(job_key(job_id), "attempts", 1)  # type: ignore[misc]
-        return int(attempts)
+        attempt = await self._start_attempt(keys=[job_key(job_id)], args=[now_ms()])
+        return int(attempt)

@@ -55,18 +55,26 @@ def start_api(env: dict[str, str], log: IO[bytes] | None = None) -> ApiProcess:
     return ApiProcess(process, f"http://127.0.0.1:{port}")
 
 
-def wait_ready(api: ApiProcess) -> None:
+def wait_ready(api: ApiProcess, need_worker: bool = True) -> None:
+    """Until `/readyz` says ready; without `need_worker`, until only a worker is missing."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if api.process.poll() is not None:
             raise RuntimeError(f"API exited with status {api.process.returncode}")
         try:
-            if httpx.get(f"{api.base_url}/readyz", timeout=1).status_code == 200:
+            if _is_ready(httpx.get(f"{api.base_url}/readyz", timeout=1), need_worker):
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"API at {api.base_url} was not ready within {STARTUP_SECONDS:.0f} s")
+
+
+def _is_ready(readyz: httpx.Response, need_worker: bool) -> bool:
+    if readyz.status_code == 200 or need_worker:
+        return readyz.status_code == 200
+    down = {name for name, state in readyz.json()["checks"].items() if state != "ok"}
+    return down == {"workers"}
 
 
 def stop_all(processes: Sequence[subprocess.Popen[bytes]], grace_seconds: float) -> None:

@@ -36,10 +36,12 @@ class Resources:
     jobs: JobStore
     pdf_store: PdfStore
 
-    def job_events(self, job_id: str) -> EventPublisher:
-        """The publisher of a job's event stream, capped and expiring as configured."""
+    def job_events(self, job_id: str, attempt: int | None = None) -> EventPublisher:
+        """The publisher of a job's event stream, capped and expiring as configured; given
+        `attempt`, it writes only while that attempt is the job's latest."""
+        settings = self.settings
         return EventPublisher(
-            self.redis, job_id, self.settings.events_max_len, self.settings.events_ttl_seconds
+            self.redis, job_id, settings.events_max_len, settings.events_ttl_seconds, attempt
         )
 
 

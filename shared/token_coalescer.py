@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.events import EventPublisher, EventType
+from shared.events import EventPublisher, EventType, StatusChange
 
 
 class TokenCoalescer:
@@ -32,8 +32,10 @@ class TokenCoalescer:
         self._last_flush = float("-inf")
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
+        self._timer_failure: Exception | None = None
 
     async def add(self, text: str) -> None:
+        self._raise_timer_failure()
         self._buffer.append(text)
         wait = self._interval - (self._clock() - self._last_flush)
         if wait <= 0:
@@ -51,11 +53,15 @@ class TokenCoalescer:
             await self._publisher.publish(EventType.TOKEN, {"text": text})
 
     async def publish(
-        self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
+        self,
+        event: EventType,
+        data: BaseModel | list[Any] | dict[str, Any],
+        change: StatusChange | None = None,
     ) -> str | None:
+        self._raise_timer_failure()
         await self.flush()
         async with self._lock:
-            return await self._publisher.publish(event, data)
+            return await self._publisher.publish(event, data, change)
 
     async def aclose(self) -> None:
         if self._timer is not None:
@@ -68,4 +74,12 @@ class TokenCoalescer:
     async def _flush_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
         self._timer = None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception as error:  # raised to the writer's next call instead of being lost
+            self._timer_failure = error
+
+    def _raise_timer_failure(self) -> None:
+        failure, self._timer_failure = self._timer_failure, None
+        if failure is not None:
+            raise failure

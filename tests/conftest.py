@@ -28,19 +28,23 @@ def service_urls() -> Iterator[ServiceUrls]:
         yield urls
 
 
-@pytest.fixture(scope="session")
-def settings(service_urls: ServiceUrls) -> Settings:
+def offline_settings(redis_url: str, database_url: str) -> Settings:
     """Offline providers whatever keys the environment holds; tests add the ones they need."""
     return Settings.model_validate(
         {
             "environment": Environment.TEST,
             "secret_key": TEST_SECRET,
-            "redis_url": service_urls.redis_url,
-            "database_url": service_urls.database_url,
+            "redis_url": redis_url,
+            "database_url": database_url,
             "data_dir": ROOT / ".izana" / "test",
             **{name.lower(): None for name in NO_PROVIDERS},
         }
     )
+
+
+@pytest.fixture(scope="session")
+def settings(service_urls: ServiceUrls) -> Settings:
+    return offline_settings(service_urls.redis_url, service_urls.database_url)
 
 
 @pytest.fixture(scope="session")

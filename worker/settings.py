@@ -14,11 +14,12 @@ from shared.bloodwork.llm_extraction import lab_extractor
 from shared.config import Settings
 from shared.jobs import JobName
 from shared.resources import arq_redis_settings, open_resources, required_urls
+from shared.streamed_jobs.tries import arq_max_tries
+from worker.runner import IzanaWorker
 from worker.tasks.bloodwork import analyse_bloodwork, extract_bloodwork
 from worker.tasks.chat import answer_chat
 from worker.tasks.knowledge import ingest_knowledge
 from worker.tasks.sessions import erase_expired
-from worker.wakeable import WakeableWorker
 
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
 ARQ_TIMEOUT_MARGIN_SECONDS = 10
@@ -32,17 +33,17 @@ TASKS = {
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    stack = contextlib.AsyncExitStack()
-    resources = await stack.enter_async_context(open_resources(ctx["settings"]))
-    ctx["resources"] = resources
-    ctx["exit_stack"] = stack
-    ctx["lab_reading"] = Reading(
-        extractor=lab_extractor(resources.settings, resources.redis),
-        timeout_seconds=resources.settings.bloodwork_read_timeout_seconds,
-        keep_pdf=resources.settings.bloodwork_keep_pdf,
-    )
-    # Local models and the lexical index load now, not while the first question waits.
-    await resources.providers.store.warm()
+    async with contextlib.AsyncExitStack() as stack:  # closed again if a step fails
+        resources = await stack.enter_async_context(open_resources(ctx["settings"]))
+        ctx["resources"] = resources
+        ctx["lab_reading"] = Reading(
+            extractor=lab_extractor(resources.settings, resources.redis),
+            timeout_seconds=resources.settings.bloodwork_read_timeout_seconds,
+            keep_pdf=resources.settings.bloodwork_keep_pdf,
+        )
+        # Local models and the lexical index load now, not while the first question waits.
+        await resources.providers.store.warm()
+        ctx["exit_stack"] = stack.pop_all()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -52,18 +53,18 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def functions(settings: Settings) -> list[Function]:
-    # The tasks run through `attempt_job` get one try more than allowed, so the task itself
-    # reports exhausted retries.
-    extra_try = settings.job_max_tries + 1
+    # The tasks run through `attempt_job` get tries beyond their attempts, so the task itself
+    # reports exhausted attempts.
+    reporting_tries = arq_max_tries(settings.job_max_tries)
     streamed = settings.job_deadline_seconds + ARQ_TIMEOUT_MARGIN_SECONDS
     tries_and_timeouts = {
-        JobName.CHAT_ANSWER: (extra_try, streamed),
+        JobName.CHAT_ANSWER: (reporting_tries, streamed),
         JobName.KB_INGEST: (settings.job_max_tries, settings.ingest_timeout_seconds),
         JobName.BLOODWORK_EXTRACT: (
-            extra_try,
+            reporting_tries,
             settings.bloodwork_read_timeout_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
         ),
-        JobName.BLOODWORK_ANALYSIS: (extra_try, streamed),
+        JobName.BLOODWORK_ANALYSIS: (reporting_tries, streamed),
     }
     return [
         func(TASKS[name], name=name.value, max_tries=tries, timeout=timeout)
@@ -93,5 +94,9 @@ def worker_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_worker(settings: Settings) -> WakeableWorker:
-    return WakeableWorker(**worker_options(settings))
+def create_worker(settings: Settings) -> IzanaWorker:
+    return IzanaWorker(
+        **worker_options(settings),
+        lease_seconds=settings.job_lease_seconds,
+        wake_on_enqueue=settings.worker_wake_on_enqueue,
+    )

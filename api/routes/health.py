@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from api.deps import ResourcesDep
 from shared.resources import Resources
+from shared.workers import live_workers
 
 router = APIRouter(tags=["health"])
 
@@ -33,6 +34,15 @@ async def _check_database(resources: Resources) -> None:
         await connection.execute(text("SELECT 1"))
 
 
+class NoWorkerReady(Exception):
+    """No worker has a fresh heartbeat: none has loaded its models, or all are gone."""
+
+
+async def _check_workers(resources: Resources) -> None:
+    if await live_workers(resources.redis, resources.settings.job_lease_seconds) == 0:
+        raise NoWorkerReady
+
+
 async def _run_check(check: Any) -> str:
     try:
         await asyncio.wait_for(check, CHECK_TIMEOUT_SECONDS)
@@ -46,6 +56,7 @@ async def readyz(resources: ResourcesDep) -> JSONResponse:
     checks = {
         "redis": await _run_check(_check_redis(resources)),
         "database": await _run_check(_check_database(resources)),
+        "workers": await _run_check(_check_workers(resources)),
     }
     ready = all(result == "ok" for result in checks.values())
     body: dict[str, Any] = {

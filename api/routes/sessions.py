@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
-from api.deps import ResourcesDep, SessionDep
+from api.deps import ResourcesDep, SessionDep, SessionLookupDep
 from shared.erasure import erase_session
 from shared.sessions import create_session
 
@@ -32,9 +32,12 @@ async def new_session(resources: ResourcesDep) -> SessionOut:
 
 
 @router.delete("/current", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_session(session: SessionDep, resources: ResourcesDep) -> Response:
+async def delete_session(
+    session: SessionDep, resources: ResourcesDep, sessions: SessionLookupDep
+) -> Response:
     """Erase this session and everything in it: conversations, messages, blood-work reports and
     their uploads, and the jobs' records and events. Running jobs are cancelled; the token stops
     working. A failed erasure (503) can be retried with the same token."""
     await erase_session(resources, session.id)
+    await sessions.erased(session.id)  # every API process forgets it before this answers
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -29,7 +29,6 @@ import psutil
 from httpx_sse import aconnect_sse
 from sqlmodel import col, select
 
-from shared.answering import AnswerSource
 from shared.bench.fleet import Fleet, FleetPlan, new_session, prepare_knowledge, running_fleet
 from shared.bench.overhead import QUESTIONS
 from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
@@ -37,6 +36,7 @@ from shared.bench.stats import summary
 from shared.db.models import Message
 from shared.emulator import EmulatorConfig
 from shared.events import DoneData
+from shared.rag.pipeline import AnswerSource
 from shared.resources import Resources, open_resources
 
 MEASURE_TIMEOUT_SECONDS = 240.0

@@ -44,7 +44,8 @@ class FleetPlan:
     workers: int = 1
     apis: int = 1
     emulator: EmulatorConfig = field(default_factory=EmulatorConfig)
-    # Settings of the API and worker processes (environment variable → value).
+    # Settings of the API and worker processes (environment variable → value); they override
+    # `provider_env` (an empty key turns that provider off).
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -113,7 +114,7 @@ def _fleet(plan: FleetPlan, data_dir: Path) -> Iterator[Fleet]:
             update={"redis_url": urls.redis_url, "database_url": urls.database_url}
         )
         emulator_process, emulator_url = start_emulator(plan.emulator)
-        env = service_env(urls, **provider_env(emulator_url), **plan.env)
+        env = service_env(urls, **(provider_env(emulator_url) | plan.env))
         apis = [start_api(env) for _ in range(plan.apis)]
         workers = [start_izana(["worker"], env) for _ in range(plan.workers)]
         processes = [emulator_process, *(api.process for api in apis), *workers]

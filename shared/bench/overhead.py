@@ -18,10 +18,9 @@ from typing import Any
 
 import httpx
 
-from shared.answering import retrieval_config
 from shared.bench.stats import summary
 from shared.events import Citation, Stage
-from shared.rag.pipeline import answer_question, prepare_question
+from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.resources import Resources
 
 QUESTIONS = (
@@ -75,7 +74,7 @@ class FirstTokenSink:
 async def in_process_sample(resources: Resources, question: str) -> Sample:
     sink = FirstTokenSink()
     started = time.perf_counter()
-    config = retrieval_config(resources)
+    config = RetrievalConfig.from_settings(resources.settings)
     prepared = prepare_question(question, None, config.max_question_chars)
     result = await answer_question(prepared, resources.providers, sink, config)
     assert sink.first_token_at is not None

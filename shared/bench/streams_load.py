@@ -23,7 +23,7 @@ import uvloop
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from shared.events import PUBLISH_SCRIPT, EventPublisher, EventType
+from shared.events import PUBLISH_SCRIPT, EventPublisher, EventType, StatusChange
 from shared.token_coalescer import TokenCoalescer
 
 TOKEN = "tok "
@@ -82,9 +82,12 @@ class PipelinedPublisher(EventPublisher):
         self._batch = batch
 
     async def publish(
-        self, event: EventType, data: BaseModel | list[Any] | dict[str, Any]
+        self,
+        event: EventType,
+        data: BaseModel | list[Any] | dict[str, Any],
+        change: StatusChange | None = None,
     ) -> str | None:
-        keys, args = self.script_call(event, data)
+        keys, args = self.script_call(event, data, change)
         self._batch.add("EVALSHA", self.SHA, len(keys), *keys, *args)
         return None  # the entry id comes back with the batch's replies
 

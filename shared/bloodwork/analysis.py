@@ -13,28 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from shared.answering import retrieval_config
 from shared.bloodwork.markers import canonical_name
 from shared.bloodwork.models import Marker, ReferenceRange
 from shared.bloodwork.parser import flag_against
 from shared.bloodwork.units import to_canonical
-from shared.chat_job import (
-    RUNNING,
-    UNAVAILABLE,
-    FailurePolicy,
-    StreamSink,
-    complete_job,
-    fail_job,
-    run_attempt,
-)
 from shared.conversations import Question
 from shared.events import Citation, ErrorData, Stage
 from shared.jobs import BloodworkAnalysisJob
-from shared.jobstore import JobStatus
 from shared.providers.llm.base import AnswerMode
-from shared.rag.pipeline import AnswerResult, answer_question, prepare_question
+from shared.rag.pipeline import AnswerResult, RetrievalConfig, answer_question, prepare_question
 from shared.resources import Resources
-from shared.token_coalescer import TokenCoalescer
+from shared.streamed_jobs.attempt import JobAttempt, run_attempt
+from shared.streamed_jobs.failures import FailurePolicy
+from shared.streamed_jobs.sink import StreamSink
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +158,7 @@ async def _analyse(
 ) -> AnswerResult:
     """The analysis, streamed to `sink`; offline, it opens with the values themselves."""
     max_chars = resources.settings.max_message_chars
-    retrieval = retrieval_config(resources)
+    retrieval = RetrievalConfig.from_settings(resources.settings)
     if resources.providers.llm.mode is not AnswerMode.EXTRACTIVE:
         question = analysis_question(markers, job.treatment_stage)
         prepared = prepare_question(question, job.language, max_chars)
@@ -194,22 +185,14 @@ async def run_analysis_job(
 
     markers = [Marker.model_validate(marker) for marker in job.markers]
 
-    async def analyse(events: TokenCoalescer, started: float) -> str:
-        result = await _analyse(resources, job, markers, StreamSink(events))
+    async def analyse(attempt: JobAttempt) -> str:
+        result = await _analyse(resources, job, markers, attempt.sink)
         # A generated question is no knowledge gap of the user's.
         result = replace(result, knowledge_gap=False)
         question = Question(
             job.job_id, job.session_id, job.conversation_id,
             analysis_question(markers, job.treatment_stage), result.language,
         )  # fmt: skip
-        return await complete_job(resources, question, job.enqueued_at_ms, events, result, started)
+        return await attempt.complete(question, result)
 
-    return await run_attempt(
-        resources, job.job_id, job.enqueued_at_ms, job_try, last_try, analyse, ANALYSIS_POLICY
-    )
-
-
-async def fail_exhausted(resources: Resources, job: BloodworkAnalysisJob) -> None:
-    """Report a job whose attempts all ended without an analysis (e.g. crashed workers)."""
-    events = resources.job_events(job.job_id)
-    await fail_job(resources, job.job_id, events, UNAVAILABLE, RUNNING | {JobStatus.QUEUED})
+    return await run_attempt(resources, job, last_try, analyse, ANALYSIS_POLICY)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
+from shared.config import Settings
 from shared.events import Citation, Stage
 from shared.providers.factory import Providers
 from shared.providers.llm.base import AnswerMode, AnswerRequest
@@ -58,6 +60,24 @@ class RetrievalConfig:
     max_question_chars: int
     gap_threshold: float = 0.0
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetrievalConfig:
+        return cls(
+            top_k=settings.retrieval_top_k,
+            top_n=settings.rerank_top_n,
+            max_question_chars=settings.max_message_chars,
+            gap_threshold=settings.knowledge_gap_threshold,
+        )
+
+
+class AnswerSource(StrEnum):
+    """Where an answer came from (its audit's `source`)."""
+
+    PIPELINE = "pipeline"  # answered here (and cached when it may be)
+    CACHE = "cache"  # a stored answer to the same question
+    SHARED = "shared"  # relayed from a job answering the same question right now
+    PERSONAL = "personal"  # used the conversation's history: never cached nor shared
+
 
 @dataclass(frozen=True)
 class AnswerResult:
@@ -73,6 +93,10 @@ class AnswerResult:
     best_score: float
     knowledge_gap: bool
     audit: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cached(self) -> bool:
+        return bool(self.audit.get("source") == AnswerSource.CACHE)
 
 
 def elapsed_ms(since: float) -> float:

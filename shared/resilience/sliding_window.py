@@ -2,8 +2,9 @@
 
 Each limited identity has one sorted set of the requests it was allowed, scored by Redis server
 time in microseconds, so every replica counts against the same clock. One Lua script prunes,
-counts and admits atomically. Refused requests are not logged, so a client that keeps retrying
-gets in again as soon as enough of its admitted requests have left the window.
+counts and admits atomically, for every limit a request counts against at once. Refused
+requests are not logged, so a client that keeps retrying gets in again as soon as enough of its
+admitted requests have left the window.
 """
 
 from __future__ import annotations
@@ -20,25 +21,36 @@ from shared.config import Rate
 
 KEY_PREFIX = "izana:ratelimit:"
 
-# KEYS: the log. ARGV: limit, window ms, a unique member for this request.
-# Returns {allowed 0/1, entries in the window, microseconds until a slot frees}.
+# KEYS: the logs of every limit the request counts against. ARGV: a unique member for this
+# request, then each limit's limit and window ms. The request is logged in every window or, when
+# any limit is full, in none. Returns per limit {allowed 0/1 by that limit, entries in its
+# window, microseconds until a slot frees}.
 _HIT = """
-local limit, window_ms = tonumber(ARGV[1]), tonumber(ARGV[2])
-local window = window_ms * 1000
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[1])
-local allowed = count < limit
-if allowed then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window_ms)
-  count = count + 1
+local counts, all_allowed = {}, true
+for i, key in ipairs(KEYS) do
+  local limit, window_ms = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window_ms * 1000)
+  counts[i] = redis.call('ZCARD', key)
+  all_allowed = all_allowed and counts[i] < limit
 end
--- A slot frees when the oldest entry leaves; over a lowered limit, when enough of them have.
-local index = allowed and 0 or count - limit
-local entry = redis.call('ZRANGE', KEYS[1], index, index, 'WITHSCORES')
-return {allowed and 1 or 0, count, tonumber(entry[2]) + window - now}
+local replies = {}
+for i, key in ipairs(KEYS) do
+  local limit, window_ms = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local allowed, count = counts[i] < limit, counts[i]
+  if all_allowed then
+    redis.call('ZADD', key, now, ARGV[1])
+    redis.call('PEXPIRE', key, window_ms)
+    count = count + 1
+  end
+  -- A slot frees when the oldest entry leaves; over a lowered limit, when enough of them have.
+  local index = allowed and 0 or count - limit
+  local entry = redis.call('ZRANGE', key, index, index, 'WITHSCORES')
+  local frees = entry[2] and tonumber(entry[2]) + window_ms * 1000 - now or 0
+  replies[i] = {allowed and 1 or 0, count, frees}
+end
+return replies
 """
 
 
@@ -75,6 +87,16 @@ class SlidingWindowLimiter:
 
     async def hit(self, key: str, rate: Rate) -> RateDecision:
         """Count one request against `key` if `rate` still has room."""
-        member = secrets.token_hex(16)
-        reply = await self._hit(keys=[key], args=[rate.limit, rate.window_seconds * 1000, member])
-        return decision_from_reply(rate, reply)
+        return (await self.hit_all([(key, rate)]))[0]
+
+    async def hit_all(self, limits: Sequence[tuple[str, Rate]]) -> list[RateDecision]:
+        """Count one request against every (key, rate) if each still has room, in one round
+        trip; when any is full, against none. Each limit's decision, in order."""
+        args: list[str | int] = [secrets.token_hex(16)]
+        for _, rate in limits:
+            args += [rate.limit, rate.window_seconds * 1000]
+        replies = await self._hit(keys=[key for key, _ in limits], args=args)
+        return [
+            decision_from_reply(rate, reply)
+            for (_, rate), reply in zip(limits, replies, strict=True)
+        ]

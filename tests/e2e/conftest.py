@@ -34,8 +34,9 @@ def process_env(urls: ServiceUrls) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def api_servers(service_urls: ServiceUrls, knowledge_base: int) -> Iterator[list[ApiProcess]]:
-    """Two API processes, so a stream can resume on a different replica."""
+def api_servers(service_urls: ServiceUrls, worker_process: None) -> Iterator[list[ApiProcess]]:
+    """Two API processes, so a stream can resume on a different replica (ready once the
+    worker is)."""
     servers = [start_api(process_env(service_urls)) for _ in range(2)]
     try:
         for server in servers:

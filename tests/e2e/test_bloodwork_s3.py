@@ -102,7 +102,7 @@ async def test_an_upload_the_store_cannot_take_is_refused_and_leaves_nothing(
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: the store is down
     api = start_api(s3_env(service_urls, closed))
     try:
-        wait_ready(api)
+        wait_ready(api, need_worker=False)
         async with httpx.AsyncClient(timeout=60) as client:
             auth = await new_session(client, api.base_url)
             refused = await upload(client, api.base_url, A_REPORT, auth)

@@ -15,6 +15,7 @@ from sqlmodel import col
 from shared.db.models import Conversation, KnowledgeGap, LabReport, Message, UserSession
 from shared.events import stream_key
 from shared.jobstore import job_key
+from shared.processes import ApiProcess
 from shared.resources import Resources
 from tests.constants import unique_question
 from tests.e2e.client import ask, new_session, read_events
@@ -99,3 +100,24 @@ async def test_erasing_during_an_answer_cancels_it_and_nothing_is_written_back(
     assert set((await rows_of(resources, erased, [accepted["job_id"]])).values()) == {0}
     assert await resources.jobs.get(accepted["job_id"]) is None
     assert later  # the worker is still answering others
+
+
+async def test_an_erased_token_stops_working_at_once_on_every_api_process(
+    api_servers: list[ApiProcess], api: str
+) -> None:
+    """Each API process remembers sessions it found; erasing on one is felt at once on all."""
+    first, second = (server.base_url for server in api_servers)
+    async with httpx.AsyncClient(timeout=60) as client:
+        auth = await new_session(client, first)
+        for base_url in (first, second, first, second):  # found, then remembered, on both
+            await ask(client, base_url, auth, unique_question(QUESTION))
+        deleted = await client.delete(f"{first}/v1/sessions/current", headers=auth)
+        refused = [
+            await client.post(f"{second}/v1/chat", json={"message": QUESTION}, headers=auth),
+            await client.get(f"{second}/v1/jobs/{uuid.uuid4().hex}", headers=auth),
+            await client.post(f"{first}/v1/chat", json={"message": QUESTION}, headers=auth),
+        ]
+    assert deleted.status_code == 204
+    assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [
+        (401, "session_invalid")
+    ] * 3

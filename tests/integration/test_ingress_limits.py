@@ -23,7 +23,7 @@ from shared.config import Rate
 from shared.processes import free_port
 from shared.resilience.sliding_window import RateDecision, SlidingWindowLimiter, limit_key
 from shared.resources import Resources
-from shared.sessions import create_session
+from shared.sessions import SessionLookup, create_session
 from tests.constants import ROOT
 
 pytestmark = pytest.mark.integration
@@ -154,6 +154,7 @@ def limited_app(resources: Resources, limiter: SlidingWindowLimiter, **rates: Ra
     app.add_middleware(RateLimitHeadersMiddleware)
     app.state.resources = replace(resources, settings=resources.settings.model_copy(update=rates))
     app.state.rate_limiter = limiter
+    app.state.sessions = SessionLookup(resources.sessionmaker, resources.redis)  # not following
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -211,6 +212,17 @@ async def test_uploads_are_limited_per_session(
     assert_rate_limited(refused, "upload", 2)
     assert int(refused.headers["retry-after"]) in {3599, 3600}
     assert other.status_code == 200 and other.headers["ratelimit-remaining"] == "1"
+
+
+async def test_a_request_refused_per_session_is_not_counted_per_ip_either(
+    resources: Resources, limiter: SlidingWindowLimiter
+) -> None:
+    app, ip = limited_app(resources, limiter, rate_limit_upload=Rate(1, 3600)), some_ip()
+    token = await new_token(resources)
+    async with client_of(app, ip) as client:
+        statuses = [(await client.post("/upload", headers=token)).status_code for _ in range(3)]
+    assert statuses == [200, 429, 429]
+    assert await resources.redis.zcard(limit_key("general", ip)) == 1
 
 
 @pytest.mark.parametrize(

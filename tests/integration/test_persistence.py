@@ -10,11 +10,12 @@ from shared.conversations import (
     Answer,
     ConversationNotFound,
     Question,
+    SessionGone,
     ensure_conversation_owner,
     record_question,
     save_exchange,
 )
-from shared.db.models import DocumentUsage, Message, utcnow
+from shared.db.models import DocumentUsage, Message, UserSession, utcnow
 from shared.jobs import new_job_id
 from shared.resources import Resources
 from shared.sessions import create_session, find_session, hash_token
@@ -40,7 +41,7 @@ async def test_conversations_belong_to_one_session(resources: Resources) -> None
     owner = await create_session(resources.sessionmaker, timedelta(days=1))
     other = await create_session(resources.sessionmaker, timedelta(days=1))
     asked = question(owner.session.id, uuid.uuid4(), "What is AMH?")
-    await record_question(resources.sessionmaker, asked)
+    await record_question(resources.engine, asked)
     await ensure_conversation_owner(resources.sessionmaker, owner.session.id, asked.conversation_id)
     with pytest.raises(ConversationNotFound):
         await ensure_conversation_owner(
@@ -48,6 +49,24 @@ async def test_conversations_belong_to_one_session(resources: Resources) -> None
         )
     with pytest.raises(ConversationNotFound):
         await ensure_conversation_owner(resources.sessionmaker, owner.session.id, uuid.uuid4())
+
+
+async def test_a_question_of_an_erased_session_is_refused(resources: Resources) -> None:
+    issued = await create_session(resources.sessionmaker, timedelta(days=1))
+    async with resources.sessionmaker() as db, db.begin():
+        await db.delete(await db.get(UserSession, issued.session.id))
+    asked = question(issued.session.id, uuid.uuid4(), "What is AMH?")
+    with pytest.raises(SessionGone):
+        await record_question(resources.engine, asked)
+    assert await count_messages(resources, asked.job_id) == {}
+
+
+async def test_a_question_recorded_twice_is_stored_once(resources: Resources) -> None:
+    issued = await create_session(resources.sessionmaker, timedelta(days=1))
+    asked = question(issued.session.id, uuid.uuid4(), "What is AMH?")
+    await record_question(resources.engine, asked)
+    await record_question(resources.engine, asked)
+    assert await count_messages(resources, asked.job_id) == {"user": "What is AMH?"}
 
 
 async def count_messages(resources: Resources, job_id: str) -> dict[str, str]:
@@ -61,7 +80,7 @@ async def count_messages(resources: Resources, job_id: str) -> dict[str, str]:
 async def test_a_job_writes_its_question_and_answer_exactly_once(resources: Resources) -> None:
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     asked = question(issued.session.id, uuid.uuid4(), "What is IVF?")
-    await record_question(resources.sessionmaker, asked)
+    await record_question(resources.engine, asked)
     first = await save_exchange(resources.sessionmaker, asked, Answer("first", "en", "extractive"))
     again = await save_exchange(resources.sessionmaker, asked, Answer("second", "en", "extractive"))
     assert first == again

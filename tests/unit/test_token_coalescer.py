@@ -14,8 +14,11 @@ class RecordingPublisher:
 
     def __init__(self) -> None:
         self.events: list[tuple[EventType, Any]] = []
+        self.failure: Exception | None = None
 
-    async def publish(self, event: EventType, data: Any) -> str:
+    async def publish(self, event: EventType, data: Any, change: object = None) -> str:
+        if self.failure is not None:
+            raise self.failure
         self.events.append((event, data))
         return f"{len(self.events)}-0"
 
@@ -85,3 +88,18 @@ async def test_aclose_flushes_the_rest() -> None:
     await events.add("b")
     await events.aclose()
     assert "".join(data["text"] for _, data in publisher.events) == "ab"
+
+
+async def test_a_failed_timed_flush_is_raised_to_the_next_writer() -> None:
+    publisher = RecordingPublisher()
+    events = TokenCoalescer(publisher, 0.02)  # type: ignore[arg-type]
+    await events.add("x")
+    await events.add("y")  # buffered: the timer flushes it
+    publisher.failure = ConnectionError("redis went away")
+    await asyncio.sleep(0.1)
+    publisher.failure = None
+    with pytest.raises(ConnectionError):
+        await events.add("z")
+    await events.add("z")  # raised once, then writing goes on
+    assert publisher.events[-1] == (EventType.TOKEN, {"text": "z"})
+    await events.aclose()

@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from shared.bloodwork import reports
-from shared.bloodwork.analysis import fail_exhausted, run_analysis_job
+from shared.bloodwork.analysis import run_analysis_job
 from shared.bloodwork.extraction import Reading, extract_report
 from shared.bloodwork.storage import PdfStoreUnavailable
-from shared.chat_job import TRANSIENT_ERRORS, RetryLater
 from shared.db.models import LabReportStatus
 from shared.jobs import BloodworkAnalysisJob, BloodworkJob
 from shared.resources import Resources
-from worker.tasks.retries import Attempt, attempt_job
+from shared.streamed_jobs.attempt import fail_exhausted
+from shared.streamed_jobs.failures import RetryLater, is_transient
+from shared.streamed_jobs.tries import Attempt, attempt_job
 
 UNAVAILABLE = "the report could not be read right now; please upload it again"
 
@@ -34,7 +35,9 @@ def _extraction(reading: Reading) -> Attempt[BloodworkJob]:
             return await extract_report(
                 resources.sessionmaker, resources.pdf_store, job.report_id, reading
             )
-        except (*TRANSIENT_ERRORS, PdfStoreUnavailable) as error:
+        except Exception as error:
+            if not (is_transient(error) or isinstance(error, PdfStoreUnavailable)):
+                raise
             if not last_try:
                 raise RetryLater from error
             await give_up_exhausted(resources, job)

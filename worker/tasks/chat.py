@@ -1,12 +1,13 @@
-"""ARQ task for `chat.answer`: validate the payload, run the shared chat job, map retries."""
+"""ARQ task for `chat.answer`: validate the payload and run the chat job's attempt."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.chat_job import fail_exhausted, run_chat_job
+from shared.chat_job import run_chat_job
 from shared.jobs import ChatJob
-from worker.tasks.retries import attempt_job
+from shared.streamed_jobs.attempt import fail_exhausted
+from shared.streamed_jobs.tries import attempt_job
 
 
 async def answer_chat(ctx: dict[str, Any], payload: dict[str, Any]) -> str | None:

@@ -1,0 +1,191 @@
+"""One attempt of a streamed job, in named steps.
+
+`run_attempt` begins the attempt (its number, taken from the job's record, fences every write:
+once a later attempt starts, this one can neither stream nor end the job), announces a retry
+with `reset`, runs the work under the job's deadline, and ends the job with `done` or `error`,
+or leaves it for another attempt. The record's status and the terminal event are written in
+one step, so an outcome is never recorded without its event or the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from shared.conversations import Answer, Question, save_exchange
+from shared.events import (
+    AttemptSuperseded,
+    DoneData,
+    ErrorData,
+    EventPublisher,
+    EventType,
+    StatusChange,
+    Timings,
+)
+from shared.jobs import StreamedJob
+from shared.jobstore import ACTIVE_STATUSES, JobStatus, now_ms
+from shared.rag.pipeline import AnswerResult
+from shared.resilience.deadline import deadline_in
+from shared.resources import Resources
+from shared.streamed_jobs.failures import (
+    INTERNAL_ERROR,
+    UNAVAILABLE,
+    FailurePolicy,
+    RetryLater,
+    failure_log,
+    failure_outcome,
+    is_transient,
+)
+from shared.streamed_jobs.sink import StreamSink
+from shared.token_coalescer import TokenCoalescer
+
+log = logging.getLogger(__name__)
+
+RUNNING = frozenset({JobStatus.IN_PROGRESS})
+
+
+def failed(error: ErrorData, from_statuses: frozenset[JobStatus] = RUNNING) -> StatusChange:
+    fields = {"finished_at_ms": str(now_ms()), "error_code": error.code}
+    return StatusChange(JobStatus.FAILED, from_statuses, {**fields, "error_message": error.message})
+
+
+@dataclass
+class JobAttempt:
+    resources: Resources
+    job: StreamedJob
+    number: int  # the record's attempt count when this attempt began
+    events: TokenCoalescer
+    started: float  # time.time()
+
+    @classmethod
+    async def begin(cls, resources: Resources, job: StreamedJob) -> JobAttempt | None:
+        """The job's next attempt, or None when the job has ended."""
+        started = time.time()
+        number = await resources.jobs.start_attempt(job.job_id)
+        if number == 0:
+            return None
+        interval = resources.settings.token_flush_interval_ms / 1000
+        events = TokenCoalescer(resources.job_events(job.job_id, number), interval)
+        return cls(resources, job, number, events, started)
+
+    @property
+    def sink(self) -> StreamSink:
+        return StreamSink(self.events)
+
+    def seconds_left(self) -> float:
+        """Until the job's deadline, which runs from enqueue time."""
+        deadline = self.job.enqueued_at_ms / 1000 + self.resources.settings.job_deadline_seconds
+        return deadline - self.started
+
+    async def announce_retry(self) -> None:
+        """A later attempt first tells clients to drop what an earlier one streamed."""
+        if self.number > 1:
+            await self.events.publish(EventType.RESET, {"reason": "retry"})
+
+    async def complete(self, question: Question, result: AnswerResult) -> str:
+        """Store the question and its answer, then end the job with `done`; the message id."""
+        message_id = str(
+            await save_exchange(self.resources.sessionmaker, question, _answer(result))
+        )
+        change = StatusChange(
+            JobStatus.COMPLETE,
+            RUNNING,
+            {"finished_at_ms": str(now_ms()), "message_id": message_id},
+        )
+        await self.events.publish(EventType.DONE, self._done(message_id, result), change)
+        return message_id
+
+    async def fail(self, error: ErrorData) -> None:
+        await self.events.publish(EventType.ERROR, error, failed(error))
+
+    async def close(self) -> None:
+        """Flush what is buffered; a write that fails now is voided by the next attempt."""
+        try:
+            await self.events.aclose()
+        except Exception as error:
+            if not (isinstance(error, AttemptSuperseded) or is_transient(error)):
+                raise
+
+    def _done(self, message_id: str, result: AnswerResult) -> DoneData:
+        timings = Timings(
+            queue_ms=max(0.0, self.started * 1000 - self.job.enqueued_at_ms),
+            retrieval_ms=result.retrieval_ms,
+            ttft_ms=result.ttft_ms,
+            total_ms=result.total_ms,
+        )
+        return DoneData(
+            message_id=message_id, answer=result.answer, cached=result.cached, mode=result.mode,
+            language=result.answer_language, timings=timings,
+        )  # fmt: skip
+
+
+def _answer(result: AnswerResult) -> Answer:
+    return Answer(
+        content=result.answer,
+        language=result.answer_language,
+        answer_mode=result.mode,
+        citations=[c.model_dump() for c in result.citations],
+        suggestions=result.suggestions,
+        timings={"retrieval_ms": result.retrieval_ms, "ttft_ms": result.ttft_ms},
+        audit=result.audit,
+        gap_score=result.best_score if result.knowledge_gap else None,
+    )
+
+
+# The attempt's work: stream the answer through `attempt.sink`, then `attempt.complete` it.
+Work = Callable[[JobAttempt], Awaitable[str]]
+
+
+async def run_attempt(
+    resources: Resources, job: StreamedJob, last_try: bool, work: Work, policy: FailurePolicy
+) -> str | None:
+    """One attempt of `job`: what `work` returned, or None when the job had ended or failed.
+
+    Raises RetryLater when another attempt may succeed, and AttemptSuperseded when a later
+    attempt took the job over.
+    """
+    attempt = await JobAttempt.begin(resources, job)
+    if attempt is None:
+        return None
+    deadline = asyncio.timeout(attempt.seconds_left())
+    try:
+        await attempt.announce_retry()
+        async with deadline:
+            with deadline_in(attempt.seconds_left()):
+                return await work(attempt)
+    except AttemptSuperseded:
+        raise
+    except Exception as error:
+        await _settle(attempt, error, policy, deadline.expired(), last_try)
+    finally:
+        await attempt.close()
+    return None
+
+
+async def _settle(
+    attempt: JobAttempt,
+    error: BaseException,
+    policy: FailurePolicy,
+    deadline_passed: bool,
+    last_try: bool,
+) -> None:
+    """End the job with the policy's error, or raise RetryLater for another attempt."""
+    job_id = attempt.job.job_id
+    if not is_transient(error):
+        log.error(f"{policy.label} job failed", exc_info=error, extra={"job_id": job_id})
+        await attempt.fail(INTERNAL_ERROR)
+        return
+    log.warning(f"{policy.label} attempt failed", extra={"job_id": job_id, **failure_log(error)})
+    outcome = failure_outcome(policy, error, deadline_passed, last_try)
+    if outcome is None:
+        raise RetryLater from error
+    await attempt.fail(outcome)
+
+
+async def fail_exhausted(resources: Resources, job: StreamedJob) -> None:
+    """End a job whose attempts all ended without an answer (e.g. crashed workers)."""
+    publisher: EventPublisher = resources.job_events(job.job_id)
+    await publisher.publish(EventType.ERROR, UNAVAILABLE, failed(UNAVAILABLE, ACTIVE_STATUSES))

@@ -1,0 +1,77 @@
+"""Admission in one round trip: the job's record, its queued event with its place in the queue,
+and an ARQ job that ARQ itself reads back, all from one script on real Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from arq import create_pool
+from arq.connections import ArqRedis
+from arq.jobs import Job, JobStatus
+
+from shared.jobs import Admission, ChatJob, JobName, enqueue, new_job_id
+from shared.jobstore import JobStatus as RecordStatus
+from shared.jobstore import job_key, now_ms
+from shared.resources import Resources, arq_redis_settings
+from tests.integration.jobs import events_of
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def arq_on_own_queue(resources: Resources) -> AsyncIterator[ArqRedis]:
+    """An ARQ pool whose queue no worker of the suite reads, so the jobs stay queued."""
+    queue = f"test-admission:{uuid.uuid4().hex}"
+    url = resources.settings.redis_url or ""
+    pool = await create_pool(arq_redis_settings(url), default_queue_name=queue)
+    try:
+        yield pool
+    finally:
+        await pool.delete(queue)
+        await pool.aclose()
+
+
+def chat_job() -> ChatJob:
+    return ChatJob(
+        job_id=new_job_id(), session_id=uuid.uuid4(), conversation_id=uuid.uuid4(),
+        message="What causes irregular periods?", enqueued_at_ms=now_ms(),
+    )  # fmt: skip
+
+
+def admission(job: ChatJob) -> Admission:
+    return Admission(job.queued_record(), record_ttl_seconds=600, events_max_len=100)
+
+
+async def test_an_admitted_job_is_recorded_announced_and_queued_for_arq(
+    resources: Resources, arq_on_own_queue: ArqRedis
+) -> None:
+    first, second = chat_job(), chat_job()
+    positions = [
+        await enqueue(arq_on_own_queue, JobName.CHAT_ANSWER, job, job.job_id, admission(job))
+        for job in (first, second)
+    ]
+    assert positions == [1, 2]
+    for job, position in zip((first, second), positions, strict=True):
+        record = await resources.jobs.get(job.job_id)
+        assert record == job.queued_record() and record.status is RecordStatus.QUEUED
+        assert 0 < await resources.redis.ttl(job_key(job.job_id)) <= 600
+        events = await events_of(resources, job.job_id)
+        assert [(e.type.value, e.payload()) for e in events] == [
+            ("status", {"stage": "queued", "position": position})
+        ]
+        arq_job = Job(job.job_id, arq_on_own_queue, _queue_name=arq_on_own_queue.default_queue_name)
+        assert await arq_job.status() is JobStatus.queued
+        info = await arq_job.info()
+        assert info is not None and info.function == JobName.CHAT_ANSWER.value
+        assert info.args == (job.model_dump(mode="json"),) and info.kwargs == {}
+
+
+async def test_a_job_id_is_admitted_once(resources: Resources, arq_on_own_queue: ArqRedis) -> None:
+    job = chat_job()
+    await enqueue(arq_on_own_queue, JobName.CHAT_ANSWER, job, job.job_id, admission(job))
+    with pytest.raises(RuntimeError, match="already queued"):
+        await enqueue(arq_on_own_queue, JobName.CHAT_ANSWER, job, job.job_id, admission(job))
+    assert len(await events_of(resources, job.job_id)) == 1
+    assert await arq_on_own_queue.zcard(arq_on_own_queue.default_queue_name) == 1

@@ -1,0 +1,213 @@
+"""The Izana worker: ARQ's worker with prompt pickup, leases, reconnection and hand-back.
+
+- **Pickup.** `shared.jobs.enqueue` pushes a token per job onto a wake-up list; an idle worker
+  blocks on BLPOP and starts the job at once, `poll_delay` only bounds the gap between queue
+  scans (retries, aborts, deferred jobs). A worker at `max_jobs` waits for a free slot instead,
+  leaving tokens to others.
+- **Leases.** ARQ locks a started job for the longest function timeout + 10 s, an hour once
+  ingestion shares the queue. Here that lock is a lease of `JOB_LEASE_SECONDS`, renewed every
+  third of it while the job runs, so a dead worker's jobs are taken over within a lease.
+- **Reconnection.** A Redis error in the poll loop, a lease renewal or the write of a job's
+  outcome is logged and retried with backoff; the worker never exits on it. An outcome that
+  could not be written leaves the job to its lapsing lease, and it runs again.
+- **Hand-back.** On SIGTERM the worker stops taking jobs and leaves the ready set; jobs still
+  running after the grace period are cancelled and their leases released at once, without
+  counting the interrupted attempt as one of ARQ's tries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from signal import Signals
+from typing import Any
+
+from arq.connections import create_pool, log_redis_info
+from arq.constants import in_progress_key_prefix, retry_key_prefix
+from arq.worker import Worker
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared import workers
+from shared.jobs import WAKE_KEY
+from shared.streamed_jobs.failures import is_outage
+from shared.streamed_jobs.tries import SUPERSEDED_KEY
+
+log = logging.getLogger(__name__)
+
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+BACKOFF_FIRST_SECONDS = 0.1
+BACKOFF_MAX_SECONDS = 5.0
+
+
+class IzanaWorker(Worker):
+    def __init__(
+        self, *args: Any, lease_seconds: float, wake_on_enqueue: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_progress_timeout_s = lease_seconds
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._renew_every = lease_seconds / 3
+        self._wake_on_enqueue = wake_on_enqueue
+        self._slot_freed = asyncio.Event()
+        self._superseded: set[str] = set()
+        self.ctx[SUPERSEDED_KEY] = self._superseded
+        self._backoff = 0.0
+
+    async def main(self) -> None:
+        await self._start()
+        keeper = asyncio.create_task(self._keep_leases(), name="worker-leases")
+        waker: Redis = self.pool.client()
+        try:
+            while True:
+                await self._poll_and_wait(waker)
+        finally:
+            keeper.cancel()
+            await waker.aclose()
+
+    async def _start(self) -> None:
+        """Connect and run the startup hook; while Redis or Postgres is out of reach, again."""
+        while True:
+            try:
+                await self._connect_and_start_up()
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                await self._back_off("worker start failed", error)
+            else:
+                self._backoff = 0.0
+                return
+
+    async def _connect_and_start_up(self) -> None:
+        if self._pool is None:
+            self._pool = await create_pool(
+                self.redis_settings,
+                job_deserializer=self.job_deserializer,
+                job_serializer=self.job_serializer,
+                default_queue_name=self.queue_name,
+                expires_extra_ms=self.expires_extra_ms,
+            )
+        await log_redis_info(self.pool, log.info)
+        self.ctx["redis"] = self.pool
+        if self.on_startup:
+            await self.on_startup(self.ctx)
+
+    async def _poll_and_wait(self, waker: Redis) -> None:
+        try:
+            await self._poll_iteration()
+            await self._wait_for_work(waker)
+        except REDIS_ERRORS as error:
+            await self._back_off("redis unavailable", error)
+        else:
+            self._backoff = 0.0
+
+    async def _back_off(self, what: str, error: BaseException) -> None:
+        self._backoff = min(BACKOFF_MAX_SECONDS, self._backoff * 2 or BACKOFF_FIRST_SECONDS)
+        log.warning(
+            f"{what}; the worker tries again",
+            extra={"error": type(error).__name__, "retry_in_seconds": self._backoff},
+        )
+        await asyncio.sleep(self._backoff)
+
+    async def _wait_for_work(self, waker: Redis) -> None:
+        if self.job_counter >= self.max_jobs or not self.allow_pick_jobs:
+            self._slot_freed.clear()
+            try:
+                await asyncio.wait_for(self._slot_freed.wait(), self.poll_delay_s)
+            except TimeoutError:
+                pass
+        elif self._wake_on_enqueue:
+            await waker.blpop([WAKE_KEY], timeout=self.poll_delay_s)  # type: ignore[arg-type,misc]
+        else:
+            await asyncio.sleep(self.poll_delay_s)
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """ARQ checks each queued id in a transaction of its own (four round trips), running or
+        not; ids that this worker runs, or whose lease another worker holds, are left out first
+        with one pipelined EXISTS per id."""
+        await super().start_jobs(await self._unleased(job_ids))
+
+    async def _unleased(self, job_ids: list[bytes]) -> list[bytes]:
+        candidates = [job_id for job_id in job_ids if job_id.decode() not in self.tasks]
+        if not candidates:
+            return []
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for job_id in candidates:
+                pipe.exists(in_progress_key_prefix + job_id.decode())
+            leased = await pipe.execute()
+        return [job_id for job_id, held in zip(candidates, leased, strict=True) if not held]
+
+    def _release_sem_dec_counter_on_complete(self) -> None:
+        super()._release_sem_dec_counter_on_complete()
+        self._slot_freed.set()
+
+    async def _keep_leases(self) -> None:
+        """Renew the lease of every running job, and beat while this worker takes jobs."""
+        while True:
+            running = [job_id for job_id, task in self.tasks.items() if not task.done()]
+            try:
+                async with self.pool.pipeline(transaction=False) as pipe:
+                    for job_id in running:
+                        pipe.pexpire(in_progress_key_prefix + job_id, self._lease_ms)
+                    if self.allow_pick_jobs:
+                        workers.beat(pipe, self.worker_id)
+                    await pipe.execute()
+            except REDIS_ERRORS as error:
+                log.warning("lease renewal failed", extra={"error": type(error).__name__})
+            await asyncio.sleep(self._renew_every)
+
+    @property
+    def _lease_ms(self) -> int:
+        return int(self.in_progress_timeout_s * 1000)
+
+    async def finish_job(
+        self,
+        job_id: str,
+        finish: bool,
+        result_data: bytes | None,
+        result_timeout_s: float | None,
+        keep_result_forever: bool,
+        incr_score: int | None,
+        keep_in_progress: float | None,
+    ) -> None:
+        if job_id in self._superseded:
+            self._superseded.discard(job_id)
+            return  # a later attempt on another worker owns the job now
+        # Cancelled after the signal, not retried: the release of a job handed back.
+        handed_back = not finish and incr_score is None and not self.allow_pick_jobs
+        try:
+            await super().finish_job(
+                job_id, finish, result_data, result_timeout_s, keep_result_forever,
+                incr_score, keep_in_progress,
+            )  # fmt: skip
+            if handed_back:
+                await self.pool.decr(retry_key_prefix + job_id)
+        except REDIS_ERRORS:
+            log.warning("job outcome not queued; it runs again", extra={"job_id": job_id})
+
+    async def finish_failed_job(self, job_id: str, result_data: bytes | None) -> None:
+        try:
+            await super().finish_failed_job(job_id, result_data)
+        except REDIS_ERRORS:
+            log.warning("job outcome not queued; it runs again", extra={"job_id": job_id})
+
+    def handle_sig(self, signum: Signals) -> None:
+        self._stop_taking_jobs()
+        super().handle_sig(signum)
+
+    def handle_sig_wait_for_completion(self, signum: Signals) -> None:
+        self._stop_taking_jobs()
+        super().handle_sig_wait_for_completion(signum)
+
+    def _stop_taking_jobs(self) -> None:
+        self.allow_pick_jobs = False
+        self.loop.create_task(self._leave_ready_set())
+
+    async def _leave_ready_set(self) -> None:
+        try:
+            await workers.leave(self.pool, self.worker_id)
+        except REDIS_ERRORS:
+            log.warning("could not leave the ready set; the heartbeat goes stale instead")
