@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.capability = EventsCapability(
                 settings.secret_key.get_secret_value(), settings.events_url_ttl_seconds
             )
+            # What startup built (models, routes, clients) lives as long as the process: keep it
+            # out of every full garbage collection, whose pauses would stall all SSE streams.
+            gc.freeze()
             try:
                 yield
             finally:

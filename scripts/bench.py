@@ -1,4 +1,5 @@
-"""Benchmarks: python scripts/bench.py {overhead,limits,faults,cache,...,all} [options]
+"""Benchmarks: python scripts/bench.py BENCHMARK [options]: overhead, limits, faults, cache,
+retrieval, bloodwork, cost, inflight, scaling, chaos, streams, or all of them quickly.
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -37,6 +38,10 @@ BENCHMARKS = {
         "shared.bench.chaos",
         "worker and API SIGKILLs, Redis and Postgres restarts under load: lost jobs, "
         "answers stored twice, broken streams, recovery times",
+    ),
+    "streams": (
+        "shared.bench.streams",
+        "concurrent SSE streams one API process holds, against a naive relay",
     ),
 }
 

@@ -112,7 +112,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> StreamEvent:
 # TTL seconds, attempt ("" for no fence), then optionally: new status, comma-separated
 # allowed statuses, field/value pairs for the record.
 # Returns the entry id, false when closed or the record did not move, 0 when fenced off.
-_PUBLISH = """
+PUBLISH_SCRIPT = """
 if ARGV[6] ~= '' and redis.call('HGET', KEYS[3], 'attempts') ~= ARGV[6] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 if ARGV[7] then
@@ -162,7 +162,7 @@ class EventPublisher:
         self._max_len = max_len
         self._ttl_seconds = ttl_seconds
         self._attempt = "" if attempt is None else str(attempt)
-        self._publish = redis.register_script(_PUBLISH)
+        self._publish = redis.register_script(PUBLISH_SCRIPT)
 
     async def publish(
         self,
@@ -175,13 +175,23 @@ class EventPublisher:
 
         Raises AttemptSuperseded when a later attempt owns the job.
         """
-        terminal = "1" if event in TERMINAL_EVENTS else "0"
-        args = [event.value, encode(data), self._max_len, terminal, self._ttl_seconds]
-        args += [self._attempt, *(change.arguments() if change else ())]
-        entry_id = await self._publish(keys=self._keys, args=args)
+        keys, args = self.script_call(event, data, change)
+        entry_id = await self._publish(keys=keys, args=args)
         if entry_id == 0:
             raise AttemptSuperseded(self._keys[2])
         return str(entry_id) if entry_id else None
+
+    def script_call(
+        self,
+        event: EventType,
+        data: BaseModel | list[Any] | dict[str, Any],
+        change: StatusChange | None = None,
+    ) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of PUBLISH_SCRIPT that append this event."""
+        terminal = "1" if event in TERMINAL_EVENTS else "0"
+        args: list[str | int] = [event.value, encode(data), self._max_len, terminal]
+        args += [self._ttl_seconds, self._attempt, *(change.arguments() if change else ())]
+        return self._keys, args
 
 
 async def read_after(redis: Redis, job_id: str, after_id: str, count: int) -> list[StreamEvent]:

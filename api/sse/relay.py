@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
-from api.sse.hub import StreamHub
-from shared.events import StreamEvent, read_after, stream_id_key
+from api.sse.hub import Frame, StreamHub, Subscription
+from shared.events import read_after, stream_id_key
 
 REPLAY_BATCH = 500
 
@@ -19,38 +19,57 @@ class ClientTooSlow(Exception):
 
 async def job_events(
     hub: StreamHub, redis: Redis, job_id: str, after_id: str
-) -> AsyncIterator[StreamEvent]:
-    """Every event after `after_id` up to and including the terminal one, each exactly once."""
+) -> AsyncIterator[list[Frame]]:
+    """Every event after `after_id` up to and including the terminal one, each exactly once,
+    in batches: a replayed page, or what was queued for the client since its last batch."""
     subscription = await hub.subscribe(job_id)  # before replay: nothing falls in between
-    cursor = after_id
     try:
+        cursor = after_id
         while True:
-            replayed = await read_after(redis, job_id, cursor, REPLAY_BATCH)
-            for event in replayed:
-                yield event
-                cursor = event.id
-                if event.is_terminal:
+            replayed = [Frame.of(e) for e in await read_after(redis, job_id, cursor, REPLAY_BATCH)]
+            if replayed:
+                batch = _through_terminal(replayed)
+                yield batch
+                cursor = batch[-1].id
+                if batch[-1].terminal:
                     return
             if len(replayed) < REPLAY_BATCH:
                 break
-        while True:
-            event = await subscription.queue.get()
-            if subscription.overflowed:
-                raise ClientTooSlow(job_id)
-            if stream_id_key(event.id) <= stream_id_key(cursor):
-                continue  # already replayed
-            yield event
-            cursor = event.id
-            if event.is_terminal:
+        async for batch in _live(subscription, stream_id_key(cursor)):
+            yield batch
+            if batch[-1].terminal:
                 return
     finally:
         hub.unsubscribe(subscription)
 
 
-async def _as_sse(events: AsyncIterator[StreamEvent]) -> AsyncIterator[ServerSentEvent]:
+async def _live(subscription: Subscription, after: tuple[int, int]) -> AsyncIterator[list[Frame]]:
+    """Frames from the hub newer than `after` (those replayed are skipped), batched."""
+    queue = subscription.queue
+    while True:
+        frames = [await queue.get()]
+        while not queue.empty():
+            frames.append(queue.get_nowait())
+        if subscription.overflowed:
+            raise ClientTooSlow(subscription.job_id)
+        fresh = _through_terminal([frame for frame in frames if frame.order > after])
+        if fresh:
+            yield fresh
+            after = fresh[-1].order
+
+
+def _through_terminal(frames: list[Frame]) -> list[Frame]:
+    """The frames up to and including the first terminal one."""
+    for index, frame in enumerate(frames):
+        if frame.terminal:
+            return frames[: index + 1]
+    return frames
+
+
+async def _sse_bytes(batches: AsyncIterator[list[Frame]]) -> AsyncIterator[bytes]:
     try:
-        async for event in events:
-            yield ServerSentEvent(data=event.data, event=event.type.value, id=event.id)
+        async for batch in batches:
+            yield b"".join(frame.wire for frame in batch)
     except ClientTooSlow:
         return  # closing the response makes the client reconnect with Last-Event-ID
 
@@ -58,4 +77,6 @@ async def _as_sse(events: AsyncIterator[StreamEvent]) -> AsyncIterator[ServerSen
 def sse_response(
     hub: StreamHub, redis: Redis, job_id: str, after_id: str, ping_seconds: float
 ) -> EventSourceResponse:
-    return EventSourceResponse(_as_sse(job_events(hub, redis, job_id, after_id)), ping=ping_seconds)
+    return EventSourceResponse(
+        _sse_bytes(job_events(hub, redis, job_id, after_id)), ping=ping_seconds
+    )

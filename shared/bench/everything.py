@@ -36,6 +36,7 @@ QUICK_OPTIONS: dict[str, list[str]] = {
     "inflight": ["--levels", "1000", "--measure-seconds", "20"],
     "scaling": ["--workers", "1,4", "--measure-seconds", "20"],
     "cost": ["--chats", "100", "--concurrency", "50"],
+    "streams": ["--steps", "250,500,1000", "--measure-seconds", "5"],
 }
 
 

@@ -124,7 +124,7 @@ def _fleet(plan: FleetPlan, data_dir: Path) -> Iterator[Fleet]:
         processes = [emulator_process, *(api.process for api in apis), *workers]
         try:
             for api in apis:
-                wait_ready(api)
+                wait_ready(api, need_worker=plan.workers > 0)
             emulator = RunningEmulator(emulator_url)
             yield Fleet(urls, settings, emulator, apis, processes, data_dir, env)
         finally:

@@ -51,7 +51,8 @@ async def test_stream_length_is_capped(resources: Resources) -> None:
 
 
 async def collect(hub: StreamHub, resources: Resources, job_id: str, after: str) -> list[str]:
-    return [event.id async for event in job_events(hub, resources.redis, job_id, after)]
+    batches = job_events(hub, resources.redis, job_id, after)
+    return [frame.id async for batch in batches for frame in batch]
 
 
 async def test_subscribers_joining_mid_stream_get_every_event_once(resources: Resources) -> None:
@@ -125,3 +126,27 @@ async def test_nothing_is_appended_after_a_terminal_event(resources: Resources) 
     assert await events.publish(EventType.DONE, {"answer": "late"}) is None
     stored = await read_after(resources.redis, job_id, "0-0", count=10)
     assert [event.type for event in stored] == [EventType.ERROR]
+
+
+async def test_streams_followed_at_once_all_go_live(resources: Resources) -> None:
+    """Newcomers arriving together share one wake of the reader; none is left unread."""
+    hub = StreamHub(resources.redis, queue_size=100, block_ms=60_000)  # only wakes end a read
+    await hub.start()
+    try:
+        job_ids = [new_job_id() for _ in range(40)]
+        for job_id in job_ids:
+            await publisher(resources, job_id).publish(EventType.STATUS, {"stage": "queued"})
+        streams = [job_events(hub, resources.redis, job_id, "0-0") for job_id in job_ids]
+        await asyncio.gather(*(anext(stream) for stream in streams))  # replayed; all followed
+        assert hub.followed_streams == len(job_ids)
+        done_ids = [
+            await publisher(resources, job_id).publish(EventType.DONE, {"answer": "x"})
+            for job_id in job_ids
+        ]
+        live = await asyncio.wait_for(asyncio.gather(*(anext(s) for s in streams)), 10)
+        assert [[frame.id for frame in batch] for batch in live] == [[i] for i in done_ids]
+        for stream in streams:
+            await stream.aclose()
+        assert hub.followed_streams == 0
+    finally:
+        await hub.stop()
