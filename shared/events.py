@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -203,6 +204,17 @@ async def read_after(redis: Redis, job_id: str, after_id: str, count: int) -> li
 async def last_entry_id(redis: Redis, job_id: str) -> str:
     entries = await redis.xrevrange(stream_key(job_id), count=1)
     return str(entries[0][0]) if entries else "0-0"
+
+
+def streamed_answer(events: Sequence[StreamEvent]) -> str:
+    """The token texts after the last `reset`, which a client shows as the answer."""
+    parts: list[str] = []
+    for event in events:
+        if event.type is EventType.RESET:
+            parts.clear()
+        elif event.type is EventType.TOKEN:
+            parts.append(event.payload()["text"])
+    return "".join(parts)
 
 
 def stream_id_key(entry_id: str) -> tuple[int, int]:

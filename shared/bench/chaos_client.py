@@ -25,8 +25,7 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
-from shared.bench.faults import streamed_answer
-from shared.events import EventType, StreamEvent
+from shared.events import EventType, StreamEvent, streamed_answer
 
 RECONNECT_PAUSE_SECONDS = 0.5
 MAX_RETRY_AFTER_SECONDS = 5.0

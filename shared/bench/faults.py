@@ -44,7 +44,14 @@ from shared.bench.stats import summary
 from shared.config import Settings
 from shared.db.models import KnowledgePassage, Message, Role
 from shared.emulator import EmulatorConfig, RunningEmulator
-from shared.events import EventType, StreamEvent, parse_entry, read_after, stream_key
+from shared.events import (
+    EventType,
+    StreamEvent,
+    parse_entry,
+    read_after,
+    stream_key,
+    streamed_answer,
+)
 from shared.jobstore import JobRecord, JobStatus
 from shared.processes import stop_all
 from shared.providers.llm.generated import RESTART_REASON
@@ -193,17 +200,6 @@ async def emulator_totals(emulators: Emulators) -> Counter[tuple[str, str, str]]
 async def fleet_counters(resources: Resources) -> Counter[str]:
     values: dict[str, str] = await resources.redis.hgetall(STATS_KEY)  # type: ignore[misc]
     return Counter({name: int(value) for name, value in values.items()})
-
-
-def streamed_answer(events: list[StreamEvent]) -> str:
-    """The token texts after the last `reset`, which a client shows as the answer."""
-    parts: list[str] = []
-    for event in events:
-        if event.type is EventType.RESET:
-            parts.clear()
-        elif event.type is EventType.TOKEN:
-            parts.append(event.payload()["text"])
-    return "".join(parts)
 
 
 def is_full(answer: str) -> bool:

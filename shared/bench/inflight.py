@@ -17,18 +17,20 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from shared.bench.fleet import Fleet, FleetPlan, prepare_knowledge, running_fleet
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from shared.bench.report import machine, markdown_table, measured_run, publish
 from shared.bench.slots import (
     WORKER_START_TIMEOUT_SECONDS,
     Load,
-    Sample,
+    RunsPlot,
     SlowAnswers,
+    answers_note,
     clear_queue,
     complete_failed,
     feed_and_sample,
     fleet_meter,
     new_feeder,
     outcomes,
+    plot_runs,
     start_workers,
     stop_workers,
     wait_for_workers,
@@ -93,7 +95,7 @@ def run(plan: Plan) -> dict[str, Any]:
         "acceptance": acceptance(levels),
     }
     publish("inflight", report, markdown(report))
-    _plot(report)
+    plot_runs(INFLIGHT_PLOT, levels)
     return report
 
 
@@ -162,7 +164,6 @@ def table_rows(report: dict[str, Any]) -> list[list[Any]]:
 
 def markdown(report: dict[str, Any]) -> str:
     meta, plan, verdict = report["machine"], report["plan"], report["acceptance"]
-    answers = plan["answers"]
     return "\n".join(
         [
             "# Jobs in flight in one worker process",
@@ -181,10 +182,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"kept {int(plan['backlog_share'] * 100)} % above it, so every slot is taken. Jobs "
             "are queued straight into Redis (job record and ARQ enqueue, as the API does after "
             "admission): the API does not bound the run.",
-            f"- Every provider is the emulator: each chat call waits {answers['ttft_ms']:g} ms "
-            f"for its first token and the draft streams {answers['tokens']} tokens at "
-            f"{answers['tokens_per_second']:g}/s, so a job lasts at least "
-            f"{plan['job_seconds_at_least']:g} s and *ideal jobs/s* is the level divided by it.",
+            answers_note(plan, "the level"),
             f"- Figures over the last {plan['measure_seconds']:g} s of each level: *jobs in "
             "flight* are ARQ's in-progress keys, sampled each second; *jobs/s* the jobs that "
             "left the queue; the worker's CPU (user + system) and RSS, the emulator's CPU and "
@@ -196,29 +194,12 @@ def markdown(report: dict[str, Any]) -> str:
     )
 
 
-def _plot(report: dict[str, Any]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (timeline, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for level in report["levels"]:
-        samples = [Sample(**s) for s in level["samples"]]
-        label = f"max_jobs {level['worker_max_jobs']}"
-        timeline.plot([s.at for s in samples], [s.in_progress for s in samples], label=label)
-    timeline.set_xlabel("seconds since the level started")
-    timeline.set_ylabel("jobs in flight (ARQ in-progress keys)")
-    timeline.grid(True, alpha=0.3)
-    timeline.legend()
-    in_flight = [level["in_flight_mean"] for level in report["levels"]]
-    throughput.plot(in_flight, [level["jobs_per_second"] for level in report["levels"]], "o-",
-                    label="measured")  # fmt: skip
-    throughput.plot(in_flight, [level["ideal_jobs_per_second"] for level in report["levels"]],
-                    "--", label="level ÷ job duration")  # fmt: skip
-    throughput.set_xlabel("jobs in flight (mean)")
-    throughput.set_ylabel("jobs per second")
-    throughput.grid(True, alpha=0.3)
-    throughput.legend()
-    figure.tight_layout()
-    figure.savefig(BENCHMARKS_DIR / "inflight.png", dpi=120)
+INFLIGHT_PLOT = RunsPlot(
+    name="inflight",
+    run_label=lambda level: f"max_jobs {level['worker_max_jobs']}",
+    timeline_label="jobs in flight (ARQ in-progress keys)",
+    timeline_value=lambda sample: sample.in_progress,
+    x_label="jobs in flight (mean)",
+    x_key="in_flight_mean",
+    ideal_label="level ÷ job duration",
+)

@@ -17,18 +17,20 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from shared.bench.fleet import Fleet, FleetPlan, prepare_knowledge, running_fleet
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from shared.bench.report import machine, markdown_table, measured_run, publish
 from shared.bench.slots import (
     WORKER_START_TIMEOUT_SECONDS,
     Load,
-    Sample,
+    RunsPlot,
     SlowAnswers,
+    answers_note,
     clear_queue,
     complete_failed,
     feed_and_sample,
     fleet_meter,
     new_feeder,
     outcomes,
+    plot_runs,
     start_workers,
     stop_workers,
     wait_for_workers,
@@ -89,7 +91,7 @@ def run(plan: Plan) -> dict[str, Any]:
         "acceptance": acceptance(runs),
     }
     publish("scaling", report, markdown(report))
-    _plot(report)
+    plot_runs(SCALING_PLOT, runs)
     return report
 
 
@@ -151,7 +153,6 @@ def table_rows(report: dict[str, Any]) -> list[list[Any]]:
 
 def markdown(report: dict[str, Any]) -> str:
     meta, plan, verdict = report["machine"], report["plan"], report["acceptance"]
-    answers = plan["answers"]
     return "\n".join(
         [
             "# Worker scaling: jobs/s with 1, 2 and 4 worker processes",
@@ -168,10 +169,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"- `WORKER_MAX_JOBS` = {plan['worker_max_jobs']} in every worker; the queue is kept "
             f"{int(plan['backlog_share'] * 100)} % above the fleet's slots. Jobs are queued "
             "straight into Redis (job record and ARQ enqueue, as the API does after admission).",
-            f"- Every provider is the emulator: each chat call waits {answers['ttft_ms']:g} ms "
-            f"for its first token and the draft streams {answers['tokens']} tokens at "
-            f"{answers['tokens_per_second']:g}/s, so a job lasts at least "
-            f"{plan['job_seconds_at_least']:g} s; *ideal jobs/s* is the slots divided by it.",
+            answers_note(plan, "the slots"),
             f"- Figures over the last {plan['measure_seconds']:g} s of each run: *jobs/s* are "
             "the jobs that left the queue, *jobs in flight* ARQ's in-progress keys sampled each "
             "second, the workers' CPU (user + system, all of them) and the machine's busy time "
@@ -181,30 +179,12 @@ def markdown(report: dict[str, Any]) -> str:
     )
 
 
-def _plot(report: dict[str, Any]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (timeline, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for run in report["runs"]:
-        samples = [Sample(**s) for s in run["samples"]]
-        label = f"{run['workers']} worker{'s' if run['workers'] > 1 else ''}"
-        timeline.plot([s.at for s in samples], [s.finished for s in samples], label=label)
-    timeline.set_xlabel("seconds since the load started")
-    timeline.set_ylabel("jobs finished")
-    timeline.grid(True, alpha=0.3)
-    timeline.legend()
-    counts = [run["workers"] for run in report["runs"]]
-    throughput.plot(counts, [run["jobs_per_second"] for run in report["runs"]], "o-",
-                    label="measured")  # fmt: skip
-    throughput.plot(counts, [run["ideal_jobs_per_second"] for run in report["runs"]], "--",
-                    label="slots ÷ job duration")  # fmt: skip
-    throughput.set_xlabel("worker processes")
-    throughput.set_ylabel("jobs per second")
-    throughput.set_xticks(counts)
-    throughput.grid(True, alpha=0.3)
-    throughput.legend()
-    figure.tight_layout()
-    figure.savefig(BENCHMARKS_DIR / "scaling.png", dpi=120)
+SCALING_PLOT = RunsPlot(
+    name="scaling",
+    run_label=lambda run: f"{run['workers']} worker{'s' if run['workers'] > 1 else ''}",
+    timeline_label="jobs finished",
+    timeline_value=lambda sample: sample.finished,
+    x_label="worker processes",
+    x_key="workers",
+    ideal_label="slots ÷ job duration",
+)

@@ -16,7 +16,7 @@ import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from arq.constants import default_queue_name, in_progress_key_prefix
 
 from shared.bench.fleet import Fleet, provider_env
 from shared.bench.overhead import QUESTIONS
+from shared.bench.report import BENCHMARKS_DIR
 from shared.bench.stats import summary
 from shared.emulator import EmulatorConfig
 from shared.jobs import ChatJob, JobName, enqueue, new_job_id
@@ -264,3 +265,53 @@ def window(samples: Sequence[Sample], measure_seconds: float) -> dict[str, Any]:
         "emulator_cpu_cores": round(emulator / span, 3),
         "machine_busy_cores": round(busy / span, 2),
     }
+
+
+def answers_note(plan: dict[str, Any], ideal_of: str) -> str:
+    """The report's line on how long the emulator holds each answer."""
+    answers = plan["answers"]
+    return (
+        f"- Every provider is the emulator: each chat call waits {answers['ttft_ms']:g} ms "
+        f"for its first token and the draft streams {answers['tokens']} tokens at "
+        f"{answers['tokens_per_second']:g}/s, so a job lasts at least "
+        f"{plan['job_seconds_at_least']:g} s; *ideal jobs/s* is {ideal_of} divided by it."
+    )
+
+
+@dataclass(frozen=True)
+class RunsPlot:
+    """A timeline per run (left) and jobs/s against `x_key` with the ideal (right)."""
+
+    name: str
+    run_label: Callable[[dict[str, Any]], str]
+    timeline_label: str
+    timeline_value: Callable[[Sample], float]
+    x_label: str
+    x_key: str
+    ideal_label: str
+
+
+def plot_runs(plot: RunsPlot, runs: Sequence[dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (timeline, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for run in runs:
+        samples = [Sample(**sample) for sample in run["samples"]]
+        values = [plot.timeline_value(sample) for sample in samples]
+        timeline.plot([sample.at for sample in samples], values, label=plot.run_label(run))
+    timeline.set_xlabel("seconds since the run started")
+    timeline.set_ylabel(plot.timeline_label)
+    xs = [run[plot.x_key] for run in runs]
+    throughput.plot(xs, [run["jobs_per_second"] for run in runs], "o-", label="measured")
+    throughput.plot(xs, [run["ideal_jobs_per_second"] for run in runs], "--",
+                    label=plot.ideal_label)  # fmt: skip
+    throughput.set_xlabel(plot.x_label)
+    throughput.set_ylabel("jobs per second")
+    for axes in (timeline, throughput):
+        axes.grid(True, alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    figure.savefig(BENCHMARKS_DIR / f"{plot.name}.png", dpi=120)

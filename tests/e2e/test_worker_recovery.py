@@ -20,7 +20,7 @@ from sqlmodel import col, func, select
 
 from shared.db.models import Message, Role
 from shared.embedded import EmbeddedRedis, ServiceUrls
-from shared.events import EventType, StreamEvent
+from shared.events import EventType, streamed_answer
 from shared.jobs import ChatJob, JobName, enqueue
 from shared.jobstore import JobStatus
 from shared.processes import start_api, start_izana, stop, wait_ready
@@ -100,17 +100,6 @@ async def workers_ready(resources: Resources, count: int) -> bool:
     return await live_workers(resources.redis, resources.settings.job_lease_seconds) >= count
 
 
-def answer_as_streamed(events: list[StreamEvent]) -> str:
-    """The token text a client keeps: what came after the last `reset`."""
-    kept: list[str] = []
-    for event in events:
-        if event.type is EventType.RESET:
-            kept.clear()
-        elif event.type is EventType.TOKEN:
-            kept.append(event.payload()["text"])
-    return "".join(kept)
-
-
 async def assert_answered_once(
     resources: Resources, jobs: list[ChatJob], resets: bool | None = None
 ) -> None:
@@ -119,7 +108,7 @@ async def assert_answered_once(
     for job in jobs:
         events = await events_of(resources, job.job_id)
         assert events[-1].type is EventType.DONE, [e.type for e in events]
-        assert answer_as_streamed(events) == events[-1].payload()["answer"]
+        assert streamed_answer(events) == events[-1].payload()["answer"]
         if resets is not None:
             assert any(e.type is EventType.RESET for e in events) is resets
         async with resources.sessionmaker() as db:
