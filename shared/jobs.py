@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -11,6 +12,7 @@ from arq.connections import ArqRedis
 from arq.constants import abort_jobs_ss, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from pydantic import BaseModel, Field
+from redis.commands.core import AsyncScript
 
 from shared.events import ErrorData, Stage, encode, stream_key
 from shared.jobstore import ACTIVE_STATUSES, JobRecord, JobStatus, JobStore, job_key, now_ms
@@ -152,10 +154,16 @@ async def enqueue(
         keys += [job_key(job_id), stream_key(job_id)]
         pairs = [item for pair in admission.record.to_hash().items() for item in pair]
         args += [admission.record_ttl_seconds, admission.events_max_len, _QUEUED_EVENT, *pairs]
-    position = await arq.register_script(_ENQUEUE)(keys=keys, args=args)
+    position = await _enqueue_script(arq)(keys=keys, args=args)
     if position is None:
         raise RuntimeError(f"job id {job_id} is already queued")
     return int(position)
+
+
+@functools.lru_cache(maxsize=8)
+def _enqueue_script(arq: ArqRedis) -> AsyncScript:
+    """The enqueue script, registered once per pool rather than per job."""
+    return arq.register_script(_ENQUEUE)
 
 
 CANCELLED = ErrorData(code="cancelled", message="The request was cancelled.", retryable=False)

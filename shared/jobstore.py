@@ -35,12 +35,17 @@ end
 return 0
 """
 
-# Starts one more attempt of a queued or running job; returns its number, 0 once it ended.
+# Starts one more attempt of a job in one of the comma-separated statuses in ARGV[1]: moves it
+# to ARGV[2] with its start time ARGV[3]; returns the attempt's number, 0 once the job ended.
 _START_ATTEMPT = """
 local current = redis.call('HGET', KEYS[1], 'status')
-if current ~= 'queued' and current ~= 'in_progress' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'in_progress', 'started_at_ms', ARGV[1])
-return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+for allowed in string.gmatch(ARGV[1], '[^,]+') do
+  if current == allowed then
+    redis.call('HSET', KEYS[1], 'status', ARGV[2], 'started_at_ms', ARGV[3])
+    return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  end
+end
+return 0
 """
 
 
@@ -113,5 +118,7 @@ class JobStore:
 
     async def start_attempt(self, job_id: str) -> int:
         """Mark the job in progress for one more attempt; returns the attempt number, 0 if ended."""
-        attempt = await self._start_attempt(keys=[job_key(job_id)], args=[now_ms()])
+        active = ",".join(sorted(ACTIVE_STATUSES))
+        args: list[str | int] = [active, JobStatus.IN_PROGRESS.value, now_ms()]
+        attempt = await self._start_attempt(keys=[job_key(job_id)], args=args)
         return int(attempt)

@@ -28,17 +28,15 @@ from arq.connections import create_pool, log_redis_info
 from arq.constants import in_progress_key_prefix, retry_key_prefix
 from arq.worker import Worker
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import workers
 from shared.jobs import WAKE_KEY
-from shared.streamed_jobs.failures import is_outage
+from shared.streamed_jobs.failures import REDIS_OUTAGES, is_outage
 from shared.streamed_jobs.tries import SUPERSEDED_KEY
 
 log = logging.getLogger(__name__)
 
-REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+REDIS_ERRORS = (*REDIS_OUTAGES, OSError)
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
 

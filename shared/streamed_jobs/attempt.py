@@ -150,11 +150,12 @@ async def run_attempt(
     attempt = await JobAttempt.begin(resources, job)
     if attempt is None:
         return None
-    deadline = asyncio.timeout(attempt.seconds_left())
+    seconds_left = attempt.seconds_left()
+    deadline = asyncio.timeout(seconds_left)
     try:
         await attempt.announce_retry()
         async with deadline:
-            with deadline_in(attempt.seconds_left()):
+            with deadline_in(seconds_left):
                 return await work(attempt)
     except AttemptSuperseded:
         raise
