@@ -12,9 +12,7 @@ from shared.streamed_jobs.failures import DEADLINE_EXCEEDED, PROVIDER_REFUSED, F
 CHAT_POLICY = FailurePolicy("chat", DEADLINE_EXCEEDED, PROVIDER_REFUSED)
 
 
-async def run_chat_job(
-    resources: Resources, job: ChatJob, job_try: int, last_try: bool
-) -> str | None:
+async def run_chat_job(resources: Resources, job: ChatJob, last_try: bool) -> str | None:
     """Answer `job`; returns the message id, or None when it had ended or failed for good.
 
     Raises RetryLater for a transient failure when another attempt is allowed.

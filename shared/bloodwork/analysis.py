@@ -175,7 +175,7 @@ ANALYSIS_POLICY = FailurePolicy("bloodwork analysis", DEADLINE_EXCEEDED, refused
 
 
 async def run_analysis_job(
-    resources: Resources, job: BloodworkAnalysisJob, job_try: int, last_try: bool
+    resources: Resources, job: BloodworkAnalysisJob, last_try: bool
 ) -> str | None:
     """Stream the analysis of `job` and store it in its conversation; returns the message id,
     or None when it ended without one.

@@ -34,7 +34,8 @@ REPORT_TRIES = 5
 SUPERSEDED_KEY = "superseded_jobs"
 
 Job = TypeVar("Job")
-Attempt = Callable[[Resources, Job, int, bool], Awaitable[str | None]]
+# An attempt of the job, told whether it is the last one allowed.
+Attempt = Callable[[Resources, Job, bool], Awaitable[str | None]]
 Exhausted = Callable[[Resources, Job], Awaitable[None]]
 
 
@@ -52,7 +53,7 @@ async def attempt_job(
         if job_try > max_tries:
             await exhausted(resources, job)
             return None
-        return await attempt(resources, job, job_try, job_try == max_tries)
+        return await attempt(resources, job, job_try == max_tries)
     except AttemptSuperseded:
         ctx[SUPERSEDED_KEY].add(ctx["job_id"])
         return None

@@ -58,7 +58,7 @@ async def test_the_model_is_shown_the_confirmed_values_and_its_answer_is_stored(
     await emulator.reset()
     analysing = with_models(emulator, resources)
     job = await queued_analysis(analysing)
-    message_id = await run_analysis_job(analysing, job, job_try=1, last_try=False)
+    message_id = await run_analysis_job(analysing, job, last_try=False)
     events = await events_of(resources, job.job_id)
     assert events[-1].type == "done", events[-1]
     done = events[-1].payload()
@@ -89,7 +89,7 @@ async def test_a_provider_down_for_good_ends_the_analysis_with_a_retryable_error
     await emulator.reset()
     analysing = with_models(emulator, resources, provider_backoff_max_seconds=0.01)
     job = await queued_analysis(analysing)
-    assert await run_analysis_job(analysing, job, job_try=1, last_try=True) is None
+    assert await run_analysis_job(analysing, job, last_try=True) is None
     error = (await events_of(resources, job.job_id))[-1]
     assert error.type == "error"
     assert error.payload()["code"] == "temporarily_unavailable" and error.payload()["retryable"]

@@ -42,7 +42,7 @@ async def answer(
 ) -> dict[str, object]:
     """Run a chat job to its end; its `done` payload plus its stored audit `source`."""
     job = await queued_job(resources, message, language=language, conversation_id=conversation_id)
-    message_id = await run_chat_job(resources, job, job_try=1, last_try=True)
+    message_id = await run_chat_job(resources, job, last_try=True)
     assert message_id is not None
     events = await events_of(resources, job.job_id)
     done = events[-1].payload()

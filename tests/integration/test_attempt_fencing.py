@@ -76,7 +76,7 @@ async def test_arq_is_told_to_leave_a_superseded_job_alone(resources: Resources)
     superseded: set[str] = set()
     ctx = {"resources": resources, "job_try": 1, "job_id": job.job_id, SUPERSEDED_KEY: superseded}
 
-    async def taken_over(resources: Resources, job: ChatJob, job_try: int, last: bool) -> str:
+    async def taken_over(resources: Resources, job: ChatJob, last: bool) -> str:
         stale = await begin(resources, job)
         await begin(resources, job)  # another worker's attempt
         await stale.sink.token("stale")

@@ -27,7 +27,7 @@ async def test_a_job_streams_a_cited_answer_and_stores_it(
     resources: Resources, knowledge_base: int
 ) -> None:
     job = await new_job(resources)
-    message_id = await run_chat_job(resources, job, job_try=1, last_try=False)
+    message_id = await run_chat_job(resources, job, last_try=False)
     events = await events_of(resources, job.job_id)
     kinds = [event.type for event in events]
     assert kinds[0] is EventType.STATUS and kinds[-1] is EventType.DONE
@@ -49,9 +49,9 @@ async def test_a_rerun_of_a_finished_job_does_nothing(
     resources: Resources, knowledge_base: int
 ) -> None:
     job = await new_job(resources)
-    await run_chat_job(resources, job, job_try=1, last_try=False)
+    await run_chat_job(resources, job, last_try=False)
     before = await events_of(resources, job.job_id)
-    assert await run_chat_job(resources, job, job_try=2, last_try=False) is None
+    assert await run_chat_job(resources, job, last_try=False) is None
     assert await events_of(resources, job.job_id) == before
 
 
@@ -60,7 +60,7 @@ async def test_a_retried_attempt_starts_with_reset_and_keeps_one_message(
 ) -> None:
     job = await new_job(resources)
     await resources.jobs.start_attempt(job.job_id)  # a first attempt that crashed mid-way
-    message_id = await run_chat_job(resources, job, job_try=2, last_try=False)
+    message_id = await run_chat_job(resources, job, last_try=False)
     events = await events_of(resources, job.job_id)
     assert events[0].type is EventType.RESET
     assert events[-1].payload()["message_id"] == message_id
@@ -69,7 +69,7 @@ async def test_a_retried_attempt_starts_with_reset_and_keeps_one_message(
 async def test_a_cancelled_job_is_not_run(resources: Resources, knowledge_base: int) -> None:
     job = await new_job(resources)
     await resources.jobs.transition(job.job_id, JobStatus.CANCELLED, ACTIVE_STATUSES)
-    assert await run_chat_job(resources, job, job_try=1, last_try=False) is None
+    assert await run_chat_job(resources, job, last_try=False) is None
     assert await events_of(resources, job.job_id) == []
 
 
@@ -78,7 +78,7 @@ async def test_a_job_past_its_deadline_fails_with_a_clear_error(
 ) -> None:
     deadline_ms = resources.settings.job_deadline_seconds * 1000
     job = await new_job(resources, enqueued_at_ms=now_ms() - deadline_ms - 1000)
-    assert await run_chat_job(resources, job, job_try=1, last_try=False) is None
+    assert await run_chat_job(resources, job, last_try=False) is None
     events = await events_of(resources, job.job_id)
     assert events[-1].type is EventType.ERROR
     assert events[-1].payload()["code"] == "deadline_exceeded"
@@ -100,7 +100,7 @@ async def test_a_question_the_knowledge_base_cannot_answer_is_logged_as_a_gap(
     off_topic = await queued_job(resources, unique_question("How do I rotate the tyres of a van?"))
     covered = await new_job(resources)
     for job in (off_topic, covered):
-        await run_chat_job(resources, job, job_try=1, last_try=False)
+        await run_chat_job(resources, job, last_try=False)
     gap = await gap_of(resources, off_topic.job_id)
     assert gap is not None and gap.language == "en" and gap.best_score < threshold
     assert gap.question.startswith("How do I rotate the tyres of a van?")

@@ -28,9 +28,7 @@ async def extract_bloodwork(ctx: dict[str, Any], payload: dict[str, Any]) -> dic
 
 
 def _extraction(reading: Reading) -> Attempt[BloodworkJob]:
-    async def attempt(
-        resources: Resources, job: BloodworkJob, _: int, last_try: bool
-    ) -> str | None:
+    async def attempt(resources: Resources, job: BloodworkJob, last_try: bool) -> str | None:
         try:
             return await extract_report(
                 resources.sessionmaker, resources.pdf_store, job.report_id, reading
