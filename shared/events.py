@@ -103,6 +103,24 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> StreamEvent:
     return StreamEvent(id=entry_id, type=EventType(fields["event"]), data=fields["data"])
 
 
+# Appends an event to a job's stream and publishes a live copy of it ("<id> <event> <data>") on
+# the channel named like the stream, which API processes subscribe to while they relay the job
+# (docs/events.md). Every script that appends to a job stream starts with this function.
+APPEND_EVENT_LUA = """
+local function append_event(stream, max_len, event, data)
+  local id = redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*', 'event', event, 'data', data)
+  redis.call('PUBLISH', stream, id .. ' ' .. event .. ' ' .. data)
+  return id
+end
+"""
+
+
+def parse_live_copy(payload: str) -> tuple[str, str, str]:
+    """The entry id, event and data of an event's live copy."""
+    entry_id, event, data = payload.split(" ", 2)
+    return entry_id, event, data
+
+
 # Appends one event unless the stream was closed by a terminal event, or the job's record has
 # moved on to a later attempt than the publisher's (the fence: a worker that lost its job's
 # lease must not write into the stream of the attempt that took it over). A terminal event
@@ -113,7 +131,9 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> StreamEvent:
 # TTL seconds, attempt ("" for no fence), then optionally: new status, comma-separated
 # allowed statuses, field/value pairs for the record.
 # Returns the entry id, false when closed or the record did not move, 0 when fenced off.
-PUBLISH_SCRIPT = """
+PUBLISH_SCRIPT = (
+    APPEND_EVENT_LUA
+    + """
 if ARGV[6] ~= '' and redis.call('HGET', KEYS[3], 'attempts') ~= ARGV[6] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 if ARGV[7] then
@@ -123,14 +143,14 @@ if ARGV[7] then
   if not allowed then return false end
   redis.call('HSET', KEYS[3], 'status', ARGV[7], unpack(ARGV, 9))
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*',
-                      'event', ARGV[1], 'data', ARGV[2])
+local id = append_event(KEYS[1], ARGV[3], ARGV[1], ARGV[2])
 if ARGV[4] == '1' then
   redis.call('SET', KEYS[2], '1', 'EX', ARGV[5])
   redis.call('EXPIRE', KEYS[1], ARGV[5])
 end
 return id
 """
+)
 
 
 @dataclass(frozen=True)

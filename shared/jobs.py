@@ -14,7 +14,7 @@ from arq.jobs import serialize_job
 from pydantic import BaseModel, Field
 from redis.commands.core import AsyncScript
 
-from shared.events import ErrorData, Stage, encode, stream_key
+from shared.events import APPEND_EVENT_LUA, ErrorData, Stage, encode, stream_key
 from shared.jobstore import ACTIVE_STATUSES, JobRecord, JobStatus, JobStore, job_key, now_ms
 from shared.knowledge.names import NAME_PATTERN
 
@@ -29,14 +29,15 @@ WAKE_KEY_MAX_LEN = 1000
 # ARGV: payload, expiry ms, score, job id, wake-up list length[, record TTL s, stream length,
 # queued event data (a format with %d for the position), record field/value pairs...].
 # Returns the job's position in the queue, or false when the id was taken.
-_ENQUEUE = """
+_ENQUEUE = (
+    APPEND_EVENT_LUA
+    + """
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return false end
 local position = redis.call('ZCARD', KEYS[3]) + 1
 if #KEYS == 6 then
   redis.call('HSET', KEYS[5], unpack(ARGV, 9))
   redis.call('EXPIRE', KEYS[5], ARGV[6])
-  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[7], '*',
-             'event', 'status', 'data', string.format(ARGV[8], position))
+  append_event(KEYS[6], ARGV[7], 'status', string.format(ARGV[8], position))
 end
 redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
@@ -44,6 +45,7 @@ redis.call('LPUSH', KEYS[4], '1')
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
 return position
 """
+)
 # The queued event's data, with the position left to the script.
 _QUEUED_EVENT = encode({"stage": Stage.QUEUED.value, "position": 0}).replace(":0}", ":%d}")
 

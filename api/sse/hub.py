@@ -1,9 +1,16 @@
-"""One reader task per API process that multiplexes XREAD over every followed job stream.
+"""One Redis pub/sub connection per API process carries the live events of every relayed job.
 
-Each entry read becomes one `Frame`, its SSE bytes built once for every client of the stream.
-Each subscriber gets a bounded queue; one that falls behind is cut off (it resumes with
-Last-Event-ID). A new stream starts being followed from its current last id, and subscribers
-replay what came before that themselves, so the hand-over has no gap (DESIGN.md §5).
+Every appended event is also published on the channel named like its stream
+(`shared.events.APPEND_EVENT_LUA`). The hub subscribes to a job's channel while at least one
+client follows it, so Redis pushes each event once to each API process that relays the job,
+and nothing is read for streams that are quiet. Each event becomes one `Frame`, its SSE bytes
+built once for every client of the stream.
+
+A subscriber replays the stream from its own position once its channel is confirmed, so the
+hand-over from replay to live has no gap (docs/events.md). Pub/sub does not keep what was
+published while the connection was down: after a reconnection every subscriber is told to
+replay again from its last event. Each subscriber gets a bounded queue; one that falls behind
+is cut off (it resumes with Last-Event-ID).
 """
 
 from __future__ import annotations
@@ -12,25 +19,22 @@ import asyncio
 import contextlib
 import logging
 import re
-import uuid
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Final
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.typing import KeyT, StreamIdT
 
-from shared.events import TERMINAL_EVENTS, StreamEvent, last_entry_id, stream_id_key, stream_key
+from shared.events import TERMINAL_EVENTS, StreamEvent, parse_live_copy, stream_id_key, stream_key
 
 log = logging.getLogger(__name__)
 
-WAKE_TTL_SECONDS = 3600
 RECONNECT_DELAY_SECONDS = 0.5
-# Every XREAD names every followed stream: spacing reads by 10 µs per stream (at most 10 ms)
-# bounds that work to about 100,000 streams named per second, whatever the event rate.
-READ_SPACING_PER_STREAM_SECONDS = 0.00001
-MAX_READ_SPACING_SECONDS = 0.01
+# Keeps the pub/sub connection subscribed, and so readable, while no job is followed.
+IDLE_CHANNEL = "izana:relay:idle"
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -64,41 +68,52 @@ class Frame:
         )
 
 
+class Resync:
+    """Queued for every subscriber after a reconnection: events may have been missed."""
+
+
+RESYNC: Final = Resync()
+
+
 @dataclass(eq=False)
 class Subscription:
     job_id: str
-    queue: asyncio.Queue[Frame]
+    queue: asyncio.Queue[Frame | Resync]
     overflowed: bool = field(default=False)
 
-    def deliver(self, frame: Frame) -> bool:
-        """Queue the frame; False (and marked overflowed) when the client has fallen behind."""
+    def deliver(self, item: Frame | Resync) -> bool:
+        """Queue the item; False (and marked overflowed) when the client has fallen behind."""
         try:
-            self.queue.put_nowait(frame)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.overflowed = True
             return False
         return True
 
 
+@dataclass(eq=False)
+class _Channel:
+    """A followed job's channel: its subscribers, and what Redis has confirmed of it."""
+
+    subscriptions: set[Subscription]
+    confirmed: asyncio.Future[None]
+    resync: bool = False  # the connection was lost since it was confirmed
+
+
 class StreamHub:
-    def __init__(
-        self, redis: Redis, queue_size: int, block_ms: int = 5000, batch_size: int = 500
-    ) -> None:
-        self._redis = redis
-        self._reader: Redis = redis.client()
+    def __init__(self, redis: Redis, queue_size: int) -> None:
         self._queue_size = queue_size
-        self._block_ms = block_ms
-        self._batch_size = batch_size
-        self._wake_key = f"relay:wake:{uuid.uuid4().hex}"
-        self._cursors: dict[str, str] = {self._wake_key: "0-0"}
-        self._subscribers: dict[str, set[Subscription]] = {}
-        # A wake entry was added since the reader last issued XREAD: later newcomers need none.
-        self._wake_pending = False
+        self._pubsub: PubSub = redis.pubsub()
+        self._channels: dict[str, _Channel] = {}
+        # Subscriptions are sent by whoever follows a channel only while connected; the
+        # reconnection sends all of them. (Sending while the reader reconnects would open a
+        # second connection that nobody reads.)
+        self._connected = False
         self._task: asyncio.Task[None] | None = None
 
     @property
     def followed_streams(self) -> int:
-        return len(self._subscribers)
+        return sum(1 for channel in self._channels.values() if channel.subscriptions)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="sse-stream-hub")
@@ -108,70 +123,101 @@ class StreamHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._reader.aclose()
-        with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
-            await self._redis.delete(self._wake_key)
+        await self._disconnect()
 
     async def subscribe(self, job_id: str) -> Subscription:
-        key = stream_key(job_id)
+        """Follow the job; returns once Redis pushes its events to this process."""
         subscription = Subscription(job_id, asyncio.Queue(self._queue_size))
-        if key in self._cursors:
-            self._subscribers[key].add(subscription)
-            return subscription
-        last_id = await last_entry_id(self._redis, job_id)
-        self._cursors.setdefault(key, last_id)
-        self._subscribers.setdefault(key, set()).add(subscription)
-        await self._interrupt_read()
+        name = stream_key(job_id)
+        channel = self._channels.get(name)
+        if channel is None:
+            channel = _Channel(set(), asyncio.get_running_loop().create_future())
+            self._channels[name] = channel
+            if self._connected:
+                with contextlib.suppress(*REDIS_ERRORS):  # else the reconnection sends it
+                    await self._pubsub.subscribe(name)
+        channel.subscriptions.add(subscription)
+        try:
+            await asyncio.shield(channel.confirmed)
+        except BaseException:
+            self.unsubscribe(subscription)
+            raise
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        key = stream_key(subscription.job_id)
-        followers = self._subscribers.get(key)
-        if followers is None:
+        name = stream_key(subscription.job_id)
+        channel = self._channels.get(name)
+        if channel is None:
             return
-        followers.discard(subscription)
-        if not followers:
-            del self._subscribers[key]
-            del self._cursors[key]
+        channel.subscriptions.discard(subscription)
+        # An unconfirmed channel is dropped on its confirmation, so that a late confirmation
+        # can never be taken for that of a later subscription to the same channel.
+        if not channel.subscriptions and channel.confirmed.done():
+            self._drop(name)
 
-    async def _interrupt_read(self) -> None:
-        """Wake the blocking XREAD so it includes the newly followed stream; one wake entry
-        serves every stream followed before the reader issues its next XREAD."""
-        if self._wake_pending:
-            return
-        self._wake_pending = True
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(self._wake_key, {"follow": "1"}, maxlen=10, approximate=False)
-            pipe.expire(self._wake_key, WAKE_TTL_SECONDS)
-            await pipe.execute()
+    def _drop(self, name: str) -> None:
+        del self._channels[name]
+        if self._connected:
+            task = asyncio.create_task(self._unsubscribe(name))
+            task.add_done_callback(_log_failure)
+
+    async def _unsubscribe(self, name: str) -> None:
+        await self._pubsub.unsubscribe(name)
+
+    async def _disconnect(self) -> None:
+        with contextlib.suppress(*REDIS_ERRORS):
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._read_spacing())
-            self._wake_pending = False
-            cursors = cast(dict[KeyT, StreamIdT], dict(self._cursors))
             try:
-                batches = await self._reader.xread(
-                    cursors, count=self._batch_size, block=self._block_ms
-                )
-            except (RedisConnectionError, RedisTimeoutError, OSError):
+                await self._pubsub.connect()  # type: ignore[no-untyped-call]
+                self._connected = True
+                await self._pubsub.subscribe(IDLE_CHANNEL, *self._channels)
+                await self._listen()
+            except REDIS_ERRORS:
                 log.warning("stream hub lost redis; reconnecting")
+                self._connected = False
+                for channel in self._channels.values():
+                    channel.resync = channel.confirmed.done()
+                await self._disconnect()
                 await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+
+    async def _listen(self) -> None:
+        while True:
+            message = await self._pubsub.get_message(timeout=None)
+            if message is None:
                 continue
-            for key, entries in batches or []:
-                self._dispatch(key, entries)
+            channel = self._channels.get(message["channel"])
+            if channel is None:
+                continue  # nobody follows it any more
+            if message["type"] == "message":
+                self._dispatch(channel, message["data"])
+            elif message["type"] == "subscribe":
+                self._confirm(message["channel"], channel)
 
-    def _read_spacing(self) -> float:
-        return min(MAX_READ_SPACING_SECONDS, len(self._cursors) * READ_SPACING_PER_STREAM_SECONDS)
+    def _confirm(self, name: str, channel: _Channel) -> None:
+        """Redis now pushes the channel's events: its subscribers may replay, and after a
+        reconnection they must, from their last event."""
+        if not channel.confirmed.done():
+            channel.confirmed.set_result(None)
+        elif channel.resync:
+            channel.resync = False
+            for subscription in list(channel.subscriptions):
+                self._deliver(subscription, RESYNC)
+        if not channel.subscriptions:
+            self._drop(name)
 
-    def _dispatch(self, key: str, entries: list[tuple[str, dict[str, str]]]) -> None:
-        if key not in self._cursors:
-            return  # nobody follows it any more
-        self._cursors[key] = entries[-1][0]
-        if key == self._wake_key:
-            return
-        for entry_id, fields in entries:
-            frame = Frame.from_entry(entry_id, fields["event"], fields["data"])
-            for subscription in list(self._subscribers.get(key, ())):
-                if not subscription.deliver(frame):
-                    self.unsubscribe(subscription)
+    def _dispatch(self, channel: _Channel, payload: str) -> None:
+        frame = Frame.from_entry(*parse_live_copy(payload))
+        for subscription in list(channel.subscriptions):
+            self._deliver(subscription, frame)
+
+    def _deliver(self, subscription: Subscription, item: Frame | Resync) -> None:
+        if not subscription.deliver(item):
+            self.unsubscribe(subscription)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("stream hub could not unsubscribe", exc_info=task.exception())

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from sse_starlette import EventSourceResponse
 
-from api.sse.hub import Frame, StreamHub, Subscription
+from api.sse.hub import RESYNC, Frame, StreamHub, Subscription
 from shared.events import read_after, stream_id_key
 
 REPLAY_BATCH = 500
@@ -25,37 +25,50 @@ async def job_events(
     subscription = await hub.subscribe(job_id)  # before replay: nothing falls in between
     try:
         cursor = after_id
-        while True:
-            replayed = [Frame.of(e) for e in await read_after(redis, job_id, cursor, REPLAY_BATCH)]
-            if replayed:
-                batch = _through_terminal(replayed)
+        while True:  # replay, then live until the hub asks for a replay again
+            async for batch in _replayed(redis, job_id, cursor):
                 yield batch
                 cursor = batch[-1].id
                 if batch[-1].terminal:
                     return
-            if len(replayed) < REPLAY_BATCH:
-                break
-        async for batch in _live(subscription, stream_id_key(cursor)):
-            yield batch
-            if batch[-1].terminal:
-                return
+            async for batch in _live(subscription, stream_id_key(cursor)):
+                yield batch
+                cursor = batch[-1].id
+                if batch[-1].terminal:
+                    return
     finally:
         hub.unsubscribe(subscription)
 
 
+async def _replayed(redis: Redis, job_id: str, after_id: str) -> AsyncIterator[list[Frame]]:
+    """The stream's events after `after_id`, page by page, through the terminal one."""
+    while True:
+        replayed = [Frame.of(e) for e in await read_after(redis, job_id, after_id, REPLAY_BATCH)]
+        if replayed:
+            batch = _through_terminal(replayed)
+            yield batch
+            after_id = batch[-1].id
+        if len(replayed) < REPLAY_BATCH:
+            return
+
+
 async def _live(subscription: Subscription, after: tuple[int, int]) -> AsyncIterator[list[Frame]]:
-    """Frames from the hub newer than `after` (those replayed are skipped), batched."""
+    """Frames from the hub newer than `after` (those replayed are skipped), batched; ends when
+    the hub may have missed some, for the caller to replay them."""
     queue = subscription.queue
     while True:
-        frames = [await queue.get()]
+        items = [await queue.get()]
         while not queue.empty():
-            frames.append(queue.get_nowait())
+            items.append(queue.get_nowait())
         if subscription.overflowed:
             raise ClientTooSlow(subscription.job_id)
-        fresh = _through_terminal([frame for frame in frames if frame.order > after])
+        frames = [item for item in items if isinstance(item, Frame) and item.order > after]
+        fresh = _through_terminal(frames)
         if fresh:
             yield fresh
             after = fresh[-1].order
+        if any(item is RESYNC for item in items):
+            return
 
 
 def _through_terminal(frames: list[Frame]) -> list[Frame]:

@@ -56,7 +56,7 @@ async def collect(hub: StreamHub, resources: Resources, job_id: str, after: str)
 
 
 async def test_subscribers_joining_mid_stream_get_every_event_once(resources: Resources) -> None:
-    hub = StreamHub(resources.redis, queue_size=10_000, block_ms=1000)
+    hub = StreamHub(resources.redis, queue_size=10_000)
     await hub.start()
     try:
         for _ in range(5):
@@ -87,7 +87,7 @@ async def trickle(events: EventPublisher, count: int) -> list[str]:
 
 
 async def test_finished_stream_is_replayed_without_waiting(resources: Resources) -> None:
-    hub = StreamHub(resources.redis, queue_size=100, block_ms=1000)
+    hub = StreamHub(resources.redis, queue_size=100)
     await hub.start()
     try:
         job_id = new_job_id()
@@ -99,7 +99,7 @@ async def test_finished_stream_is_replayed_without_waiting(resources: Resources)
 
 
 async def test_a_client_that_falls_behind_is_cut_off(resources: Resources) -> None:
-    hub = StreamHub(resources.redis, queue_size=10, block_ms=1000)
+    hub = StreamHub(resources.redis, queue_size=10)
     await hub.start()
     try:
         job_id = new_job_id()
@@ -129,8 +129,8 @@ async def test_nothing_is_appended_after_a_terminal_event(resources: Resources) 
 
 
 async def test_streams_followed_at_once_all_go_live(resources: Resources) -> None:
-    """Newcomers arriving together share one wake of the reader; none is left unread."""
-    hub = StreamHub(resources.redis, queue_size=100, block_ms=60_000)  # only wakes end a read
+    """Jobs followed together are each subscribed and each get their own events."""
+    hub = StreamHub(resources.redis, queue_size=100)
     await hub.start()
     try:
         job_ids = [new_job_id() for _ in range(40)]
@@ -148,5 +148,28 @@ async def test_streams_followed_at_once_all_go_live(resources: Resources) -> Non
         for stream in streams:
             await stream.aclose()
         assert hub.followed_streams == 0
+    finally:
+        await hub.stop()
+
+
+async def test_events_published_while_the_hub_reconnects_are_not_lost(
+    resources: Resources,
+) -> None:
+    """Pub/sub drops what is published while the hub is disconnected: it has it replayed."""
+    hub = StreamHub(resources.redis, queue_size=10_000)
+    await hub.start()
+    try:
+        job_id = new_job_id()
+        events = publisher(resources, job_id)
+        produced = [await events.publish(EventType.STATUS, {"stage": "queued"})]
+        stream = job_events(hub, resources.redis, job_id, "0-0")
+        received = [frame.id for frame in await anext(stream)]
+        killed = await resources.redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        assert killed >= 1
+        produced += [await events.publish(EventType.TOKEN, {"text": f"{i} "}) for i in range(20)]
+        produced.append(await events.publish(EventType.DONE, {"answer": "x"}))
+        async with asyncio.timeout(10):
+            received += [frame.id async for batch in stream for frame in batch]
+        assert received == produced
     finally:
         await hub.stop()
