@@ -23,7 +23,7 @@ from shared.embedded import EmbeddedRedis, ServiceUrls
 from shared.events import EventType, streamed_answer
 from shared.jobs import ChatJob, JobName, enqueue
 from shared.jobstore import JobStatus
-from shared.processes import start_api, start_izana, stop, wait_ready
+from shared.processes import STOP_SECONDS, start_api, start_izana, stop_all, wait_ready
 from shared.resources import Resources, open_resources
 from shared.workers import live_workers
 from tests.conftest import offline_settings
@@ -52,6 +52,13 @@ async def isolated(service_urls: ServiceUrls, redis_url: str) -> AsyncIterator[R
     async with open_resources(offline_settings(redis_url, service_urls.database_url)) as resources:
         await resources.redis.flushdb()
         yield resources
+
+
+async def stopped(*processes: subprocess.Popen[bytes] | None) -> None:
+    """Stop the processes off the event loop: it keeps serving the proxies that their
+    shutdown may go through."""
+    running = [process for process in processes if process is not None]
+    await asyncio.to_thread(stop_all, running, STOP_SECONDS)
 
 
 def own_database(service_urls: ServiceUrls) -> str:
@@ -139,9 +146,7 @@ async def test_a_killed_workers_jobs_are_taken_over_when_their_leases_lapse(
             await eventually(lambda: _equals(statuses(resources, jobs), done), "jobs complete")
             await assert_answered_once(resources, jobs, resets=True)
         finally:
-            stop(first)
-            if second is not None:
-                stop(second)
+            await stopped(first, second)
 
 
 async def test_a_stopped_worker_hands_its_jobs_back_at_once(
@@ -173,9 +178,7 @@ async def test_a_stopped_worker_hands_its_jobs_back_at_once(
                 record = await resources.jobs.get(job.job_id)
                 assert record is not None and record.attempts == 2
         finally:
-            stop(first)
-            if second is not None:
-                stop(second)
+            await stopped(first, second)
 
 
 async def test_a_worker_outlives_a_redis_restart(
@@ -201,7 +204,7 @@ async def test_a_worker_outlives_a_redis_restart(
                 await assert_answered_once(resources, after, resets=False)
                 await assert_answered_once(resources, in_flight)
             finally:
-                stop(process)
+                await stopped(process)
     finally:
         redis_server.stop()
 
@@ -233,7 +236,7 @@ async def test_a_worker_waits_for_postgres_at_start_and_rides_out_its_outage(
             assert process.poll() is None, "the worker exited"
             await assert_answered_once(resources, every)
         finally:
-            stop(process)
+            await stopped(process)
 
 
 async def test_readyz_waits_for_a_worker_with_its_models_loaded(
@@ -261,9 +264,7 @@ async def test_readyz_waits_for_a_worker_with_its_models_loaded(
                 after = await client.get("/readyz")
                 assert after.status_code == 503, "a stopped worker left the ready set"
         finally:
-            stop(api.process)
-            if process is not None:
-                stop(process)
+            await stopped(api.process, process)
 
 
 async def _equals(values: Awaitable[set[JobStatus | None]], expected: set[JobStatus]) -> bool:
