@@ -2,7 +2,9 @@
 
 A call reserves its estimated tokens before it is sent (so replicas never overshoot together)
 and is reconciled with the usage the provider reports. A provider 429 sets a cooldown that
-every worker obeys. Counts live in per-second buckets in Redis, updated by one Lua script.
+every worker obeys. Counts live in per-second buckets in Redis, updated by one Lua script,
+which also checks the model's circuit breaker and counts the call for it: a call costs one
+round trip before it is sent.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from shared.config import EgressLimit
+from shared.resilience.breaker import BREAKER_LUA, CircuitBreaker
 from shared.resilience.deadline import seconds_left
 from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
 
@@ -27,9 +30,14 @@ PACING_SECONDS = 15
 # A caller waiting for budget looks again at least this often.
 BUDGET_RECHECK_SECONDS = 1.0
 
-# KEYS: requests hash, tokens hash, cooldown key. ARGV: window, pacing window, rpm (0 = none),
-# tpm (0 = none), tokens. Returns {1, second} when reserved, else {0, wait_ms, 1 if cooling down}.
-_RESERVE = """
+# KEYS: requests hash, tokens hash, cooldown key, then the breaker's keys. ARGV: window, pacing
+# window, rpm (0 = none), tpm (0 = none), tokens, breaker window. Returns {1, second} when
+# reserved, {0, wait_ms, 1 if cooling down} when the call must wait, {-1} when the breaker is
+# open. Only a reserved call counts for the breaker; a budget without a limit is not counted.
+_RESERVE = (
+    BREAKER_LUA
+    + """
+if breaker_open(KEYS[5]) then return {-1} end
 local cooldown = redis.call('PTTL', KEYS[3])
 if cooldown > 0 then return {0, cooldown, 1} end
 local t = redis.call('TIME')
@@ -84,12 +92,19 @@ end
 
 local wait = math.max(wait_for(KEYS[1], rpm, 1), wait_for(KEYS[2], tpm, tokens))
 if wait > 0 then return {0, wait, 0} end
-redis.call('HINCRBY', KEYS[1], second, 1)
-redis.call('HINCRBY', KEYS[2], second, tokens)
-redis.call('EXPIRE', KEYS[1], window + 5)
-redis.call('EXPIRE', KEYS[2], window + 5)
+local function take(key, limit, needed)
+  if limit > 0 then
+    redis.call('HINCRBY', key, second, needed)
+    redis.call('EXPIRE', key, window + 5)
+  end
+end
+
+take(KEYS[1], rpm, 1)
+take(KEYS[2], tpm, tokens)
+breaker_count_call(KEYS[4], second, tonumber(ARGV[6]))
 return {1, second}
 """
+)
 
 # KEYS: cooldown key. ARGV: milliseconds. Only ever lengthens a running cooldown.
 _COOL_DOWN = """
@@ -99,6 +114,8 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 0
 """
+
+_BREAKER_OPEN = -1  # the reservation script's reply
 
 
 @dataclass(frozen=True)
@@ -126,20 +143,31 @@ class EgressLimiter:
         base = f"izana:egress:{target.key}"
         return [f"{base}:requests", f"{base}:tokens", f"{base}:cooldown"]
 
-    async def acquire(self, target: ModelRef, estimated_tokens: int) -> Reservation:
-        """Wait for room in the model's budget (never past the job's deadline) and take it."""
-        limit = self._limits.get(target.key, EgressLimit())
+    def _limit(self, target: ModelRef) -> EgressLimit:
+        return self._limits.get(target.key, EgressLimit())
+
+    async def acquire(
+        self, target: ModelRef, estimated_tokens: int, breaker: CircuitBreaker
+    ) -> Reservation:
+        """Wait for room in the model's budget (never past the job's deadline) and take it,
+        unless `breaker` is open for the model; the call then counts for the breaker."""
+        limit = self._limit(target)
         tokens = estimated_tokens
         if limit.tokens_per_minute is not None:
             tokens = min(tokens, limit.tokens_per_minute)  # a larger call could never start
+        keys = [*self._keys(target), *breaker.keys(target)]
         args = [
             WINDOW_SECONDS,
             self._pacing_seconds,
             limit.requests_per_minute or 0,
             limit.tokens_per_minute or 0,
+            tokens,
+            breaker.policy.window_seconds,
         ]
         while True:
-            reply = await self._reserve(keys=self._keys(target), args=[*args, tokens])
+            reply = await self._reserve(keys=keys, args=args)
+            if reply[0] == _BREAKER_OPEN:
+                raise ProviderFailure(target, FailureKind.UNAVAILABLE, "circuit breaker open")
             if reply[0]:
                 return Reservation(target, int(reply[1]), tokens)
             wait, cooling_down = int(reply[1]) / 1000, bool(reply[2])
@@ -153,8 +181,13 @@ class EgressLimiter:
             await asyncio.sleep(wait + random.uniform(0, 0.05))  # spread the waiting workers
 
     async def settle(self, reservation: Reservation, actual_tokens: int | None) -> None:
-        """Replace the estimate with the tokens the provider says it used."""
-        if actual_tokens is None or actual_tokens == reservation.tokens:
+        """Replace the estimate with the tokens the provider says it used (counted only under
+        a token limit)."""
+        if (
+            actual_tokens is None
+            or actual_tokens == reservation.tokens
+            or self._limit(reservation.target).tokens_per_minute is None
+        ):
             return
         tokens_key = self._keys(reservation.target)[1]
         await self._redis.hincrby(  # type: ignore[misc]

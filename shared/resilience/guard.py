@@ -1,7 +1,9 @@
 """Every provider call passes this guard: breaker → shared budget → call → reconcile, retried.
 
-Adapters raise `ProviderFailure` only; the guard turns 429s into shared cooldowns, counts
-failures towards the breaker and keeps fleet-wide counters in Redis.
+The breaker check and the budget's reservation are one Redis script; after a successful call
+the guard writes at most once, to correct the token estimate. Adapters raise
+`ProviderFailure` only; the guard turns 429s into shared cooldowns, counts failures towards
+the breaker and keeps fleet-wide counters in Redis.
 """
 
 from __future__ import annotations
@@ -50,16 +52,13 @@ class ProviderGuard:
     @asynccontextmanager
     async def attempt(self, target: ModelRef, estimated_tokens: int) -> AsyncIterator[Attempt]:
         """One try at `target`; set `tokens_used` from the provider's usage before leaving."""
-        if await self.breaker.is_open(target):
-            raise ProviderFailure(target, FailureKind.UNAVAILABLE, "circuit breaker open")
-        attempt = Attempt(await self.limiter.acquire(target, estimated_tokens))
+        attempt = Attempt(await self.limiter.acquire(target, estimated_tokens, self.breaker))
         try:
             yield attempt
         except ProviderFailure as failure:
             await self._after_failure(failure)
             raise
         await self.limiter.settle(attempt.reservation, attempt.tokens_used)
-        await self.breaker.record_success(target)
 
     async def _after_failure(self, failure: ProviderFailure) -> None:
         if failure.kind is FailureKind.RATE_LIMITED:
