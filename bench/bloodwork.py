@@ -24,14 +24,15 @@ from typing import Any
 
 import httpx
 
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from shared.bench.stats import summary
+from bench import REPO_ROOT
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from bench.stats import summary
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import embedded_services, exit_on_sigterm
 from shared.processes import ApiProcess, service_env, start_api, start_izana, stop_all, wait_ready
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
+SAMPLES_DIR = REPO_ROOT / "data" / "samples"
 # Provider settings a developer may have exported: blank, so the offline parser reads.
 NO_PROVIDERS = dict.fromkeys(
     (

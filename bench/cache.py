@@ -29,12 +29,12 @@ import psutil
 from httpx_sse import aconnect_sse
 from sqlmodel import col, select
 
-from shared.bench.fleet import Fleet, FleetPlan, new_session, prepare_knowledge, running_fleet
-from shared.bench.overhead import QUESTIONS
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from shared.bench.stats import summary
+from bench.fleet import Fleet, FleetPlan, new_session, prepare_knowledge, running_fleet
+from bench.overhead import QUESTIONS
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from bench.stats import summary
+from emulator import EmulatorConfig
 from shared.db.models import Message
-from shared.emulator import EmulatorConfig
 from shared.events import DoneData
 from shared.rag.pipeline import AnswerSource
 from shared.resources import Resources, open_resources

@@ -42,10 +42,10 @@ from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from shared.bench import chaos_faults as faults
-from shared.bench.chaos_client import Client, Trace, http_client, stream_intact
-from shared.bench.faults import questions
-from shared.bench.fleet import (
+from bench import chaos_faults as faults
+from bench.chaos_client import Client, Trace, http_client, stream_intact
+from bench.faults import questions
+from bench.fleet import (
     BENCH_KEY,
     Fleet,
     FleetPlan,
@@ -53,11 +53,11 @@ from shared.bench.fleet import (
     prepare_knowledge,
     running_fleet,
 )
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from shared.bench.stats import percentile
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from bench.stats import percentile
+from emulator import EmulatorConfig
 from shared.config import Settings
 from shared.db.models import Message, Role
-from shared.emulator import EmulatorConfig
 from shared.events import EventType, read_after
 from shared.processes import stop_all
 from shared.resources import Resources, open_resources
@@ -537,9 +537,9 @@ METHOD = [
     "",
     "- Each scenario runs on a fleet of its own: fresh embedded Redis (append-only file on) and "
     "Postgres, the provider emulator as every provider (embeddings, rerank, draft and review), "
-    "API and worker processes started by `shared/bench/fleet.py`. The emulator paces the "
+    "API and worker processes started by `bench/fleet.py`. The emulator paces the "
     "draft's tokens so that answers are still streaming at the fault.",
-    "- Clients (`shared/bench/chaos_client.py`, asyncio + httpx in the benchmark's process) "
+    "- Clients (`bench/chaos_client.py`, asyncio + httpx in the benchmark's process) "
     "POST `/v1/chat`, retry a 503 or 429 after `Retry-After` and a failed connection on the "
     "other API, and follow `events_url` over SSE; a dropped stream is resumed on the next API "
     "process with `Last-Event-ID`. *accepted* = a `202`.",

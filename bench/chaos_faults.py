@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import redis
 
-from shared.bench.fleet import Fleet
+from bench.fleet import Fleet
 from shared.embedded import EmbeddedRedis
 
 # pgserver runs Postgres as this system user when started by root (its own rule).

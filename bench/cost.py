@@ -40,10 +40,11 @@ import psutil
 from redis import Redis
 from sqlalchemy import text
 
-from shared.bench.fleet import Fleet, FleetPlan, prepare_knowledge, running_fleet
-from shared.bench.overhead import QUESTIONS
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from shared.emulator import EmulatorConfig
+from bench import REPO_ROOT
+from bench.fleet import Fleet, FleetPlan, prepare_knowledge, running_fleet
+from bench.overhead import QUESTIONS
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from emulator import EmulatorConfig
 from shared.resources import open_resources
 
 MODES = ("offline", "emulator")
@@ -306,9 +307,8 @@ async def _prepare(fleet: Fleet) -> None:
 
 def measured_commit() -> str:
     """The commit of the code under test (this checkout's HEAD)."""
-    repository = Path(__file__).resolve().parents[2]
     head = subprocess.run(
-        ["git", "-C", str(repository), "rev-parse", "--short", "HEAD"],
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     return head.stdout.strip() or "unknown"

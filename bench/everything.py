@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from shared.bench.report import machine, markdown_table
+from bench import REPO_ROOT
+from bench.report import machine, markdown_table
 
-REPO = Path(__file__).resolve().parents[2]
-BENCH_SCRIPT = REPO / "scripts" / "bench.py"
-QUICK_DIR = REPO / "docs" / "benchmarks" / "quick"
+BENCH_SCRIPT = REPO_ROOT / "scripts" / "bench.py"
+QUICK_DIR = REPO_ROOT / "docs" / "benchmarks" / "quick"
 BUDGET_SECONDS = 20 * 60
 
 # Options that keep each benchmark to a minute or a few; a benchmark not listed runs with its
@@ -73,7 +73,7 @@ def _run_one(name: str, env: Mapping[str, str]) -> dict[str, Any]:
     command = [sys.executable, str(BENCH_SCRIPT), name, *options]
     print(f"== {name} {' '.join(options)}", flush=True)
     started = time.monotonic()
-    status = subprocess.run(command, env=env, cwd=REPO, check=False).returncode
+    status = subprocess.run(command, env=env, cwd=REPO_ROOT, check=False).returncode
     seconds = round(time.monotonic() - started, 1)
     print(f"== {name}: {seconds} s, exit status {status}", flush=True)
     return {"name": name, "options": options, "seconds": seconds, "exit_status": status}

@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlmodel import col, select
 
-from shared.bench.fleet import (
+from bench.fleet import (
     BENCH_KEY,
     Fleet,
     FleetPlan,
@@ -38,12 +38,12 @@ from shared.bench.fleet import (
     start_emulator,
     submit_many,
 )
-from shared.bench.overhead import QUESTIONS
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
-from shared.bench.stats import summary
+from bench.overhead import QUESTIONS
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
+from bench.stats import summary
+from emulator import EmulatorConfig, RunningEmulator
 from shared.config import Settings
 from shared.db.models import KnowledgePassage, Message, Role
-from shared.emulator import EmulatorConfig, RunningEmulator
 from shared.events import (
     EventType,
     StreamEvent,

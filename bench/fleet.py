@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -18,10 +19,11 @@ from typing import Any
 
 import httpx
 
+from bench import REPO_ROOT
+from emulator import EmulatorConfig, RunningEmulator
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
-from shared.emulator import EmulatorConfig, RunningEmulator
 from shared.jobstore import JobRecord, JobStatus
 from shared.knowledge.ingest.product import ingest_shipped
 from shared.processes import (
@@ -79,10 +81,18 @@ def provider_env(emulator_url: str) -> dict[str, str]:
     }
 
 
+def start_dev_module(module: str, *args: str) -> subprocess.Popen[bytes]:
+    """`python -m MODULE ARGS` for a module of bench/ or emulator/: they are not installed with
+    the product, so the child finds them through PYTHONPATH, whatever its working directory."""
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    return subprocess.Popen([sys.executable, "-m", module, *args], env=env)
+
+
 def start_emulator(config: EmulatorConfig) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    process = start_izana(
-        ["emulator", "--port", str(port), "--config", config.model_dump_json()], dict(os.environ)
+    process = start_dev_module(
+        "emulator", "--port", str(port), "--config", config.model_dump_json()
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

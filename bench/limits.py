@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.bench.fleet import (
+from bench.fleet import (
     Fleet,
     FleetPlan,
     prepare_knowledge,
@@ -25,11 +25,11 @@ from shared.bench.fleet import (
     submit_many,
     wait_for_jobs,
 )
-from shared.bench.overhead import QUESTIONS
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
+from bench.overhead import QUESTIONS
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
+from emulator import EmulatorConfig
+from emulator.counters import WINDOW_SECONDS
 from shared.config import Settings
-from shared.emulator import EmulatorConfig
-from shared.emulator.counters import WINDOW_SECONDS
 from shared.jobstore import TERMINAL_STATUSES, JobRecord
 from shared.providers.factory import build_guard
 from shared.resources import open_resources

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from shared.bench.stats import summary
+from bench.stats import summary
 from shared.events import Citation, Stage
 from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.resources import Resources

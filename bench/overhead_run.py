@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shared.bench.fleet import provider_env, start_emulator
-from shared.bench.overhead import Sample, describe, raw, run_in_process, run_system
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from bench.fleet import provider_env, start_emulator
+from bench.overhead import Sample, describe, raw, run_in_process, run_system
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from emulator import EmulatorConfig
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
-from shared.emulator import EmulatorConfig
 from shared.knowledge.ingest.product import ingest_shipped
 from shared.processes import service_env, start_api, start_izana, stop_all, wait_ready
 from shared.resources import open_resources

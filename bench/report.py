@@ -12,12 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import REPO_ROOT
+
 # `scripts/bench.py all` points its quick runs elsewhere, leaving the full runs' reports be.
-BENCHMARKS_DIR = Path(
-    os.environ.get(
-        "IZANA_BENCHMARKS_DIR", Path(__file__).resolve().parents[2] / "docs" / "benchmarks"
-    )
-)
+BENCHMARKS_DIR = Path(os.environ.get("IZANA_BENCHMARKS_DIR", REPO_ROOT / "docs" / "benchmarks"))
 
 
 def machine() -> dict[str, Any]:

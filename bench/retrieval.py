@@ -24,8 +24,9 @@ from typing import Any
 from bm25s.stopwords import STOPWORDS_EN
 from sqlalchemy import text
 
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from shared.bench.retrieval_methods import (
+from bench import REPO_ROOT
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from bench.retrieval_methods import (
     COVERAGE_DEPTH,
     TOP_K,
     PlainBM25,
@@ -42,7 +43,7 @@ from shared.bench.retrieval_methods import (
     store_search,
     timed_runs,
 )
-from shared.bench.stats import summary
+from bench.stats import summary
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import embedded_services, exit_on_sigterm
@@ -65,8 +66,7 @@ from shared.providers.vectorstore.lexical import FieldedBM25
 from shared.rag.pipeline import RetrievalConfig
 from shared.resources import Resources, open_resources
 
-REPO = Path(__file__).resolve().parents[2]
-DATASETS = REPO.parent / "shared" / "datasets"
+DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 COLLECTION = "medquad"
 LOCAL_VIEWS = (local_e5.MODEL_NAME, local_minilm.MODEL_NAME)
 # The re-index leaves every passage and e5 vector of the first step dead; autovacuum would

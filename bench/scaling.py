@@ -16,9 +16,9 @@ import asyncio
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from shared.bench.fleet import Fleet, FleetPlan, prepare_knowledge, running_fleet
-from shared.bench.report import machine, markdown_table, measured_run, publish
-from shared.bench.slots import (
+from bench.fleet import Fleet, FleetPlan, prepare_knowledge, running_fleet
+from bench.report import machine, markdown_table, measured_run, publish
+from bench.slots import (
     WORKER_START_TIMEOUT_SECONDS,
     Load,
     RunsPlot,

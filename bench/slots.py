@@ -24,11 +24,11 @@ from typing import Any
 import psutil
 from arq.constants import default_queue_name, in_progress_key_prefix
 
-from shared.bench.fleet import Fleet, provider_env
-from shared.bench.overhead import QUESTIONS
-from shared.bench.report import BENCHMARKS_DIR
-from shared.bench.stats import summary
-from shared.emulator import EmulatorConfig
+from bench.fleet import Fleet, provider_env
+from bench.overhead import QUESTIONS
+from bench.report import BENCHMARKS_DIR
+from bench.stats import summary
+from emulator import EmulatorConfig
 from shared.jobs import ChatJob, JobName, enqueue, new_job_id
 from shared.jobstore import JobStatus, now_ms
 from shared.processes import service_env, start_izana, stop_all

@@ -3,7 +3,7 @@ stream carries a live answer, within inter-event gap p99 ≤ 150 ms and first ev
 
 A ramp of steps (250, 500, 1000, … streams) runs against the API's relay (`api/sse/`) and, in
 the same run with the same producers and load client, against a naive relay (one Redis
-connection and one blocking XREAD per stream, `shared/bench/streams_naive.py`). Each step
+connection and one blocking XREAD per stream, `bench/streams_naive.py`). Each step
 creates its jobs as admission does (the job record, then the `queued` status event), starts
 producer processes that write a token to every stream each 20 ms through the worker's own
 coalescer, and client processes that open one SSE connection per job at a fixed rate
@@ -33,10 +33,10 @@ import httpx
 import psutil
 from redis.asyncio import Redis
 
-from shared.bench.fleet import Fleet, FleetPlan, running_fleet
-from shared.bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from shared.bench.stats import percentile, summary
-from shared.bench.streams_load import ClientPlan, ProducerPlan, client_main, producer_main
+from bench.fleet import Fleet, FleetPlan, running_fleet, start_dev_module
+from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
+from bench.stats import percentile, summary
+from bench.streams_load import ClientPlan, ProducerPlan, client_main, producer_main
 from shared.events import EventPublisher, EventType, Stage
 from shared.jobs import new_job_id
 from shared.jobstore import JobRecord, JobStatus, JobStore, now_ms
@@ -116,8 +116,7 @@ def run(plan: Plan) -> dict[str, Any]:
 
 def start_naive_relay(redis_url: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    command = [sys.executable, "-m", "shared.bench.streams_naive"]
-    process = subprocess.Popen([*command, "--port", str(port), "--redis-url", redis_url])
+    process = start_dev_module("bench.streams_naive", "--port", str(port), "--redis-url", redis_url)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -457,7 +456,7 @@ def markdown(report: dict[str, Any]) -> str:
             "from the client's connect, every stream open and ended by its `done`. A relay's "
             "ramp stops at its first step out of the bounds.",
             "- *api* is one `izana api` process (uvicorn, uvloop, httptools) with its relay "
-            "(`api/sse/`); *naive* is `shared/bench/streams_naive.py`: the same stack with one "
+            "(`api/sse/`); *naive* is `bench/streams_naive.py`: the same stack with one "
             "Redis connection and one blocking `XREAD` per client. Both read the same embedded "
             "Redis; no worker runs.",
             "- Each step creates its chat jobs as admission does (job record, then the `queued` "

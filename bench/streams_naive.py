@@ -2,7 +2,7 @@
 XREAD per SSE client, served like the product's relay (Starlette, sse-starlette, uvicorn on
 uvloop and httptools) on the same path, so the same load client and producers drive both.
 
-Run: python -m shared.bench.streams_naive --port PORT --redis-url URL
+Run: python -m bench.streams_naive --port PORT --redis-url URL
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ formats, with settable latency, faults and limits, and counters of what it recei
 See docs/emulator.md.
 """
 
-from shared.emulator.config import EmulatorConfig, EndpointKind
-from shared.emulator.server import RunningEmulator, running_emulator, serve
+from emulator.config import EmulatorConfig, EndpointKind
+from emulator.server import RunningEmulator, running_emulator, serve
 
 __all__ = ["EmulatorConfig", "EndpointKind", "RunningEmulator", "running_emulator", "serve"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from shared.emulator import cohere_routes, control_routes, openai_routes, pinecone_routes
-from shared.emulator.state import EmulatorState
+from emulator import cohere_routes, control_routes, openai_routes, pinecone_routes
+from emulator.state import EmulatorState
 
 
 def create_app(state: EmulatorState) -> Starlette:

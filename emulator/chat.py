@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import Field
 
-from shared.emulator.errors import OpenModel
-from shared.emulator.text import SUGGESTED_QUESTIONS, completion_words, count_tokens
+from emulator.errors import OpenModel
+from emulator.text import SUGGESTED_QUESTIONS, completion_words, count_tokens
 
 PROSE_LEAD = "Here is the review you asked for: "
 

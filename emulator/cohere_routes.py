@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.emulator.config import EndpointKind
-from shared.emulator.errors import OpenModel, Provider, authorized_body
-from shared.emulator.gate import Call, admit
-from shared.emulator.state import EmulatorState
-from shared.emulator.text import overlap_score
+from emulator.config import EndpointKind
+from emulator.errors import OpenModel, Provider, authorized_body
+from emulator.gate import Call, admit
+from emulator.state import EmulatorState
+from emulator.text import overlap_score
 
 
 class Document(OpenModel):

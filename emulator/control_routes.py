@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.emulator.state import EmulatorState
+from emulator.state import EmulatorState
 
 
 def routes(state: EmulatorState) -> list[Route]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from shared.emulator.config import EmulatorConfig, EndpointKind
-from shared.emulator.counters import Outcome
+from emulator.config import EmulatorConfig, EndpointKind
+from emulator.counters import Outcome
 
 
 class FaultPicker:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from shared.emulator.asgi import RESET_MESSAGE
-from shared.emulator.config import EndpointKind
-from shared.emulator.counters import WINDOW_SECONDS, Outcome, Series
-from shared.emulator.errors import Provider, error_response
-from shared.emulator.state import EmulatorState
+from emulator.asgi import RESET_MESSAGE
+from emulator.config import EndpointKind
+from emulator.counters import WINDOW_SECONDS, Outcome, Series
+from emulator.errors import Provider, error_response
+from emulator.state import EmulatorState
 
 ERROR_STATUS = {Outcome.RATE_429: 429, Outcome.ERROR_500: 500, Outcome.ERROR_503: 503}
 GENERATED = {Outcome.OK, Outcome.TIMEOUT, Outcome.MALFORMED, Outcome.TRUNCATE, Outcome.INVALID_JSON}

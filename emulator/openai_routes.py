@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from shared.emulator.chat import ChatRequest, Completion, plan_completion
-from shared.emulator.config import EndpointKind
-from shared.emulator.counters import Outcome
-from shared.emulator.errors import OpenModel, Provider, authorized_body, error_response
-from shared.emulator.gate import Call, admit
-from shared.emulator.state import EmulatorState
-from shared.emulator.text import count_tokens, embedding
+from emulator.chat import ChatRequest, Completion, plan_completion
+from emulator.config import EndpointKind
+from emulator.counters import Outcome
+from emulator.errors import OpenModel, Provider, authorized_body, error_response
+from emulator.gate import Call, admit
+from emulator.state import EmulatorState
+from emulator.text import count_tokens, embedding
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 MALFORMED_CHUNK = b'data: {"id": "chatcmpl-emulator", "choices": [{"delta": {"content": \n\n'

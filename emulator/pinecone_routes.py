@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.emulator.config import EndpointKind
-from shared.emulator.errors import OpenModel, Provider, error_response, missing_key, parse_body
-from shared.emulator.gate import Call, admit
-from shared.emulator.state import EmulatorState
-from shared.emulator.vectors import Stored, namespace_name
+from emulator.config import EndpointKind
+from emulator.errors import OpenModel, Provider, error_response, missing_key, parse_body
+from emulator.gate import Call, admit
+from emulator.state import EmulatorState
+from emulator.vectors import Stored, namespace_name
 
 P = Provider.PINECONE
 NO_FILTERS = "Invalid request: metadata filters are not supported by the emulator"

@@ -1,4 +1,4 @@
-"""Running the emulator: in the current event loop (tests, benchmarks) or as `izana emulator`."""
+"""The emulator, in the current event loop (tests, benchmarks) or as `python -m emulator`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
-from shared.emulator.app import create_app
-from shared.emulator.asgi import AsgiServer
-from shared.emulator.config import EmulatorConfig
-from shared.emulator.state import EmulatorState
+from emulator.app import create_app
+from emulator.asgi import AsgiServer
+from emulator.config import EmulatorConfig
+from emulator.state import EmulatorState
 
 CONTROL_TIMEOUT_SECONDS = 10.0
 

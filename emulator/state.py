@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from shared.emulator.config import EmulatorConfig
-from shared.emulator.counters import Counters
-from shared.emulator.faults import FaultPicker
-from shared.emulator.vectors import VectorIndex
+from emulator.config import EmulatorConfig
+from emulator.counters import Counters
+from emulator.faults import FaultPicker
+from emulator.vectors import VectorIndex
 
 PROMPTS_KEPT = 50
 
