@@ -68,14 +68,13 @@ RUN groupadd --system --gid ${APP_GID} app \
 
 # KNOWLEDGE_BASE_PATH: the package is installed into site-packages, so the sample
 #   knowledge base (data/) is shipped in /app/data and pointed at explicitly.
-# DATA_DIR: only used when REDIS_URL / DATABASE_URL are unset (embedded dev services);
-#   /tmp stays writable even with a read-only root filesystem (+ emptyDir on /tmp in k8s).
+# REDIS_URL and DATABASE_URL must be set: the embedded dev servers (the `embedded` extra) are
+#   not installed here.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PYTHONFAULTHANDLER=1 \
-    KNOWLEDGE_BASE_PATH=/app/data/knowledge_base \
-    DATA_DIR=/tmp/izana
+    KNOWLEDGE_BASE_PATH=/app/data/knowledge_base
 
 WORKDIR /app
 

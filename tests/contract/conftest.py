@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import openai
 import pytest
 
-from shared.emulator import RunningEmulator
+from emulator import RunningEmulator
 from shared.resources import Resources
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from emulator import RunningEmulator
 from shared.config import Settings
-from shared.emulator import RunningEmulator
 from shared.providers.factory import build_guard
 from shared.resilience.guard import ProviderGuard
 from shared.resources import Resources

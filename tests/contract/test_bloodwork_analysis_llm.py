@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from emulator import RunningEmulator
 from shared.bloodwork.analysis import confirmed_marker, run_analysis_job
 from shared.db.models import Message
-from shared.emulator import RunningEmulator
 from shared.jobs import BloodworkAnalysisJob, new_job_id
 from shared.jobstore import JobStatus, now_ms
 from shared.providers.factory import build_providers

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from emulator import RunningEmulator
 from shared.bloodwork.extraction import EXTRACTION_UNAVAILABLE
 from shared.bloodwork.llm_extraction import ModelLabExtractor, lab_extractor
 from shared.bloodwork.parser import extract_text, parse_markers
-from shared.emulator import RunningEmulator
 from shared.resources import Resources
 from tests.contract.providers import emulated
 from tests.contract.test_provider_adapters import outcomes, seed_drawing

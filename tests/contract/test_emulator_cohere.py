@@ -9,7 +9,7 @@ import httpx
 import pytest
 from cohere.errors import TooManyRequestsError
 
-from shared.emulator import RunningEmulator
+from emulator import RunningEmulator
 
 pytestmark = pytest.mark.contract
 

@@ -9,8 +9,8 @@ import httpx
 import openai
 import pytest
 
-from shared.emulator import RunningEmulator
-from shared.emulator.counters import Bucket, rolling_windows
+from emulator import RunningEmulator
+from emulator.counters import Bucket, rolling_windows
 
 pytestmark = pytest.mark.contract
 

@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from shared.emulator import RunningEmulator
+from emulator import RunningEmulator
 
 pytestmark = pytest.mark.contract
 

@@ -12,8 +12,8 @@ import groq
 import openai
 import pytest
 
-from shared.emulator import RunningEmulator
-from shared.emulator.text import SUGGESTED_QUESTIONS
+from emulator import RunningEmulator
+from emulator.text import SUGGESTED_QUESTIONS
 
 pytestmark = pytest.mark.contract
 

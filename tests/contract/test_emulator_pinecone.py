@@ -8,7 +8,7 @@ import pinecone
 import pytest
 from pinecone.errors.exceptions import ApiError, RateLimitError
 
-from shared.emulator import RunningEmulator
+from emulator import RunningEmulator
 
 pytestmark = pytest.mark.contract
 

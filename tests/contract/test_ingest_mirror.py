@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.emulator import RunningEmulator
+from emulator import RunningEmulator
 from shared.knowledge.ingest.ingestor import Ingestor
 from shared.providers.factory import build_embedders
 from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index

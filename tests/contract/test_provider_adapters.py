@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
+from emulator import RunningEmulator
 from shared.config import Settings
-from shared.emulator import RunningEmulator
 from shared.providers.chat_models import chat_models
 from shared.providers.embeddings.base import Embedder
 from shared.providers.factory import build_embedders, build_llm_roles, build_reranker

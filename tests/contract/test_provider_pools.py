@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from shared.emulator import RunningEmulator
+from emulator import RunningEmulator
 from shared.providers.chat_models import chat_models
 from shared.providers.limits import SHARD_CONNECTIONS
 from shared.providers.llm.chat import ChatMessage

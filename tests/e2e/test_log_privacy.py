@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from emulator import RunningEmulator
 from shared.embedded import ServiceUrls
-from shared.emulator import RunningEmulator
 from shared.processes import ApiProcess, start_api, start_izana, stop, wait_ready
 from shared.rag.prompts import DRAFT_SYSTEM
 from tests.e2e.client import ask, new_session, read_events

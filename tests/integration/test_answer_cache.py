@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from emulator import RunningEmulator
 from shared.chat_job import run_chat_job
 from shared.config import Settings
 from shared.db.models import Message
-from shared.emulator import RunningEmulator
 from shared.events import EventType
 from shared.knowledge.version import kb_version, set_kb_version
 from shared.resources import Resources, open_resources

