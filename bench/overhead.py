@@ -42,6 +42,8 @@ class Sample:
     ttft_ms: float  # as the caller sees it
     pipeline_ttft_ms: float  # the pipeline's own, from its start
     total_ms: float
+    # From the enqueue to the worker's start of the job (`done.timings.queue_ms`); 0 in-process.
+    queue_ms: float = 0.0
 
     @property
     def overhead_ms(self) -> float:
@@ -109,7 +111,8 @@ async def system_sample(
         response.raise_for_status()
         ttft_ms, done = await _first_token_and_done(response, started)
     total_ms = (time.perf_counter() - started) * 1000
-    return Sample(ttft_ms, done["timings"]["ttft_ms"], total_ms)
+    timings = done["timings"]
+    return Sample(ttft_ms, timings["ttft_ms"], total_ms, timings["queue_ms"])
 
 
 async def new_auth(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:
@@ -166,6 +169,7 @@ def describe(samples: Sequence[Sample]) -> dict[str, Any]:
         "ttft_ms": summary([s.ttft_ms for s in samples]),
         "pipeline_ttft_ms": summary([s.pipeline_ttft_ms for s in samples]),
         "overhead_ms": summary([s.overhead_ms for s in samples]),
+        "queue_ms": summary([s.queue_ms for s in samples]),
         "total_ms": summary([s.total_ms for s in samples]),
     }
 
