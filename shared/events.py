@@ -221,11 +221,6 @@ async def read_after(redis: Redis, job_id: str, after_id: str, count: int) -> li
     return [parse_entry(entry_id, fields) for entry_id, fields in entries]
 
 
-async def last_entry_id(redis: Redis, job_id: str) -> str:
-    entries = await redis.xrevrange(stream_key(job_id), count=1)
-    return str(entries[0][0]) if entries else "0-0"
-
-
 def streamed_answer(events: Sequence[StreamEvent]) -> str:
     """The token texts after the last `reset`, which a client shows as the answer."""
     parts: list[str] = []

@@ -93,11 +93,10 @@ class Subscription:
 
 @dataclass(eq=False)
 class _Channel:
-    """A followed job's channel: its subscribers, and what Redis has confirmed of it."""
+    """A followed job's channel: its subscribers, and whether Redis has confirmed it."""
 
     subscriptions: set[Subscription]
     confirmed: asyncio.Future[None]
-    resync: bool = False  # the connection was lost since it was confirmed
 
 
 class StreamHub:
@@ -178,8 +177,6 @@ class StreamHub:
             except REDIS_ERRORS:
                 log.warning("stream hub lost redis; reconnecting")
                 self._connected = False
-                for channel in self._channels.values():
-                    channel.resync = channel.confirmed.done()
                 await self._disconnect()
                 await asyncio.sleep(RECONNECT_DELAY_SECONDS)
 
@@ -197,14 +194,14 @@ class StreamHub:
                 self._confirm(message["channel"], channel)
 
     def _confirm(self, name: str, channel: _Channel) -> None:
-        """Redis now pushes the channel's events: its subscribers may replay, and after a
-        reconnection they must, from their last event."""
-        if not channel.confirmed.done():
-            channel.confirmed.set_result(None)
-        elif channel.resync:
-            channel.resync = False
+        """Redis now pushes the channel's events: its subscribers may replay. A channel is
+        subscribed once per connection, so a second confirmation comes after a reconnection:
+        its subscribers must then replay from their last event."""
+        if channel.confirmed.done():
             for subscription in list(channel.subscriptions):
                 self._deliver(subscription, RESYNC)
+        else:
+            channel.confirmed.set_result(None)
         if not channel.subscriptions:
             self._drop(name)
 
