@@ -9,7 +9,13 @@ from fastapi import Depends, Header
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from api.deps import ResourcesDep, bearer_token
-from api.errors import ApiError
+from api.errors import (
+    AdminDisabled,
+    AdminPinInvalid,
+    AdminRequired,
+    AdminTokenExpired,
+    AdminTokenInvalid,
+)
 from shared.config import Settings
 
 SALT = "izana.admin.v1"
@@ -22,14 +28,14 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
 
 def _configured_pin(settings: Settings) -> str:
     if settings.admin_pin is None:
-        raise ApiError(503, "admin_disabled", "Admin access is off: ADMIN_PIN is not set.")
+        raise AdminDisabled
     return settings.admin_pin.get_secret_value()
 
 
 def issue_admin_token(settings: Settings, pin: str) -> str:
     """A token for the right PIN; 401 otherwise (callers are rate limited per IP)."""
     if not hmac.compare_digest(pin.encode(), _configured_pin(settings).encode()):
-        raise ApiError(401, "admin_pin_invalid", "The PIN is not correct.")
+        raise AdminPinInvalid
     return _serializer(settings).dumps(SUBJECT)
 
 
@@ -40,15 +46,15 @@ async def require_admin(
     _configured_pin(settings)
     token = bearer_token(authorization)
     if token is None:
-        raise ApiError(401, "admin_required", "Log in at POST /v1/admin/login and send the token.")
+        raise AdminRequired
     try:
         subject = _serializer(settings).loads(token, max_age=settings.admin_token_ttl_seconds)
     except SignatureExpired as error:
-        raise ApiError(401, "admin_token_expired", "The admin token has expired.") from error
+        raise AdminTokenExpired from error
     except BadSignature as error:
-        raise ApiError(401, "admin_token_invalid", "The admin token is not valid.") from error
+        raise AdminTokenInvalid from error
     if subject != SUBJECT:
-        raise ApiError(401, "admin_token_invalid", "The admin token is not valid.")
+        raise AdminTokenInvalid
 
 
 AdminDep = Depends(require_admin)

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.capability import EventsCapability
-from api.errors import install_error_handlers
+from api.error_handlers import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
 from api.routes import admin, bloodwork, chat, health, jobs, sessions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from api.errors import ApiError
+from api.errors import EventsTokenExpired, EventsTokenInvalid
 
 SALT = "izana.job-events.v1"
 
@@ -22,12 +22,8 @@ class EventsCapability:
         try:
             signed_job = self._serializer.loads(token, max_age=self._ttl_seconds)
         except SignatureExpired as error:
-            raise ApiError(
-                401,
-                "events_token_expired",
-                "This events link has expired; fetch the job again for a fresh events_url.",
-            ) from error
+            raise EventsTokenExpired from error
         except BadSignature as error:
-            raise ApiError(403, "events_token_invalid", "This events link is not valid.") from error
+            raise EventsTokenInvalid from error
         if signed_job != job_id:
-            raise ApiError(403, "events_token_invalid", "This events link is for another job.")
+            raise EventsTokenInvalid.for_another_job()

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.capability import EventsCapability
-from api.errors import ApiError
+from api.errors import SessionInvalid, Unauthorized, UnsupportedMediaType
 from api.sse.hub import StreamHub
 from shared.db.models import UserSession
 from shared.resources import Resources
@@ -48,7 +48,7 @@ def bearer_token(authorization: str | None) -> str | None:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "Send the session token as 'Authorization: Bearer …'.")
+        raise Unauthorized.malformed_header()
     return token.strip()
 
 
@@ -60,7 +60,7 @@ async def optional_session(
         return None
     session = await sessions.find(token)
     if session is None:
-        raise ApiError(401, "session_invalid", "The session is unknown or has expired.")
+        raise SessionInvalid
     return session
 
 
@@ -68,9 +68,7 @@ async def current_session(
     session: Annotated[UserSession | None, Depends(optional_session)],
 ) -> UserSession:
     if session is None:
-        raise ApiError(
-            401, "unauthorized", "A session token is required: POST /v1/sessions to get one."
-        )
+        raise Unauthorized
     return session
 
 
@@ -81,4 +79,4 @@ SessionDep = Annotated[UserSession, Depends(current_session)]
 async def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise ApiError(415, "unsupported_media_type", "Send the request body as application/json.")
+        raise UnsupportedMediaType

@@ -12,9 +12,9 @@ from fastapi import Depends, Header, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, Field
 
+from api import errors
 from api.capability import EventsCapability
 from api.deps import CapabilityDep, HubDep, ResourcesDep
-from api.errors import ApiError
 from api.links import events_url, status_url
 from api.sse.hub import StreamHub
 from api.sse.relay import sse_response
@@ -72,7 +72,7 @@ async def conversation_for(
     try:
         await ensure_conversation_owner(resources.sessionmaker, session.id, conversation_id)
     except ConversationNotFound as error:
-        raise ApiError(404, "conversation_not_found", "No such conversation.") from error
+        raise errors.ConversationNotFound from error
     return conversation_id
 
 
@@ -93,7 +93,7 @@ async def admit_question(
             Question(job_id, session.id, conversation_id, question.text, language),
         )
     except SessionGone as error:
-        raise ApiError(401, "session_invalid", "The session is unknown or has expired.") from error
+        raise errors.SessionInvalid from error
     job = job_type(
         job_id=job_id,
         session_id=session.id,

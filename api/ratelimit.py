@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ResourcesDep
-from api.errors import ApiError
+from api.errors import RateLimited
 from shared.config import Rate, Settings
 from shared.resilience.sliding_window import RateDecision, SlidingWindowLimiter, limit_key
 
@@ -42,11 +42,6 @@ def tightest(current: RateDecision | None, new: RateDecision) -> RateDecision:
     return min(current, new, key=lambda d: (d.remaining, d.allowed, -d.reset_seconds))
 
 
-def _retry_message(seconds: int) -> str:
-    unit = "second" if seconds == 1 else "seconds"
-    return f"Too many requests; retry in {seconds} {unit}."
-
-
 @dataclass(frozen=True)
 class Limit:
     name: str  # the policy, as 429 names it
@@ -65,17 +60,11 @@ async def _count(request: Request, limits: list[Limit]) -> None:
     setattr(request.state, _STATE_KEY, reported)
     for limit, decision in zip(limits, decisions, strict=True):
         if not decision.allowed:
-            retry_after = decision.retry_after_seconds
-            raise ApiError(
-                429,
-                "rate_limited",
-                _retry_message(retry_after),
-                details={
-                    "policy": limit.name,
-                    "limit": limit.rate.limit,
-                    "window_seconds": limit.rate.window_seconds,
-                },
-                headers={"Retry-After": str(retry_after)},
+            raise RateLimited(
+                decision.retry_after_seconds,
+                policy=limit.name,
+                limit=limit.rate.limit,
+                window_seconds=limit.rate.window_seconds,
             )
 
 

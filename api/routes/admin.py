@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.admin_auth import AdminDep, issue_admin_token
 from api.deps import ResourcesDep
-from api.errors import ApiError
+from api.errors import JobNotFound, PathNotAllowed
 from api.ratelimit import limit_admin_login
 from shared.config import Settings
 from shared.db.models import DEFAULT_COLLECTION
@@ -65,9 +65,7 @@ def allowed_paths(settings: Settings, paths: list[str]) -> list[str]:
     resolved = [Path(path).resolve() for path in paths] or [settings.knowledge_base_path.resolve()]
     for path in resolved:
         if not any(path.is_relative_to(root) for root in roots):
-            raise ApiError(
-                400, "path_not_allowed", f"{path} is outside INGEST_ROOTS; only those are read."
-            )
+            raise PathNotAllowed(path)
     return [str(path) for path in resolved]
 
 
@@ -87,7 +85,7 @@ async def ingest_job(job_id: str, resources: ResourcesDep) -> IngestJobOut:
     job = Job(job_id, resources.arq)
     state = await job.status()
     if state is JobStatus.not_found:
-        raise ApiError(404, "job_not_found", "No such ingestion job (results are kept an hour).")
+        raise JobNotFound.ingestion()
     if state is not JobStatus.complete:
         return IngestJobOut(job_id=job_id, status=state.value)
     info = await job.result_info()

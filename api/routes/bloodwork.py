@@ -26,7 +26,19 @@ from sqlmodel import col
 from starlette.datastructures import UploadFile
 
 from api.deps import ResourcesDep, SessionDep, require_json
-from api.errors import ApiError
+from api.errors import (
+    ApiError,
+    FileEmpty,
+    FileMissing,
+    FileTooLarge,
+    NotAPdf,
+    PdfDamaged,
+    PdfEncrypted,
+    ReportNotFound,
+    ReportNotReady,
+    TooManyPages,
+    UploadPending,
+)
 from api.question_admission import (
     AskedQuestion,
     JobReplyDep,
@@ -57,11 +69,11 @@ FIELD = "file"
 # Room in Content-Length for the multipart boundaries and part headers around the file.
 MULTIPART_OVERHEAD_BYTES = 16_384
 POLL_AFTER_SECONDS = "1"
-REFUSALS: dict[type[LabReportError], tuple[int, str]] = {
-    NotPdfError: (415, "not_a_pdf"),
-    DamagedPdfError: (422, "pdf_damaged"),
-    EncryptedPdfError: (422, "pdf_encrypted"),
-    TooManyPagesError: (422, "too_many_pages"),
+REFUSALS: dict[type[LabReportError], type[ApiError]] = {
+    NotPdfError: NotAPdf,
+    DamagedPdfError: PdfDamaged,
+    EncryptedPdfError: PdfEncrypted,
+    TooManyPagesError: TooManyPages,
 }
 
 
@@ -85,32 +97,28 @@ class BloodworkOut(BaseModel):
     error: str | None
 
 
-def _too_large(max_bytes: int) -> ApiError:
-    return ApiError(413, "file_too_large", f"The file is larger than {max_bytes / 1e6:g} MB.")
-
-
 async def refuse_large_body(
     resources: ResourcesDep, content_length: Annotated[str | None, Header()] = None
 ) -> None:
     max_bytes = resources.settings.bloodwork_max_bytes
     if content_length is not None and content_length.strip().isdigit():
         if int(content_length) > max_bytes + MULTIPART_OVERHEAD_BYTES:
-            raise _too_large(max_bytes)
+            raise FileTooLarge(max_bytes)
 
 
 async def _read_upload(request: Request, max_bytes: int) -> bytes:
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get(FIELD)
     if not isinstance(upload, UploadFile):
-        raise ApiError(422, "file_missing", f"Send the PDF as the multipart field '{FIELD}'.")
+        raise FileMissing(FIELD)
     try:
         content = await upload.read(max_bytes + 1)
     finally:
         await form.close()
     if len(content) > max_bytes:
-        raise _too_large(max_bytes)
+        raise FileTooLarge(max_bytes)
     if not content:
-        raise ApiError(422, "file_empty", "The file is empty.")
+        raise FileEmpty
     return content
 
 
@@ -118,8 +126,7 @@ async def _page_count(content: bytes, max_pages: int) -> int:
     try:
         return await asyncio.to_thread(check_pdf, content, max_pages)
     except LabReportError as error:
-        code_status, code = REFUSALS.get(type(error), (422, "pdf_damaged"))
-        raise ApiError(code_status, code, _sentence(str(error))) from error
+        raise REFUSALS.get(type(error), PdfDamaged)(_sentence(str(error))) from error
 
 
 def _sentence(message: str) -> str:
@@ -133,9 +140,7 @@ async def _store(resources: Resources, report: LabReport, content: bytes) -> Non
             resources.sessionmaker, report.session_id, _stale_after(resources)
         )
         if not (abandoned and await _insert(resources, report)):
-            raise ApiError(
-                409, "upload_pending", "A report of this session is still being read; wait for it."
-            )
+            raise UploadPending
     try:
         await resources.pdf_store.put(report.session_id, report.id, content)
     except Exception:
@@ -214,7 +219,7 @@ async def _owned_report(
     async with resources.sessionmaker() as db:
         report = (await db.execute(query)).scalar_one_or_none()
     if report is None or report.session_id != session.id:
-        raise ApiError(404, "report_not_found", "No such report.")  # never reveal others' reports
+        raise ReportNotFound  # never reveal others' reports
     return report
 
 
@@ -302,7 +307,7 @@ async def analyse_bloodwork(
     """Explain the confirmed (or edited) markers; the analysis streams like a chat answer."""
     report = await _owned_report(resources, report_id, session)
     if report.status != LabReportStatus.READY:
-        raise ApiError(409, "report_not_ready", "The report has not been read successfully.")
+        raise ReportNotReady
     markers = [
         confirmed_marker(m.canonical_name, m.value, m.unit, report.markers) for m in body.markers
     ]

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import ResourcesDep, SessionDep, require_json
-from api.errors import ApiError
+from api.errors import MessageTooLong
 from api.question_admission import (
     AskedQuestion,
     JobReplyDep,
@@ -54,9 +54,7 @@ async def chat(
     """Queue a question. With `Accept: text/event-stream` the answer streams in this response."""
     limit = resources.settings.max_message_chars
     if len(body.message) > limit:
-        raise ApiError(
-            422, "message_too_long", f"The message is longer than {limit} characters; shorten it."
-        )
+        raise MessageTooLong(limit)
     asked = AskedQuestion(body.message, body.language, body.conversation_id)
     job = await admit_question(resources, session, asked, ChatJob, message=body.message)
     return reply.to(job)

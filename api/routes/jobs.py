@@ -12,7 +12,13 @@ from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
 
 from api.deps import CapabilityDep, HubDep, OptionalSessionDep, ResourcesDep, SessionDep
-from api.errors import ApiError
+from api.errors import (
+    EventsExpired,
+    InvalidLastEventId,
+    JobFinished,
+    JobNotFound,
+    Unauthorized,
+)
 from api.links import events_url
 from api.sse.relay import sse_response
 from shared.db.models import Message, UserSession
@@ -40,14 +46,14 @@ class JobOut(BaseModel):
 async def _load_job(resources: Resources, job_id: str) -> JobRecord:
     record = await resources.jobs.get(job_id) if JOB_ID.match(job_id) else None
     if record is None:
-        raise ApiError(404, "job_not_found", "No such job.")
+        raise JobNotFound
     return record
 
 
 async def _owned_job(resources: Resources, job_id: str, session: UserSession) -> JobRecord:
     record = await _load_job(resources, job_id)
     if record.session_id != str(session.id):
-        raise ApiError(404, "job_not_found", "No such job.")  # never reveal others' jobs
+        raise JobNotFound  # never reveal others' jobs
     return record
 
 
@@ -107,18 +113,14 @@ async def job_events(
     elif session is not None:
         record = await _owned_job(resources, job_id, session)
     else:
-        raise ApiError(401, "unauthorized", "Use the events_url from the job, or a session token.")
+        raise Unauthorized.for_events()
     after_id = "0-0"
     if last_event_id is not None:
         if not is_stream_id(last_event_id.strip()):
-            raise ApiError(
-                400, "invalid_last_event_id", "Last-Event-ID is not an event id of this stream."
-            )
+            raise InvalidLastEventId
         after_id = last_event_id.strip()
     if record.status in TERMINAL_STATUSES and not await resources.redis.exists(stream_key(job_id)):
-        raise ApiError(
-            410, "events_expired", "This job's events have expired; GET the job instead."
-        )
+        raise EventsExpired
     return sse_response(hub, resources.redis, job_id, after_id, resources.settings.sse_ping_seconds)
 
 
@@ -127,6 +129,6 @@ async def cancel_job(job_id: JobId, session: SessionDep, resources: ResourcesDep
     """Cancel a queued or running job; its stream ends with an `error` event coded `cancelled`."""
     await _owned_job(resources, job_id, session)
     if not await cancel(resources.jobs, resources.arq, job_id):
-        raise ApiError(409, "job_finished", "The job has already finished and cannot be cancelled.")
+        raise JobFinished
     await resources.job_events(job_id).publish(EventType.ERROR, CANCELLED)
     return {"job_id": job_id, "status": JobStatus.CANCELLED.value}

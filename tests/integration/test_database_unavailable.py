@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.errors import install_error_handlers
+from api.error_handlers import install_error_handlers
 from shared.db.errors import is_database_unavailable
 from shared.db.session import create_engine
 from shared.embedded import ServiceUrls

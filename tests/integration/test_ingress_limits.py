@@ -12,7 +12,7 @@ import pytest
 from fastapi import Depends, FastAPI
 from redis.asyncio import Redis
 
-from api.errors import install_error_handlers
+from api.error_handlers import install_error_handlers
 from api.ratelimit import (
     RateLimitHeadersMiddleware,
     limit_admin_login,
