@@ -15,6 +15,7 @@ from api.errors import (
     AdminRequired,
     AdminTokenExpired,
     AdminTokenInvalid,
+    Unauthorized,
 )
 from shared.config import Settings
 
@@ -58,3 +59,11 @@ async def require_admin(
 
 
 AdminDep = Depends(require_admin)
+# What an admin route can answer with (`unauthorized`: a malformed Authorization header).
+ADMIN_ERRORS = (
+    AdminDisabled,
+    Unauthorized,
+    AdminRequired,
+    AdminTokenExpired,
+    AdminTokenInvalid,
+)

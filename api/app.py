@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.capability import EventsCapability
+from api.error_docs import catalogue_table
 from api.error_handlers import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
@@ -20,6 +21,12 @@ from shared.log import configure_logging
 from shared.resilience.sliding_window import SlidingWindowLimiter
 from shared.resources import open_resources
 from shared.sessions import SessionLookup
+
+DESCRIPTION = f"""Every error is answered with the same body, `ErrorBody`:
+`{{"error": {{"code", "message", "details"?}}}}`. Each route lists the codes it can answer with.
+
+{catalogue_table()}
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Izana API",
         version="0.1.0",
         summary="Fertility and reproductive-health assistant: chat jobs streamed over SSE.",
+        description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(limit_general)],
     )

@@ -74,6 +74,8 @@ async def current_session(
 
 OptionalSessionDep = Annotated[UserSession | None, Depends(optional_session)]
 SessionDep = Annotated[UserSession, Depends(current_session)]
+# What a route with either one can answer with.
+SESSION_ERRORS = (Unauthorized, SessionInvalid)
 
 
 async def require_json(content_type: Annotated[str | None, Header()] = None) -> None:

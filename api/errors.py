@@ -323,7 +323,7 @@ class NotAPdf(ApiError):
 
 
 class ValidationFailed(ApiError):
-    """Fields missing, of the wrong type or unknown; `details` lists them."""
+    """Body fields or parameters missing, of the wrong type or unknown; `details` lists them."""
 
     status = 422
     code = "validation_error"

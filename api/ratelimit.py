@@ -21,11 +21,13 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ResourcesDep
-from api.errors import RateLimited
+from api.errors import RateLimited, Unavailable
 from shared.config import Rate, Settings
 from shared.resilience.sliding_window import RateDecision, SlidingWindowLimiter, limit_key
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# What a counted route can answer before anything else: refused, or Redis down (fail closed).
+LIMIT_ERRORS = (RateLimited, Unavailable)
 # Response headers the limits set; browsers on other origins may read them (CORS).
 RATE_LIMIT_HEADERS = ("Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 _STATE_KEY = "rate_limit"  # in the request state: the decision the headers report

@@ -9,10 +9,11 @@ from arq.jobs import Job, JobStatus
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
-from api.admin_auth import AdminDep, issue_admin_token
+from api.admin_auth import ADMIN_ERRORS, AdminDep, issue_admin_token
 from api.deps import ResourcesDep
-from api.errors import JobNotFound, PathNotAllowed
-from api.ratelimit import limit_admin_login
+from api.error_docs import BODY_ERRORS, error_responses
+from api.errors import AdminDisabled, AdminPinInvalid, JobNotFound, PathNotAllowed
+from api.ratelimit import LIMIT_ERRORS, limit_admin_login
 from shared.config import Settings
 from shared.db.models import DEFAULT_COLLECTION
 from shared.jobs import IngestJob, JobName, enqueue, new_job_id
@@ -52,7 +53,11 @@ class IngestJobOut(BaseModel):
     result: Any = None
 
 
-@router.post("/login", dependencies=[Depends(limit_admin_login)])
+@router.post(
+    "/login",
+    dependencies=[Depends(limit_admin_login)],
+    responses=error_responses(*LIMIT_ERRORS, *BODY_ERRORS, AdminDisabled, AdminPinInvalid),
+)
 async def login(body: LoginIn, resources: ResourcesDep) -> LoginOut:
     """Exchange the admin PIN for a bearer token (5 tries per 15 minutes per IP)."""
     token = issue_admin_token(resources.settings, body.pin)
@@ -69,7 +74,12 @@ def allowed_paths(settings: Settings, paths: list[str]) -> list[str]:
     return [str(path) for path in resolved]
 
 
-@router.post("/kb/reindex", status_code=status.HTTP_202_ACCEPTED, dependencies=[AdminDep])
+@router.post(
+    "/kb/reindex",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[AdminDep],
+    responses=error_responses(*LIMIT_ERRORS, *ADMIN_ERRORS, *BODY_ERRORS, PathNotAllowed),
+)
 async def reindex(body: ReindexIn, resources: ResourcesDep) -> ReindexOut:
     """Queue a `kb.ingest` job; unchanged files are skipped, so re-running it is cheap."""
     paths = allowed_paths(resources.settings, body.paths)
@@ -79,7 +89,11 @@ async def reindex(body: ReindexIn, resources: ResourcesDep) -> ReindexOut:
     return ReindexOut(job_id=job_id, status_url=f"/v1/admin/kb/jobs/{job_id}")
 
 
-@router.get("/kb/jobs/{job_id}", dependencies=[AdminDep])
+@router.get(
+    "/kb/jobs/{job_id}",
+    dependencies=[AdminDep],
+    responses=error_responses(*LIMIT_ERRORS, *ADMIN_ERRORS, JobNotFound),
+)
 async def ingest_job(job_id: str, resources: ResourcesDep) -> IngestJobOut:
     """The job's state and, once complete, its per-file report."""
     job = Job(job_id, resources.arq)

@@ -25,9 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from starlette.datastructures import UploadFile
 
-from api.deps import ResourcesDep, SessionDep, require_json
+from api.deps import SESSION_ERRORS, ResourcesDep, SessionDep, require_json
+from api.error_docs import BODY_ERRORS, error_responses
 from api.errors import (
     ApiError,
+    BadRequest,
+    ConversationNotFound,
     FileEmpty,
     FileMissing,
     FileTooLarge,
@@ -37,7 +40,9 @@ from api.errors import (
     ReportNotFound,
     ReportNotReady,
     TooManyPages,
+    UnsupportedMediaType,
     UploadPending,
+    ValidationFailed,
 )
 from api.question_admission import (
     AskedQuestion,
@@ -46,7 +51,7 @@ from api.question_admission import (
     QuestionAccepted,
     admit_question,
 )
-from api.ratelimit import limit_chat, limit_upload
+from api.ratelimit import LIMIT_ERRORS, limit_chat, limit_upload
 from shared.bloodwork import reports
 from shared.bloodwork.analysis import analysis_question, confirmed_marker
 from shared.bloodwork.errors import (
@@ -177,6 +182,16 @@ async def _forget(resources: Resources, report: LabReport) -> None:
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(limit_upload), Depends(refuse_large_body)],
     response_model=BloodworkAccepted,
+    responses=error_responses(
+        *LIMIT_ERRORS,
+        *SESSION_ERRORS,
+        FileTooLarge,
+        BadRequest,
+        FileMissing,
+        FileEmpty,
+        *REFUSALS.values(),
+        UploadPending,
+    ),
 )
 async def upload_bloodwork(
     request: Request, session: SessionDep, resources: ResourcesDep
@@ -223,7 +238,11 @@ async def _owned_report(
     return report
 
 
-@router.get("/{report_id}", response_model=BloodworkOut)
+@router.get(
+    "/{report_id}",
+    response_model=BloodworkOut,
+    responses=error_responses(*LIMIT_ERRORS, *SESSION_ERRORS, ValidationFailed, ReportNotFound),
+)
 async def get_bloodwork(
     report_id: ReportId,
     session: SessionDep,
@@ -295,7 +314,18 @@ class AnalysisIn(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(require_json), Depends(limit_chat)],
     response_model=QuestionAccepted,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "streamed analysis"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "streamed analysis"},
+        **error_responses(
+            *LIMIT_ERRORS,
+            *SESSION_ERRORS,
+            UnsupportedMediaType,
+            *BODY_ERRORS,
+            ReportNotFound,
+            ReportNotReady,
+            ConversationNotFound,
+        ),
+    },
 )
 async def analyse_bloodwork(
     report_id: ReportId,

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.deps import ResourcesDep, SessionDep, require_json
-from api.errors import MessageTooLong
+from api.deps import SESSION_ERRORS, ResourcesDep, SessionDep, require_json
+from api.error_docs import BODY_ERRORS, error_responses
+from api.errors import ConversationNotFound, MessageTooLong, UnsupportedMediaType
 from api.question_admission import (
     AskedQuestion,
     JobReplyDep,
@@ -17,7 +18,7 @@ from api.question_admission import (
     QuestionAccepted,
     admit_question,
 )
-from api.ratelimit import limit_chat
+from api.ratelimit import LIMIT_ERRORS, limit_chat
 from shared.jobs import ChatJob
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
@@ -43,7 +44,17 @@ class ChatIn(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(require_json), Depends(limit_chat)],
     response_model=QuestionAccepted,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "streamed answer"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "streamed answer"},
+        **error_responses(
+            *LIMIT_ERRORS,
+            *SESSION_ERRORS,
+            UnsupportedMediaType,
+            *BODY_ERRORS,
+            MessageTooLong,
+            ConversationNotFound,
+        ),
+    },
 )
 async def chat(
     body: ChatIn,

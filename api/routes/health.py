@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import ResourcesDep
+from api.error_docs import error_responses
 from shared.resources import Resources
 from shared.workers import live_workers
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=error_responses())
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -51,7 +52,13 @@ async def _run_check(check: Any) -> str:
     return "ok"
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        503: {"description": "Not ready: the same report, naming the checks that failed."},
+        **error_responses(),
+    },
+)
 async def readyz(resources: ResourcesDep) -> JSONResponse:
     checks = {
         "redis": await _run_check(_check_redis(resources)),

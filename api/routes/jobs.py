@@ -11,15 +11,26 @@ from fastapi import APIRouter, Header, Path, Query
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
 
-from api.deps import CapabilityDep, HubDep, OptionalSessionDep, ResourcesDep, SessionDep
+from api.deps import (
+    SESSION_ERRORS,
+    CapabilityDep,
+    HubDep,
+    OptionalSessionDep,
+    ResourcesDep,
+    SessionDep,
+)
+from api.error_docs import error_responses
 from api.errors import (
     EventsExpired,
+    EventsTokenExpired,
+    EventsTokenInvalid,
     InvalidLastEventId,
     JobFinished,
     JobNotFound,
     Unauthorized,
 )
 from api.links import events_url
+from api.ratelimit import LIMIT_ERRORS
 from api.sse.relay import sse_response
 from shared.db.models import Message, UserSession
 from shared.events import EventType, is_stream_id, stream_key
@@ -73,7 +84,7 @@ async def _result(resources: Resources, record: JobRecord) -> dict[str, Any] | N
     }
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=error_responses(*LIMIT_ERRORS, *SESSION_ERRORS, JobNotFound))
 async def get_job(
     job_id: JobId, session: SessionDep, resources: ResourcesDep, capability: CapabilityDep
 ) -> JobOut:
@@ -96,7 +107,19 @@ async def get_job(
     )
 
 
-@router.get("/{job_id}/events", response_class=EventSourceResponse)
+@router.get(
+    "/{job_id}/events",
+    response_class=EventSourceResponse,
+    responses=error_responses(
+        *LIMIT_ERRORS,
+        *SESSION_ERRORS,
+        EventsTokenExpired,
+        EventsTokenInvalid,
+        JobNotFound,
+        InvalidLastEventId,
+        EventsExpired,
+    ),
+)
 async def job_events(
     job_id: JobId,
     resources: ResourcesDep,
@@ -124,7 +147,9 @@ async def job_events(
     return sse_response(hub, resources.redis, job_id, after_id, resources.settings.sse_ping_seconds)
 
 
-@router.delete("/{job_id}")
+@router.delete(
+    "/{job_id}", responses=error_responses(*LIMIT_ERRORS, *SESSION_ERRORS, JobNotFound, JobFinished)
+)
 async def cancel_job(job_id: JobId, session: SessionDep, resources: ResourcesDep) -> dict[str, str]:
     """Cancel a queued or running job; its stream ends with an `error` event coded `cancelled`."""
     await _owned_job(resources, job_id, session)

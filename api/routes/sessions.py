@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
-from api.deps import ResourcesDep, SessionDep, SessionLookupDep
+from api.deps import SESSION_ERRORS, ResourcesDep, SessionDep, SessionLookupDep
+from api.error_docs import error_responses
+from api.ratelimit import LIMIT_ERRORS
 from shared.erasure import erase_session
 from shared.sessions import create_session
 
@@ -21,7 +23,7 @@ class SessionOut(BaseModel):
     expires_at: datetime
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(*LIMIT_ERRORS))
 async def new_session(resources: ResourcesDep) -> SessionOut:
     """Start an anonymous session; send the token as `Authorization: Bearer <token>`."""
     ttl = timedelta(days=resources.settings.session_ttl_days)
@@ -31,7 +33,11 @@ async def new_session(resources: ResourcesDep) -> SessionOut:
     )
 
 
-@router.delete("/current", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/current",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(*LIMIT_ERRORS, *SESSION_ERRORS),
+)
 async def delete_session(
     session: SessionDep, resources: ResourcesDep, sessions: SessionLookupDep
 ) -> Response:
