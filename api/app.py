@@ -19,7 +19,7 @@ from shared.config import Settings, get_settings
 from shared.log import configure_logging
 from shared.resilience.sliding_window import SlidingWindowLimiter
 from shared.resources import open_resources
-from shared.sessions import SessionLookup
+from shared.sessions.service import SessionLookup
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,8 +14,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.bloodwork.storage import PdfStoreUnavailable
 from shared.db.errors import is_database_unavailable
+from shared.storage.pdfs import PdfStoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from api.deps import ResourcesDep, SessionDep, SessionLookupDep
-from shared.erasure import erase_session
-from shared.sessions import create_session
+from shared.sessions.erasure import erase_session
+from shared.sessions.service import create_session
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
