@@ -20,7 +20,7 @@ from shared.config import Settings, get_settings
 from shared.log import configure_logging
 from shared.resilience.sliding_window import SlidingWindowLimiter
 from shared.resources import open_resources
-from shared.sessions import SessionLookup
+from shared.sessions.service import SessionLookup
 
 DESCRIPTION = f"""Every error is answered with the same body, `ErrorBody`:
 `{{"error": {{"code", "message", "details"?}}}}`. Each route lists the codes it can answer with.

@@ -14,7 +14,7 @@ from api.errors import SessionInvalid, Unauthorized, UnsupportedMediaType
 from api.sse.hub import StreamHub
 from shared.db.models import UserSession
 from shared.resources import Resources
-from shared.sessions import SessionLookup
+from shared.sessions.service import SessionLookup
 
 
 async def get_resources(request: Request) -> Resources:

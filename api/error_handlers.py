@@ -24,8 +24,8 @@ from api.errors import (
     Unavailable,
     ValidationFailed,
 )
-from shared.bloodwork.storage import PdfStoreUnavailable
 from shared.db.errors import is_database_unavailable
+from shared.storage.pdfs import PdfStoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from api.deps import CapabilityDep, HubDep, ResourcesDep
 from api.links import events_url, status_url
 from api.sse.hub import StreamHub
 from api.sse.relay import sse_response
-from shared.conversations import (
+from shared.chat.conversations import (
     ConversationNotFound,
     Question,
     SessionGone,
@@ -26,10 +26,10 @@ from shared.conversations import (
     record_question,
 )
 from shared.db.models import UserSession
-from shared.jobs import Admission, StreamedJob, enqueue, new_job_id
-from shared.jobstore import now_ms
-from shared.rag.language import detect_language, parse_language
+from shared.jobs import StreamedJob, new_job_id, now_ms
 from shared.resources import Resources
+from shared.streamed_jobs.queue import Admission, enqueue
+from shared.text.language import detect_language, parse_language
 
 Job = TypeVar("Job", bound=StreamedJob)
 

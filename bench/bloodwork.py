@@ -27,10 +27,10 @@ import httpx
 from bench import REPO_ROOT
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from bench.stats import summary
+from izana.embedded import embedded_services, exit_on_sigterm
+from izana.processes import ApiProcess, service_env, start_api, start_izana, stop_all, wait_ready
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
-from shared.embedded import embedded_services, exit_on_sigterm
-from shared.processes import ApiProcess, service_env, start_api, start_izana, stop_all, wait_ready
 
 SAMPLES_DIR = REPO_ROOT / "data" / "samples"
 # Provider settings a developer may have exported: blank, so the offline parser reads.

@@ -36,7 +36,7 @@ from bench.stats import summary
 from emulator import EmulatorConfig
 from shared.db.models import Message
 from shared.events import DoneData
-from shared.rag.pipeline import AnswerSource
+from shared.rag.answer import AnswerSource
 from shared.resources import Resources, open_resources
 
 MEASURE_TIMEOUT_SECONDS = 240.0

@@ -56,10 +56,10 @@ from bench.fleet import (
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from bench.stats import percentile
 from emulator import EmulatorConfig
+from izana.processes import stop_all
 from shared.config import Settings
 from shared.db.models import Message, Role
 from shared.events import EventType, read_after
-from shared.processes import stop_all
 from shared.resources import Resources, open_resources
 
 EMBEDDING_DIMENSIONS = 256

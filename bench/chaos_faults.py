@@ -16,7 +16,7 @@ from typing import Any, cast
 import redis
 
 from bench.fleet import Fleet
-from shared.embedded import EmbeddedRedis
+from izana.embedded import EmbeddedRedis
 
 # pgserver runs Postgres as this system user when started by root (its own rule).
 PGSERVER_ROOT_USER = "pgserver"

@@ -42,6 +42,7 @@ from bench.overhead import QUESTIONS
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
 from bench.stats import summary
 from emulator import EmulatorConfig, RunningEmulator
+from izana.processes import stop_all
 from shared.config import Settings
 from shared.db.models import KnowledgePassage, Message, Role
 from shared.events import (
@@ -52,11 +53,11 @@ from shared.events import (
     stream_key,
     streamed_answer,
 )
-from shared.jobstore import JobRecord, JobStatus
-from shared.processes import stop_all
+from shared.jobs import JobRecord, JobStatus
 from shared.providers.llm.generated import RESTART_REASON
 from shared.providers.vectorstore.base import Passage
 from shared.providers.vectorstore.pinecone import PineconeStore
+from shared.rag.assembly import build_providers
 from shared.resilience.guard import STATS_KEY
 from shared.resources import Resources, open_resources
 
@@ -163,7 +164,7 @@ def _passage(row: KnowledgePassage) -> Passage:
 
 async def load_pinecone(resources: Resources) -> int:
     """The knowledge base into Pinecone, one namespace per category; the vectors stored."""
-    store = resources.providers.store
+    store = build_providers(resources).store
     if not isinstance(store, PineconeStore):
         raise RuntimeError(f"expected the Pinecone store, got {store.name}")
     await prepare_knowledge(resources)

@@ -21,12 +21,8 @@ import httpx
 
 from bench import REPO_ROOT
 from emulator import EmulatorConfig, RunningEmulator
-from shared.config import Settings
-from shared.db.migrate import upgrade_to_head
-from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
-from shared.jobstore import JobRecord, JobStatus
-from shared.knowledge.ingest.product import ingest_shipped
-from shared.processes import (
+from izana.embedded import ServiceUrls, embedded_services, exit_on_sigterm
+from izana.processes import (
     ApiProcess,
     free_port,
     service_env,
@@ -35,6 +31,10 @@ from shared.processes import (
     stop_all,
     wait_ready,
 )
+from shared.config import Settings
+from shared.db.migrate import upgrade_to_head
+from shared.jobs import JobRecord, JobStatus
+from shared.rag.assembly import build_providers, ingest_shipped
 from shared.resources import Resources
 
 BENCH_KEY = "bench-key-not-a-secret"
@@ -142,7 +142,7 @@ def _fleet(plan: FleetPlan, data_dir: Path) -> Iterator[Fleet]:
 
 
 async def prepare_knowledge(resources: Resources) -> None:
-    await ingest_shipped(resources)
+    await ingest_shipped(resources, build_providers(resources))
 
 
 async def new_session(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:

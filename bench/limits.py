@@ -30,7 +30,7 @@ from bench.report import BENCHMARKS_DIR, machine, markdown_table, write_json
 from emulator import EmulatorConfig
 from emulator.counters import WINDOW_SECONDS
 from shared.config import Settings
-from shared.jobstore import TERMINAL_STATUSES, JobRecord
+from shared.jobs import TERMINAL_STATUSES, JobRecord
 from shared.providers.factory import build_guard
 from shared.resources import open_resources
 

@@ -20,6 +20,7 @@ import httpx
 
 from bench.stats import summary
 from shared.events import Citation, Stage
+from shared.rag.assembly import Providers
 from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.resources import Resources
 
@@ -73,12 +74,12 @@ class FirstTokenSink:
         return None
 
 
-async def in_process_sample(resources: Resources, question: str) -> Sample:
+async def in_process_sample(resources: Resources, providers: Providers, question: str) -> Sample:
     sink = FirstTokenSink()
     started = time.perf_counter()
     config = RetrievalConfig.from_settings(resources.settings)
     prepared = prepare_question(question, None, config.max_question_chars)
-    result = await answer_question(prepared, resources.providers, sink, config)
+    result = await answer_question(prepared, providers, sink, config)
     assert sink.first_token_at is not None
     ttft_ms = (sink.first_token_at - started) * 1000
     return Sample(ttft_ms, result.ttft_ms, (time.perf_counter() - started) * 1000)
@@ -145,14 +146,20 @@ async def run_system(
 
 
 async def run_in_process(
-    resources: Resources, requests: int, concurrency: int, stagger_seconds: float = 0.0
+    resources: Resources,
+    providers: Providers,
+    requests: int,
+    concurrency: int,
+    stagger_seconds: float = 0.0,
 ) -> list[Sample]:
     """The same clients calling the pipeline in this process."""
     questions = itertools.cycle(QUESTIONS)
 
     async def one_client(index: int, count: int) -> list[Sample]:
         await asyncio.sleep(stagger_seconds * index / concurrency)
-        return [await in_process_sample(resources, next(questions)) for _ in range(count)]
+        return [
+            await in_process_sample(resources, providers, next(questions)) for _ in range(count)
+        ]
 
     shares = _split(requests, concurrency)
     batches = await asyncio.gather(*(one_client(i, n) for i, n in enumerate(shares)))

@@ -21,11 +21,11 @@ from bench.fleet import provider_env, start_emulator
 from bench.overhead import Sample, describe, raw, run_in_process, run_system
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from emulator import EmulatorConfig
+from izana.embedded import ServiceUrls, embedded_services, exit_on_sigterm
+from izana.processes import service_env, start_api, start_izana, stop_all, wait_ready
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
-from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
-from shared.knowledge.ingest.product import ingest_shipped
-from shared.processes import service_env, start_api, start_izana, stop_all, wait_ready
+from shared.rag.assembly import build_providers, ingest_shipped
 from shared.resources import open_resources
 
 WARMUP_REQUESTS = 20
@@ -166,10 +166,11 @@ def _emulator(mode: str) -> Iterator[str | None]:
 
 async def _in_process(settings: Settings, plan: Plan, stagger: float) -> dict[int, list[Sample]]:
     async with open_resources(settings) as resources:
-        await ingest_shipped(resources)
-        await run_in_process(resources, WARMUP_REQUESTS, WARMUP_REQUESTS)
+        providers = build_providers(resources)
+        await ingest_shipped(resources, providers)
+        await run_in_process(resources, providers, WARMUP_REQUESTS, WARMUP_REQUESTS)
         return {
-            c: await run_in_process(resources, plan.requests(c), c, stagger)
+            c: await run_in_process(resources, providers, plan.requests(c), c, stagger)
             for c in plan.concurrency
         }
 

@@ -44,10 +44,18 @@ from bench.retrieval_methods import (
     timed_runs,
 )
 from bench.stats import summary
+from izana.embedded import embedded_services, exit_on_sigterm
 from shared.config import Settings
 from shared.db.migrate import upgrade_to_head
-from shared.embedded import embedded_services, exit_on_sigterm
-from shared.knowledge.evaluation import (
+from shared.knowledge.hybrid_store import DenseView, HybridStore, dense_views
+from shared.knowledge.ingest.ingestor import Ingestor
+from shared.knowledge.ingest.progress import BarProgress
+from shared.providers.embeddings import local_e5, local_minilm
+from shared.providers.factory import build_embedders, build_guard
+from shared.providers.vectorstore.base import Passage
+from shared.providers.vectorstore.lexical import FieldedBM25
+from shared.rag.assembly import Providers
+from shared.rag.evaluation import (
     EvalQuery,
     QueryResult,
     evaluation_providers,
@@ -56,13 +64,6 @@ from shared.knowledge.evaluation import (
     run_config,
     run_query,
 )
-from shared.knowledge.ingest.ingestor import Ingestor
-from shared.knowledge.ingest.progress import BarProgress
-from shared.providers.embeddings import local_e5, local_minilm
-from shared.providers.factory import Providers, build_embedders, build_guard
-from shared.providers.vectorstore.base import Passage
-from shared.providers.vectorstore.hybrid import DenseView, HybridStore, dense_views
-from shared.providers.vectorstore.lexical import FieldedBM25
 from shared.rag.pipeline import RetrievalConfig
 from shared.resources import Resources, open_resources
 
@@ -196,7 +197,9 @@ async def build_views(
     resources: Resources, corpus: Path
 ) -> tuple[dict[str, float], list[dict[str, object]]]:
     """Ingest with the e5 view, then with e5 + MiniLM (reusing e5's vectors): seconds each."""
-    embedders = resources.providers.embedders
+    embedders = build_embedders(
+        resources.settings, resources.redis, build_guard(resources.settings, resources.redis)
+    )
     if tuple(embedder.name for embedder in embedders) != LOCAL_VIEWS:
         raise SystemExit("the retrieval benchmark needs both local views (the minilm extra)")
     seconds: dict[str, float] = {}

@@ -1,6 +1,6 @@
 """The retrieval methods `scripts/bench.py retrieval` compares, the official scorer and the
 knowledge-gap threshold. Each method is a search from a question's text to passage ids, best
-first; the product's own path is run by `shared.knowledge.evaluation` instead."""
+first; the product's own path is run by `shared.rag.evaluation` instead."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from typing import Any
 import bm25s
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.knowledge.evaluation import EvalQuery
+from shared.knowledge.hybrid_store import DenseView
+from shared.observability.clock import elapsed_ms
 from shared.providers.rerank.coverage import coverage_score
 from shared.providers.vectorstore.base import Passage, SearchQuery, VectorStore
-from shared.providers.vectorstore.hybrid import DenseView
 from shared.providers.vectorstore.lexical import FieldedBM25
-from shared.providers.vectorstore.timings import ms_since
+from shared.rag.evaluation import EvalQuery
 
 TOP_K = 10
 # The issue's baseline: one BM25 over question + answer, bm25s's tokens, no stopwords.
@@ -51,7 +51,7 @@ async def timed_runs(queries: Sequence[EvalQuery], search: Search, warmup: str) 
     for query in queries:
         started = time.perf_counter()
         ranked = await search(query.question)
-        runs.append(QueryRun(query.qid, ranked[:TOP_K], ms_since(started)))
+        runs.append(QueryRun(query.qid, ranked[:TOP_K], elapsed_ms(started)))
     return runs
 
 

@@ -29,12 +29,12 @@ from bench.overhead import QUESTIONS
 from bench.report import BENCHMARKS_DIR
 from bench.stats import summary
 from emulator import EmulatorConfig
-from shared.jobs import ChatJob, JobName, enqueue, new_job_id
-from shared.jobstore import JobStatus, now_ms
-from shared.processes import service_env, start_izana, stop_all
+from izana.processes import service_env, start_izana, stop_all
+from shared.jobs import ChatJob, JobName, JobStatus, new_job_id, now_ms
 from shared.resources import Resources
-from shared.sessions import create_session
-from shared.workers import live_workers
+from shared.sessions.service import create_session
+from shared.streamed_jobs.queue import enqueue
+from shared.streamed_jobs.workers import live_workers
 
 ENQUEUE_CONCURRENCY = 50
 HEARTBEAT_FRESH_SECONDS = 5.0

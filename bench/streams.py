@@ -37,10 +37,9 @@ from bench.fleet import Fleet, FleetPlan, running_fleet, start_dev_module
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from bench.stats import percentile, summary
 from bench.streams_load import ClientPlan, ProducerPlan, client_main, producer_main
+from izana.processes import free_port, stop
 from shared.events import EventPublisher, EventType, Stage
-from shared.jobs import new_job_id
-from shared.jobstore import JobRecord, JobStatus, JobStore, now_ms
-from shared.processes import free_port, stop
+from shared.jobs import JobRecord, JobStatus, JobStore, new_job_id, now_ms
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from shared.events import PUBLISH_SCRIPT, EventPublisher, EventType, StatusChange
-from shared.token_coalescer import TokenCoalescer
+from shared.streamed_jobs.coalescer import TokenCoalescer
 
 TOKEN = "tok "
 READ_SIZE = 65536

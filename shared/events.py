@@ -1,4 +1,4 @@
-"""The job event protocol (DESIGN.md §5) on one capped Redis Stream per job."""
+"""The job event protocol (docs/events.md) on one capped Redis Stream per job."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from shared.jobstore import JobStatus, job_key
+from shared.jobs import JobStatus, job_key
 
 
 class EventType(StrEnum):

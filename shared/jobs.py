@@ -1,53 +1,133 @@
-"""Job contracts between API and worker: names, payloads and the one way to enqueue."""
+"""Job contracts between API and worker: names, payloads, and the record every streamed job
+keeps in Redis (who owns it, where it stands, how it ended)."""
 
 from __future__ import annotations
 
-import functools
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from arq.connections import ArqRedis
-from arq.constants import abort_jobs_ss, job_key_prefix, result_key_prefix
-from arq.jobs import serialize_job
 from pydantic import BaseModel, Field
-from redis.commands.core import AsyncScript
+from redis.asyncio import Redis
 
-from shared.events import APPEND_EVENT_LUA, ErrorData, Stage, encode, stream_key
-from shared.jobstore import ACTIVE_STATUSES, JobRecord, JobStatus, JobStore, job_key, now_ms
-from shared.knowledge.names import NAME_PATTERN
+# Collection and category names become Pinecone namespaces, index predicates and Redis keys.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
-# Enqueue pushes a token here; idle workers block on it instead of polling the queue.
-WAKE_KEY = "izana:worker:wake"
-WAKE_KEY_MAX_LEN = 1000
 
-# Enqueues an ARQ job as ARQ's own enqueue_job does (payload with its expiry, then the queue
-# entry; nothing if the id is queued or has a result), and pushes a wake-up token. With two more
-# keys it first admits a streamed job: its record, and its queued event with its position.
-# KEYS: ARQ job, ARQ result, ARQ queue, wake-up list[, job record, event stream].
-# ARGV: payload, expiry ms, score, job id, wake-up list length[, record TTL s, stream length,
-# queued event data (a format with %d for the position), record field/value pairs...].
-# Returns the job's position in the queue, or false when the id was taken.
-_ENQUEUE = (
-    APPEND_EVENT_LUA
-    + """
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return false end
-local position = redis.call('ZCARD', KEYS[3]) + 1
-if #KEYS == 6 then
-  redis.call('HSET', KEYS[5], unpack(ARGV, 9))
-  redis.call('EXPIRE', KEYS[5], ARGV[6])
-  append_event(KEYS[6], ARGV[7], 'status', string.format(ARGV[8], position))
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED})
+ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS})
+
+# Moves a job to ARGV[1] only from one of the comma-separated statuses in ARGV[2]; the
+# remaining ARGV are field/value pairs written in the same step.
+_TRANSITION = """
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return 0 end
+for allowed in string.gmatch(ARGV[2], '[^,]+') do
+  if current == allowed then
+    redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 3))
+    return 1
+  end
 end
-redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
-redis.call('LPUSH', KEYS[4], '1')
-redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
-return position
+return 0
 """
-)
-# The queued event's data, with the position left to the script.
-_QUEUED_EVENT = encode({"stage": Stage.QUEUED.value, "position": 0}).replace(":0}", ":%d}")
+
+# Starts one more attempt of a job in one of the comma-separated statuses in ARGV[1]: moves it
+# to ARGV[2] with its start time ARGV[3]; returns the attempt's number, 0 once the job ended.
+_START_ATTEMPT = """
+local current = redis.call('HGET', KEYS[1], 'status')
+for allowed in string.gmatch(ARGV[1], '[^,]+') do
+  if current == allowed then
+    redis.call('HSET', KEYS[1], 'status', ARGV[2], 'started_at_ms', ARGV[3])
+    return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  end
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    name: str
+    status: JobStatus
+    session_id: str
+    conversation_id: str
+    created_at_ms: int
+    started_at_ms: int | None = None
+    finished_at_ms: int | None = None
+    attempts: int = 0
+    message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @classmethod
+    def from_hash(cls, values: dict[str, str]) -> JobRecord:
+        kwargs: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = values.get(field.name)
+            if raw is None:
+                continue
+            kwargs[field.name] = (
+                int(raw) if field.name.endswith("_ms") or field.name == "attempts" else raw
+            )
+        kwargs["status"] = JobStatus(kwargs["status"])
+        return cls(**kwargs)
+
+    def to_hash(self) -> dict[str, str]:
+        return {key: str(value) for key, value in asdict(self).items() if value is not None}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def job_key(job_id: str) -> str:
+    return f"job:{job_id}"
+
+
+class JobStore:
+    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
+        self._redis = redis
+        self._ttl_seconds = ttl_seconds
+        self._transition = redis.register_script(_TRANSITION)
+        self._start_attempt = redis.register_script(_START_ATTEMPT)
+
+    async def create(self, record: JobRecord) -> None:
+        key = job_key(record.job_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping=record.to_hash())
+            pipe.expire(key, self._ttl_seconds)
+            await pipe.execute()
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        values: dict[str, str] = await self._redis.hgetall(job_key(job_id))  # type: ignore[misc]
+        return JobRecord.from_hash(values) if values else None
+
+    async def transition(
+        self, job_id: str, to: JobStatus, allowed_from: frozenset[JobStatus], **changes: object
+    ) -> bool:
+        """Atomically move to `to` if the job is in one of `allowed_from`; False otherwise."""
+        pairs = [str(item) for key, value in changes.items() for item in (key, value)]
+        allowed = ",".join(sorted(allowed_from))
+        moved = await self._transition(keys=[job_key(job_id)], args=[to.value, allowed, *pairs])
+        return bool(moved)
+
+    async def start_attempt(self, job_id: str) -> int:
+        """Mark the job in progress for one more attempt; returns the attempt number, 0 if ended."""
+        active = ",".join(sorted(ACTIVE_STATUSES))
+        args: list[str | int] = [active, JobStatus.IN_PROGRESS.value, now_ms()]
+        attempt = await self._start_attempt(keys=[job_key(job_id)], args=args)
+        return int(attempt)
 
 
 class JobName(StrEnum):
@@ -122,61 +202,3 @@ JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {
 
 def new_job_id() -> str:
     return uuid.uuid4().hex
-
-
-@dataclass(frozen=True)
-class Admission:
-    """A streamed job's record and queued event, written with its enqueueing."""
-
-    record: JobRecord
-    record_ttl_seconds: int
-    events_max_len: int
-
-
-async def enqueue(
-    arq: ArqRedis,
-    name: JobName,
-    payload: BaseModel,
-    job_id: str,
-    admission: Admission | None = None,
-) -> int:
-    """Put a job on the ARQ queue under our own id and wake one idle worker, in one round trip;
-    with `admission`, record the job and announce its place first. Its place in the queue."""
-    expected = JOB_PAYLOADS[name]
-    if not isinstance(payload, expected):
-        raise TypeError(f"{name} takes {expected.__name__}, not {type(payload).__name__}")
-    enqueued_at = now_ms()
-    serialized = serialize_job(
-        name.value, (payload.model_dump(mode="json"),), {}, None, enqueued_at,
-        serializer=arq.job_serializer,
-    )  # fmt: skip
-    keys = [job_key_prefix + job_id, result_key_prefix + job_id, arq.default_queue_name, WAKE_KEY]
-    args: list[Any] = [serialized, arq.expires_extra_ms, enqueued_at, job_id, WAKE_KEY_MAX_LEN]
-    if admission is not None:
-        keys += [job_key(job_id), stream_key(job_id)]
-        pairs = [item for pair in admission.record.to_hash().items() for item in pair]
-        args += [admission.record_ttl_seconds, admission.events_max_len, _QUEUED_EVENT, *pairs]
-    position = await _enqueue_script(arq)(keys=keys, args=args)
-    if position is None:
-        raise RuntimeError(f"job id {job_id} is already queued")
-    return int(position)
-
-
-@functools.lru_cache(maxsize=8)
-def _enqueue_script(arq: ArqRedis) -> AsyncScript:
-    """The enqueue script, registered once per pool rather than per job."""
-    return arq.register_script(_ENQUEUE)
-
-
-CANCELLED = ErrorData(code="cancelled", message="The request was cancelled.", retryable=False)
-
-
-async def cancel(jobs: JobStore, arq: ArqRedis, job_id: str) -> bool:
-    """End a queued or running job `cancelled` and have ARQ abort it; False when it had ended."""
-    cancelled = await jobs.transition(
-        job_id, JobStatus.CANCELLED, ACTIVE_STATUSES, finished_at_ms=now_ms(),
-        error_code=CANCELLED.code, error_message=CANCELLED.message,
-    )  # fmt: skip
-    if cancelled:
-        await arq.zadd(abort_jobs_ss, {job_id: now_ms()})
-    return cancelled

@@ -1,11 +1,11 @@
-"""Opens and closes everything a process needs: Redis, ARQ pool, database, providers.
+"""Opens and closes the infrastructure every process needs: Redis, the ARQ pool, the database
+and the PDF store. The pipeline's providers are composed on top (`shared/rag/assembly.py`).
 
 Used by the API lifespan and by the worker's startup/shutdown, so both see the same wiring.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,14 +15,11 @@ from arq.connections import ArqRedis, RedisSettings
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.bloodwork.storage import PdfStore, pdf_store
 from shared.config import Settings
 from shared.db.session import create_engine, create_sessionmaker
 from shared.events import EventPublisher
-from shared.jobstore import JobStore
-from shared.providers.factory import Providers, build_providers
-
-log = logging.getLogger(__name__)
+from shared.jobs import JobStore
+from shared.storage.pdfs import PdfStore, pdf_store
 
 
 @dataclass(frozen=True)
@@ -32,7 +29,6 @@ class Resources:
     arq: ArqRedis
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    providers: Providers
     jobs: JobStore
     pdf_store: PdfStore
 
@@ -65,8 +61,6 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     arq = await create_pool(arq_redis_settings(redis_url))
     engine = create_engine(database_url, settings.db_pool_size)
     sessionmaker = create_sessionmaker(engine)
-    providers = build_providers(settings, sessionmaker, redis)
-    log.info("resources open", extra={"providers": providers.describe()})
     try:
         yield Resources(
             settings=settings,
@@ -74,7 +68,6 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             arq=arq,
             engine=engine,
             sessionmaker=sessionmaker,
-            providers=providers,
             jobs=JobStore(redis, settings.job_record_ttl_seconds),
             pdf_store=pdf_store(settings, sessionmaker),
         )

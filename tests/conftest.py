@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from emulator import EmulatorConfig, RunningEmulator, running_emulator
+from izana.embedded import ServiceUrls, embedded_services
 from shared.config import Environment, Settings
 from shared.db.migrate import upgrade_to_head
-from shared.embedded import ServiceUrls, embedded_services
+from shared.rag.assembly import Providers, build_providers, ingest_shipped
 from shared.resources import Resources, open_resources
 from tests.constants import NO_PROVIDERS, ROOT, TEST_SECRET
 
@@ -54,12 +55,16 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
 
 
 @pytest.fixture(scope="session")
-async def knowledge_base(resources: Resources) -> int:
-    """The shipped sample knowledge base, ingested once (a no-op when already there)."""
-    from shared.knowledge.ingest.product import ingest_shipped
+def providers(resources: Resources) -> Providers:
+    """The offline providers, as a worker with the test settings builds them."""
+    return build_providers(resources)
 
-    await ingest_shipped(resources)
-    return await resources.providers.store.count()
+
+@pytest.fixture(scope="session")
+async def knowledge_base(resources: Resources, providers: Providers) -> int:
+    """The shipped sample knowledge base, ingested once (a no-op when already there)."""
+    await ingest_shipped(resources, providers)
+    return await providers.store.count()
 
 
 @pytest.fixture(scope="session")

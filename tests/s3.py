@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
-from shared.processes import free_port
+from izana.processes import free_port
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.engine import URL, make_url
 
-from shared.processes import free_port
+from izana.processes import free_port
 
 CHUNK_BYTES = 65536
 

@@ -29,9 +29,9 @@ from arq.constants import in_progress_key_prefix, retry_key_prefix
 from arq.worker import Worker
 from redis.asyncio import Redis
 
-from shared import workers
-from shared.jobs import WAKE_KEY
+from shared.streamed_jobs import workers
 from shared.streamed_jobs.failures import REDIS_OUTAGES, is_outage
+from shared.streamed_jobs.queue import WAKE_KEY
 from shared.streamed_jobs.tries import SUPERSEDED_KEY
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any
 
 from arq import cron
@@ -13,13 +14,17 @@ from shared.bloodwork.extraction import Reading
 from shared.bloodwork.llm_extraction import lab_extractor
 from shared.config import Settings
 from shared.jobs import JobName
+from shared.rag.assembly import build_providers
 from shared.resources import arq_redis_settings, open_resources, required_urls
 from shared.streamed_jobs.tries import arq_max_tries
+from shared.streamed_jobs.workers import announce_providers
 from worker.runner import IzanaWorker
 from worker.tasks.bloodwork import analyse_bloodwork, extract_bloodwork
 from worker.tasks.chat import answer_chat
 from worker.tasks.knowledge import ingest_knowledge
 from worker.tasks.sessions import erase_expired
+
+log = logging.getLogger(__name__)
 
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
 ARQ_TIMEOUT_MARGIN_SECONDS = 10
@@ -36,13 +41,17 @@ async def startup(ctx: dict[str, Any]) -> None:
     async with contextlib.AsyncExitStack() as stack:  # closed again if a step fails
         resources = await stack.enter_async_context(open_resources(ctx["settings"]))
         ctx["resources"] = resources
+        providers = build_providers(resources)
+        ctx["providers"] = providers
         ctx["lab_reading"] = Reading(
             extractor=lab_extractor(resources.settings, resources.redis),
             timeout_seconds=resources.settings.bloodwork_read_timeout_seconds,
             keep_pdf=resources.settings.bloodwork_keep_pdf,
         )
         # Local models and the lexical index load now, not while the first question waits.
-        await resources.providers.store.warm()
+        await providers.store.warm()
+        await announce_providers(resources.redis, providers.describe())
+        log.info("providers ready", extra={"providers": providers.describe()})
         ctx["exit_stack"] = stack.pop_all()
 
 

@@ -16,8 +16,8 @@ from api.errors import AdminDisabled, AdminPinInvalid, JobNotFound, PathNotAllow
 from api.ratelimit import LIMIT_ERRORS, limit_admin_login
 from shared.config import Settings
 from shared.db.models import DEFAULT_COLLECTION
-from shared.jobs import IngestJob, JobName, enqueue, new_job_id
-from shared.knowledge.names import NAME_PATTERN
+from shared.jobs import NAME_PATTERN, IngestJob, JobName, new_job_id
+from shared.streamed_jobs.queue import enqueue
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

@@ -63,10 +63,11 @@ from shared.bloodwork.errors import (
 )
 from shared.bloodwork.markers import canonical_name
 from shared.bloodwork.parser import check_pdf
-from shared.bloodwork.storage import PdfStoreUnavailable
 from shared.db.models import PENDING_REPORT_STATUSES, LabReport, LabReportStatus, UserSession
-from shared.jobs import BloodworkAnalysisJob, BloodworkJob, JobName, enqueue, new_job_id
+from shared.jobs import BloodworkAnalysisJob, BloodworkJob, JobName, new_job_id
 from shared.resources import Resources
+from shared.storage.pdfs import PdfStoreUnavailable
+from shared.streamed_jobs.queue import enqueue
 
 router = APIRouter(prefix="/v1/bloodwork", tags=["bloodwork"])
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from api.deps import ResourcesDep
 from api.error_docs import error_responses
 from shared.resources import Resources
-from shared.workers import live_workers
+from shared.streamed_jobs.workers import announced_providers, live_workers
 
 router = APIRouter(tags=["health"])
 
@@ -69,8 +69,8 @@ async def readyz(resources: ResourcesDep) -> JSONResponse:
     body: dict[str, Any] = {
         "status": "ready" if ready else "unavailable",
         "checks": checks,
-        "providers": resources.providers.describe(),
     }
     if ready:
+        body["providers"] = await announced_providers(resources.redis)
         body["queue_depth"] = await resources.redis.zcard(default_queue_name)
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -34,9 +34,9 @@ from api.ratelimit import LIMIT_ERRORS
 from api.sse.relay import sse_response
 from shared.db.models import Message, UserSession
 from shared.events import EventType, is_stream_id, stream_key
-from shared.jobs import CANCELLED, cancel
-from shared.jobstore import TERMINAL_STATUSES, JobRecord, JobStatus
+from shared.jobs import TERMINAL_STATUSES, JobRecord, JobStatus
 from shared.resources import Resources
+from shared.streamed_jobs.queue import CANCELLED, cancel
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from api.deps import SESSION_ERRORS, ResourcesDep, SessionDep, SessionLookupDep
 from api.error_docs import error_responses
 from api.ratelimit import LIMIT_ERRORS
-from shared.erasure import erase_session
-from shared.sessions import create_session
+from shared.sessions.erasure import erase_session
+from shared.sessions.service import create_session
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 

@@ -25,9 +25,9 @@ from shared.bloodwork.llm_extraction import LabExtractor
 from shared.bloodwork.models import Marker
 from shared.bloodwork.parser import extract_text, missing_key_markers, needs_ocr, parse_markers
 from shared.bloodwork.reports import Outcome
-from shared.bloodwork.storage import PdfStore
 from shared.db.models import LabReportStatus
 from shared.resilience.errors import ProviderFailure
+from shared.storage.pdfs import PdfStore
 
 log = logging.getLogger(__name__)
 

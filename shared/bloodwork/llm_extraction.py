@@ -2,10 +2,11 @@
 
 The model gets the report's text and answers a JSON object of the markers as printed; the reply
 is validated, one invalid reply gets one repair request, and a second invalid reply hands the
-report to the offline parser. Every marker then goes through the same canonicalisation as the
-offline parser's (`measured_marker`): unknown marker names are dropped, units converted, flags
-computed from the range. A provider that fails for good (after the guard's retries and the
-chain's fallbacks) raises `ProviderFailure`. Report text and lab values are never logged.
+report to the offline parser. Every marker is then built as the offline parser builds it
+(`shared/bloodwork/measurement.py:measured_marker`): unknown marker names are dropped, units
+converted, flags computed from the range. A provider that fails for good (after the guard's
+retries and the chain's fallbacks) raises `ProviderFailure`. Report text and lab values are
+never logged.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from pydantic import BaseModel, Field, ValidationError
 from redis.asyncio import Redis
 
 from shared.bloodwork.markers import LABEL, canonical_name
+from shared.bloodwork.measurement import measured_marker
 from shared.bloodwork.models import Marker, ReferenceRange
-from shared.bloodwork.parser import measured_marker
 from shared.config import Settings
 from shared.providers.chat_models import chat_models
 from shared.providers.factory import build_guard

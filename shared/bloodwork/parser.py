@@ -25,8 +25,8 @@ from shared.bloodwork.errors import (
     TooManyPagesError,
 )
 from shared.bloodwork.markers import KEY_MARKERS, LABEL, canonical_name
-from shared.bloodwork.models import Flag, Marker, ReferenceRange
-from shared.bloodwork.units import to_canonical
+from shared.bloodwork.measurement import measured_marker
+from shared.bloodwork.models import Marker, ReferenceRange
 
 _PDF_START = b"%PDF-"
 _PDF_END = b"%%EOF"
@@ -146,36 +146,6 @@ def _marker(label: re.Match[str], rest: str, decimal_comma: bool) -> Marker | No
     )
 
 
-def measured_marker(
-    name: str,
-    canonical: str,
-    reported_value: float,
-    reported_unit: str,
-    printed_range: ReferenceRange | None,
-) -> Marker:
-    """A marker as printed (its range's bounds in `reported_unit`), in its canonical unit and
-    flagged against its range; what every way of reading a report ends with."""
-    measured = to_canonical(canonical, reported_value, reported_unit)
-    reference_range = None
-    if printed_range is not None:
-        reference_range = ReferenceRange(
-            low=_bound(printed_range.low, canonical, reported_unit),
-            high=_bound(printed_range.high, canonical, reported_unit),
-            text=printed_range.text,
-        )
-    return Marker(
-        name=name,
-        canonical_name=canonical,
-        value=measured.value,
-        unit=measured.unit,
-        reference_range=reference_range,
-        flag=flag_against(measured.value, reference_range),
-        reported_value=reported_value,
-        reported_unit=reported_unit,
-        unit_unknown=measured.unit_unknown,
-    )
-
-
 def _printed_range(result: re.Match[str], decimal_comma: bool) -> ReferenceRange | None:
     """The printed range ("3.5 - 12.5", "> 1.0", "< 25"), its bounds in the value's unit."""
     if result["range"] is None:
@@ -188,10 +158,6 @@ def _printed_range(result: re.Match[str], decimal_comma: bool) -> ReferenceRange
     )
 
 
-def _bound(printed: float | None, marker: str, unit: str) -> float | None:
-    return None if printed is None else to_canonical(marker, printed, unit).value
-
-
 def _number(printed: str, decimal_comma: bool) -> float:
     if decimal_comma:
         printed = _THOUSANDS_DOT.sub("", printed).replace(",", ".")
@@ -199,14 +165,3 @@ def _number(printed: str, decimal_comma: bool) -> float:
     if not math.isfinite(number):  # hundreds of digits
         raise ValueError(printed)
     return number
-
-
-def flag_against(value: float, reference_range: ReferenceRange | None) -> Flag | None:
-    """The value against the range, both in the same unit; None without a range."""
-    if reference_range is None:
-        return None
-    if reference_range.low is not None and value < reference_range.low:
-        return "low"
-    if reference_range.high is not None and value > reference_range.high:
-        return "high"
-    return "normal"

@@ -1,7 +1,8 @@
 """Exact-match answer cache in Redis, keyed by the normalised question and what shaped the answer.
 
 Only answers that depend on nothing but the question may be cached: the caller must skip the
-cache for answers that used conversation history or lab results (DESIGN.md §7).
+cache for answers that used conversation history or lab results (docs/providers.md, "Response
+cache").
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from pydantic import BaseModel
+from shared.providers.vectorstore.base import Passage
 
 # Third-party texts MedQuAD removed for copyright: never shipped or indexed by default.
 EXCLUDED_SOURCES = frozenset(
@@ -26,21 +26,8 @@ PUBLISHERS = {
 }
 
 
-class PassageRecord(BaseModel):
-    """A knowledge passage as stored and shipped in `data/knowledge_base/*.jsonl`."""
-
-    id: str
-    title: str
-    question: str
-    body: str
-    source: str
-    url: str
-    category: str
-    question_type: str
-
-
-def passage_from_medquad(entry: dict[str, str], category: str) -> PassageRecord:
-    return PassageRecord(
+def passage_from_medquad(entry: dict[str, str], category: str) -> Passage:
+    return Passage(
         id=entry["id"],
         title=entry["focus"],
         question=entry["question"],
@@ -52,9 +39,7 @@ def passage_from_medquad(entry: dict[str, str], category: str) -> PassageRecord:
     )
 
 
-def read_medquad(
-    corpus: Path, keep_ids: frozenset[str] | None, category: str
-) -> Iterator[PassageRecord]:
+def read_medquad(corpus: Path, keep_ids: frozenset[str] | None, category: str) -> Iterator[Passage]:
     """Yield passages from a MedQuAD JSONL corpus, skipping the copyrighted subsets."""
     with corpus.open(encoding="utf-8") as lines:
         for line in lines:
@@ -65,17 +50,12 @@ def read_medquad(
                 yield passage_from_medquad(entry, category)
 
 
-def read_passages(path: Path) -> Iterator[PassageRecord]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield PassageRecord.model_validate_json(line)
-
-
-def write_passages(path: Path, passages: Iterable[PassageRecord]) -> int:
+def write_passages(path: Path, passages: Iterable[Passage]) -> int:
+    """One JSON object per line, as `data/knowledge_base/*.jsonl` ships them."""
     count = 0
     with path.open("w", encoding="utf-8") as out:
         for passage in passages:
-            out.write(passage.model_dump_json() + "\n")
+            out.write(json.dumps(passage.content(), ensure_ascii=False, separators=(",", ":")))
+            out.write("\n")
             count += 1
     return count

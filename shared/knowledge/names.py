@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+from shared.jobs import NAME_PATTERN
+
 _NAME = re.compile(NAME_PATTERN)
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from shared.config import Settings
 from shared.providers.llm.chat import ChatModel
 from shared.providers.llm.groq_chat import groq_chat, groq_client
-from shared.providers.llm.openai_chat import openai_chat, openai_client
+from shared.providers.llm.openai_chat import openai_chat
+from shared.providers.openai_client import openai_client
 
 LOCAL_SERVER_KEY = "not-needed"  # most self-hosted servers ignore the key but the SDK wants one
 

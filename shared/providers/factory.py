@@ -1,60 +1,27 @@
-"""Chooses the provider behind each Protocol: a vendor adapter when its key is configured, the
-offline implementation otherwise. `/readyz` and the startup log show the choice."""
+"""Builds provider adapters from the settings: the guard every vendor call goes through, the
+embedders and the reranker (a vendor's when its key is configured, the local one otherwise).
+The pipeline's full set of roles is composed in `shared/rag/assembly.py`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.config import Settings
-from shared.providers.chat_models import ChatModels, chat_models
 from shared.providers.embeddings.base import Embedder
 from shared.providers.embeddings.cached import CachedEmbedder
 from shared.providers.embeddings.local_e5 import LocalE5Embedder
 from shared.providers.embeddings.local_minilm import LocalMiniLMEmbedder, minilm_installed
 from shared.providers.embeddings.openai_embedder import OpenAIEmbedder
-from shared.providers.llm.base import LLM
-from shared.providers.llm.chain import ModelChain
-from shared.providers.llm.extractive import ExtractiveAnswerer
-from shared.providers.llm.generated import GeneratedAnswerer
-from shared.providers.llm.openai_chat import openai_client
+from shared.providers.openai_client import openai_client
 from shared.providers.rerank.base import Reranker
 from shared.providers.rerank.cohere import CohereReranker, cohere_client
 from shared.providers.rerank.fallback import FallbackReranker
 from shared.providers.rerank.retrieval_order import RetrievalOrderReranker
-from shared.providers.vectorstore.base import VectorStore
-from shared.providers.vectorstore.hybrid import HybridStore, dense_views
-from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
-from shared.rag.review import ModelReviewer, PassageReviewer, Reviewer
-from shared.rag.translate import ModelTranslator, NoTranslation, QueryTranslator
 from shared.resilience.breaker import BreakerPolicy, CircuitBreaker
 from shared.resilience.egress import EgressLimiter
 from shared.resilience.errors import ModelRef
 from shared.resilience.guard import ProviderGuard
 from shared.resilience.retry import RetryPolicy
-
-
-@dataclass(frozen=True)
-class Providers:
-    llm: LLM
-    reviewer: Reviewer
-    translator: QueryTranslator
-    embedders: tuple[Embedder, ...]  # the dense views of the knowledge base; none: lexical only
-    reranker: Reranker
-    store: VectorStore
-
-    def describe(self) -> dict[str, str]:
-        """Which implementation serves each role (shown by /readyz and the startup log)."""
-        return {
-            "llm": self.llm.name,
-            "review": self.reviewer.name,
-            "translate": self.translator.name,
-            "embeddings": " + ".join(e.name for e in self.embedders) or "none",
-            "rerank": self.reranker.name,
-            "vectorstore": self.store.name,
-        }
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:
@@ -109,23 +76,6 @@ def build_embedders(settings: Settings, redis: Redis, guard: ProviderGuard) -> t
     return tuple(CachedEmbedder(embedder, redis, ttl) for embedder in embedders)
 
 
-def build_llm_roles(
-    settings: Settings, models: ChatModels, guard: ProviderGuard
-) -> tuple[LLM, Reviewer, QueryTranslator]:
-    if not models.draft:
-        return (
-            ExtractiveAnswerer(words_per_second=settings.local_llm_words_per_second),
-            PassageReviewer(),
-            NoTranslation(),
-        )
-    small = ModelChain("review", models.small, guard)
-    return (
-        GeneratedAnswerer(ModelChain("draft", models.draft, guard), settings.max_answer_tokens),
-        ModelReviewer(small),
-        ModelTranslator(ModelChain("translate", models.small, guard)),
-    )
-
-
 def build_reranker(settings: Settings, guard: ProviderGuard) -> Reranker:
     if settings.cohere_api_key:
         key = settings.cohere_api_key.get_secret_value()
@@ -138,33 +88,3 @@ def build_reranker(settings: Settings, guard: ProviderGuard) -> Reranker:
         cohere = CohereReranker(client, settings.cohere_rerank_model, guard)
         return FallbackReranker(cohere, RetrievalOrderReranker(), guard)
     return RetrievalOrderReranker()
-
-
-def build_store(
-    settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    redis: Redis,
-    embedders: tuple[Embedder, ...],
-    guard: ProviderGuard,
-) -> VectorStore:
-    if settings.pinecone_api_key and settings.pinecone_index_host and embedders:
-        key = settings.pinecone_api_key.get_secret_value()
-        index = pinecone_index(key, settings.pinecone_index_host, settings.provider_timeout_seconds)
-        return PineconeStore(index, embedders[0], guard)
-    return HybridStore(sessionmaker, redis, dense_views(embedders))
-
-
-def build_providers(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
-) -> Providers:
-    guard = build_guard(settings, redis)
-    embedders = build_embedders(settings, redis, guard)
-    llm, reviewer, translator = build_llm_roles(settings, chat_models(settings), guard)
-    return Providers(
-        llm=llm,
-        reviewer=reviewer,
-        translator=translator,
-        embedders=embedders,
-        reranker=build_reranker(settings, guard),
-        store=build_store(settings, sessionmaker, redis, embedders, guard),
-    )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from shared.events import Citation
 from shared.providers.vectorstore.base import Passage
-from shared.rag.titles import clean_title
+from shared.text.titles import clean_title
 
 
 def build_citations(passages: Sequence[Passage]) -> list[Citation]:

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.config import Settings
 from shared.events import Citation, Stage
-from shared.providers.factory import Providers
+from shared.observability.clock import elapsed_ms
 from shared.providers.llm.base import AnswerMode, AnswerRequest
 from shared.providers.llm.chat import ChatMessage
 from shared.providers.vectorstore.base import Passage, SearchQuery
 from shared.providers.vectorstore.timings import current_timings, timing_retrieval
+from shared.rag.answer import Answer
+from shared.rag.assembly import Providers
 from shared.rag.citations import build_citations
-from shared.rag.language import Language, detect_language, parse_language
 from shared.rag.sanitize import sanitize
 from shared.resilience.trail import tracking_calls
+from shared.text.language import Language, detect_language, parse_language
 
 REVISED_REASON = "revised"
 
@@ -68,40 +69,6 @@ class RetrievalConfig:
             max_question_chars=settings.max_message_chars,
             gap_threshold=settings.knowledge_gap_threshold,
         )
-
-
-class AnswerSource(StrEnum):
-    """Where an answer came from (its audit's `source`)."""
-
-    PIPELINE = "pipeline"  # answered here (and cached when it may be)
-    CACHE = "cache"  # a stored answer to the same question
-    SHARED = "shared"  # relayed from a job answering the same question right now
-    PERSONAL = "personal"  # used the conversation's history: never cached nor shared
-
-
-@dataclass(frozen=True)
-class AnswerResult:
-    answer: str
-    language: str  # the question's
-    answer_language: str
-    mode: str
-    citations: list[Citation]
-    suggestions: list[str]
-    retrieval_ms: float
-    ttft_ms: float
-    total_ms: float
-    best_score: float
-    knowledge_gap: bool
-    audit: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def cached(self) -> bool:
-        return bool(self.audit.get("source") == AnswerSource.CACHE)
-
-
-def elapsed_ms(since: float) -> float:
-    """Milliseconds since the `time.perf_counter()` reading `since`."""
-    return round((time.perf_counter() - since) * 1000, 3)
 
 
 @dataclass
@@ -164,7 +131,7 @@ async def answer_question(
     sink: AnswerSink,
     config: RetrievalConfig,
     history: Sequence[ChatMessage] = (),
-) -> AnswerResult:
+) -> Answer:
     started = time.perf_counter()
     question, language = prepared.text, prepared.language
     with tracking_calls() as trail, timing_retrieval() as timings:
@@ -188,8 +155,8 @@ async def answer_question(
     await sink.citations(citations)
     await sink.suggestions(review.suggestions)
     best_score = retrieved.best_score
-    return AnswerResult(
-        answer=review.answer,
+    return Answer(
+        text=review.answer,
         language=language,
         answer_language=providers.llm.answer_language or language,
         mode=providers.llm.mode.value,

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from shared.providers.llm.chain import ModelChain
 from shared.providers.llm.chat import ChatMessage
+from shared.providers.llm.prompts import review_messages
 from shared.providers.vectorstore.base import Passage
-from shared.rag.prompts import review_messages
 from shared.rag.suggestions import suggest_follow_ups
 from shared.resilience.errors import ProviderFailure
 

@@ -7,9 +7,9 @@ import logging
 from typing import Protocol
 
 from shared.providers.llm.chain import ModelChain
-from shared.rag.language import Language
-from shared.rag.prompts import translation_messages
+from shared.providers.llm.prompts import translation_messages
 from shared.resilience.errors import ProviderFailure
+from shared.text.language import Language
 
 log = logging.getLogger(__name__)
 

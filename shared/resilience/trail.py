@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+from shared.observability.collector import Collector
 
 
 @dataclass
@@ -21,19 +20,8 @@ class ProviderTrail:
         return {"calls": self.calls, "retries": self.retries, "fallbacks": self.fallbacks}
 
 
-_trail: ContextVar[ProviderTrail | None] = ContextVar("izana_provider_trail", default=None)
-
-
-@contextmanager
-def tracking_calls() -> Iterator[ProviderTrail]:
-    trail = ProviderTrail()
-    token = _trail.set(trail)
-    try:
-        yield trail
-    finally:
-        _trail.reset(token)
-
-
-def current_trail() -> ProviderTrail:
-    """The trail of the answer being written, or a throwaway one outside any answer."""
-    return _trail.get() or ProviderTrail()
+_TRAIL = Collector("izana_provider_trail", ProviderTrail)
+# `with tracking_calls() as trail:` records the provider calls of one answer.
+tracking_calls = _TRAIL.collecting
+# The trail of the answer being written, or a throwaway one outside any answer.
+current_trail = _TRAIL.current

@@ -15,7 +15,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from shared.conversations import Answer, Question, save_exchange
 from shared.events import (
     AttemptSuperseded,
     DoneData,
@@ -23,13 +22,11 @@ from shared.events import (
     EventPublisher,
     EventType,
     StatusChange,
-    Timings,
 )
-from shared.jobs import StreamedJob
-from shared.jobstore import ACTIVE_STATUSES, JobStatus, now_ms
-from shared.rag.pipeline import AnswerResult
+from shared.jobs import ACTIVE_STATUSES, JobStatus, StreamedJob, now_ms
 from shared.resilience.deadline import deadline_in
 from shared.resources import Resources
+from shared.streamed_jobs.coalescer import TokenCoalescer
 from shared.streamed_jobs.failures import (
     INTERNAL_ERROR,
     UNAVAILABLE,
@@ -40,7 +37,6 @@ from shared.streamed_jobs.failures import (
     is_transient,
 )
 from shared.streamed_jobs.sink import StreamSink
-from shared.token_coalescer import TokenCoalescer
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +81,20 @@ class JobAttempt:
         if self.number > 1:
             await self.events.publish(EventType.RESET, {"reason": "retry"})
 
-    async def complete(self, question: Question, result: AnswerResult) -> str:
-        """Store the question and its answer, then end the job with `done`; the message id."""
-        message_id = str(
-            await save_exchange(self.resources.sessionmaker, question, _answer(result))
-        )
+    @property
+    def queue_ms(self) -> float:
+        """How long the job waited before this attempt began."""
+        return max(0.0, self.started * 1000 - self.job.enqueued_at_ms)
+
+    async def complete(self, done: DoneData) -> str:
+        """End the job with `done`, its outcome the stored message; the message id."""
         change = StatusChange(
             JobStatus.COMPLETE,
             RUNNING,
-            {"finished_at_ms": str(now_ms()), "message_id": message_id},
+            {"finished_at_ms": str(now_ms()), "message_id": done.message_id},
         )
-        await self.events.publish(EventType.DONE, self._done(message_id, result), change)
-        return message_id
+        await self.events.publish(EventType.DONE, done, change)
+        return done.message_id
 
     async def fail(self, error: ErrorData) -> None:
         await self.events.publish(EventType.ERROR, error, failed(error))
@@ -109,33 +107,8 @@ class JobAttempt:
             if not (isinstance(error, AttemptSuperseded) or is_transient(error)):
                 raise
 
-    def _done(self, message_id: str, result: AnswerResult) -> DoneData:
-        timings = Timings(
-            queue_ms=max(0.0, self.started * 1000 - self.job.enqueued_at_ms),
-            retrieval_ms=result.retrieval_ms,
-            ttft_ms=result.ttft_ms,
-            total_ms=result.total_ms,
-        )
-        return DoneData(
-            message_id=message_id, answer=result.answer, cached=result.cached, mode=result.mode,
-            language=result.answer_language, timings=timings,
-        )  # fmt: skip
 
-
-def _answer(result: AnswerResult) -> Answer:
-    return Answer(
-        content=result.answer,
-        language=result.answer_language,
-        answer_mode=result.mode,
-        citations=[c.model_dump() for c in result.citations],
-        suggestions=result.suggestions,
-        timings={"retrieval_ms": result.retrieval_ms, "ttft_ms": result.ttft_ms},
-        audit=result.audit,
-        gap_score=result.best_score if result.knowledge_gap else None,
-    )
-
-
-# The attempt's work: stream the answer through `attempt.sink`, then `attempt.complete` it.
+# The attempt's work: stream the answer through `attempt.sink`, store it, then `attempt.complete`.
 Work = Callable[[JobAttempt], Awaitable[str]]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.events import Citation, EventType, Stage
-from shared.token_coalescer import TokenCoalescer
+from shared.streamed_jobs.coalescer import TokenCoalescer
 
 
 @dataclass

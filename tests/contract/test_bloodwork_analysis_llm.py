@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from emulator import RunningEmulator
-from shared.bloodwork.analysis import confirmed_marker, run_analysis_job
+from shared.bloodwork.analysis import confirmed_marker
+from shared.bloodwork.analysis_job import run_analysis_job
 from shared.db.models import Message
-from shared.jobs import BloodworkAnalysisJob, new_job_id
-from shared.jobstore import JobStatus, now_ms
-from shared.providers.factory import build_providers
+from shared.jobs import BloodworkAnalysisJob, JobStatus, new_job_id, now_ms
+from shared.rag.assembly import Providers, build_providers
 from shared.resources import Resources
-from shared.sessions import create_session
+from shared.sessions.service import create_session
 from tests.contract.providers import emulated
 from tests.contract.test_provider_adapters import outcomes
 from tests.integration.jobs import events_of
@@ -33,11 +33,13 @@ REPORT_MARKERS: list[dict[str, Any]] = [
 EDITED_FSH = 17.3
 
 
-def with_models(emulator: RunningEmulator, resources: Resources, **changes: Any) -> Resources:
+def with_models(
+    emulator: RunningEmulator, resources: Resources, **changes: Any
+) -> tuple[Providers, Resources]:
     """The chat models (Groq, then OpenAI) on the emulator; retrieval stays on the local store."""
     settings = emulated(emulator, resources, pinecone_api_key=None, cohere_api_key=None, **changes)
-    providers = build_providers(settings, resources.sessionmaker, resources.redis)
-    return replace(resources, settings=settings, providers=providers)
+    analysing = replace(resources, settings=settings)
+    return build_providers(analysing), analysing
 
 
 async def queued_analysis(resources: Resources) -> BloodworkAnalysisJob:
@@ -56,9 +58,9 @@ async def test_the_model_is_shown_the_confirmed_values_and_its_answer_is_stored(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
     await emulator.reset()
-    analysing = with_models(emulator, resources)
+    providers, analysing = with_models(emulator, resources)
     job = await queued_analysis(analysing)
-    message_id = await run_analysis_job(analysing, job, last_try=False)
+    message_id = await run_analysis_job(providers, analysing, job, last_try=False)
     events = await events_of(resources, job.job_id)
     assert events[-1].type == "done", events[-1]
     done = events[-1].payload()
@@ -87,9 +89,9 @@ async def test_a_provider_down_for_good_ends_the_analysis_with_a_retryable_error
 ) -> None:
     await emulator.configure(rate_500=1.0)
     await emulator.reset()
-    analysing = with_models(emulator, resources, provider_backoff_max_seconds=0.01)
+    providers, analysing = with_models(emulator, resources, provider_backoff_max_seconds=0.01)
     job = await queued_analysis(analysing)
-    assert await run_analysis_job(analysing, job, last_try=True) is None
+    assert await run_analysis_job(providers, analysing, job, last_try=True) is None
     error = (await events_of(resources, job.job_id))[-1]
     assert error.type == "error"
     assert error.payload()["code"] == "temporarily_unavailable" and error.payload()["retryable"]

@@ -11,13 +11,14 @@ from emulator import RunningEmulator
 from shared.config import Settings
 from shared.providers.chat_models import chat_models
 from shared.providers.embeddings.base import Embedder
-from shared.providers.factory import build_embedders, build_llm_roles, build_reranker
+from shared.providers.factory import build_embedders, build_reranker
 from shared.providers.llm.base import LLM, AnswerRequest
 from shared.providers.llm.chat import ChatMessage, ChatModel
 from shared.providers.llm.generated import GeneratedAnswerer
 from shared.providers.rerank.cohere import CohereReranker, cohere_client
 from shared.providers.vectorstore.base import SearchQuery
 from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
+from shared.rag.assembly import build_llm_roles
 from shared.rag.review import Reviewer
 from shared.rag.translate import QueryTranslator
 from shared.resilience.errors import FailureKind, ProviderFailure

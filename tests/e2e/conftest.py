@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.embedded import ServiceUrls
-from shared.processes import ApiProcess, service_env, start_api, start_izana, stop, wait_ready
+from izana.embedded import ServiceUrls
+from izana.processes import ApiProcess, service_env, start_api, start_izana, stop, wait_ready
 from tests.constants import NO_PROVIDERS, ROOT, TEST_SECRET
 
 WORDS_PER_SECOND = 40  # slow enough that a test can act while an answer is still streaming

@@ -14,7 +14,7 @@ import pytest
 from shared.bloodwork.reports import ABANDONED
 from shared.db.models import LabReport
 from shared.resources import Resources
-from shared.sessions import find_session
+from shared.sessions.service import find_session
 from tests.constants import ROOT
 from tests.e2e.client import new_session
 from tests.integration.test_bloodwork_extraction import age

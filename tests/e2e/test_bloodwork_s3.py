@@ -15,9 +15,9 @@ from mypy_boto3_s3 import S3Client
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from izana.embedded import ServiceUrls
+from izana.processes import free_port, start_api, start_izana, stop, wait_ready
 from shared.db.models import LabReport
-from shared.embedded import ServiceUrls
-from shared.processes import free_port, start_api, start_izana, stop, wait_ready
 from shared.resources import Resources
 from tests.e2e.client import new_session
 from tests.e2e.conftest import process_env

@@ -5,9 +5,9 @@ import uuid
 import httpx
 import pytest
 
+from izana.processes import ApiProcess
 from shared.db.models import Message
 from shared.events import read_after
-from shared.processes import ApiProcess
 from shared.resources import Resources
 from tests.constants import unique_question
 from tests.e2e.client import Event, ask, new_session, read_events

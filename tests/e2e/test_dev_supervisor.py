@@ -17,8 +17,8 @@ import httpx
 import psutil
 import pytest
 
-from shared.embedded import ServiceUrls
-from shared.processes import RestartPolicy, Supervisor, free_port
+from izana.embedded import ServiceUrls
+from izana.processes import RestartPolicy, Supervisor, free_port
 from tests.constants import unique_question
 from tests.e2e.client import ask, new_session, read_events
 from tests.e2e.conftest import process_env
@@ -68,7 +68,7 @@ def izana_dev(
     port, log_path = free_port(), tmp_path / "dev.log"
     with log_path.open("wb") as log:
         dev = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "dev", "--port", str(port)],
+            [sys.executable, "-m", "izana.cli", "dev", "--port", str(port)],
             env=process_env(service_urls) | {"LOG_LEVEL": "INFO"},
             stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
         )  # fmt: skip

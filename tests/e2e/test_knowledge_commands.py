@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.embedded import ServiceUrls
-from shared.processes import service_env
+from izana.embedded import ServiceUrls
+from izana.processes import service_env
 from tests.constants import NO_PROVIDERS, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ QUERIES = [
 def izana(urls: ServiceUrls, *arguments: str) -> subprocess.CompletedProcess[str]:
     env = service_env(urls, **NO_PROVIDERS, LOG_LEVEL="WARNING")
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *arguments],
+        [sys.executable, "-m", "izana.cli", *arguments],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from emulator import RunningEmulator
-from shared.embedded import ServiceUrls
-from shared.processes import ApiProcess, start_api, start_izana, stop, wait_ready
-from shared.rag.prompts import DRAFT_SYSTEM
+from izana.embedded import ServiceUrls
+from izana.processes import ApiProcess, start_api, start_izana, stop, wait_ready
+from shared.providers.llm.prompts import DRAFT_SYSTEM
 from tests.e2e.client import ask, new_session, read_events
 from tests.e2e.conftest import process_env
 from tests.e2e.test_bloodwork import read

@@ -9,7 +9,7 @@ import socket
 import httpx
 import pytest
 
-from shared.processes import ApiProcess
+from izana.processes import ApiProcess
 from shared.resilience.sliding_window import limit_key
 from shared.resources import Resources
 from tests.e2e.client import new_session

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from izana.processes import ApiProcess
 from shared.db.models import Conversation, KnowledgeGap, LabReport, Message, UserSession
 from shared.events import stream_key
-from shared.jobstore import job_key
-from shared.processes import ApiProcess
+from shared.jobs import job_key
 from shared.resources import Resources
 from tests.constants import unique_question
 from tests.e2e.client import ask, new_session, read_events

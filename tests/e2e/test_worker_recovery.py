@@ -18,14 +18,14 @@ import httpx
 import pytest
 from sqlmodel import col, func, select
 
+from izana.embedded import EmbeddedRedis, ServiceUrls
+from izana.processes import STOP_SECONDS, start_api, start_izana, stop_all, wait_ready
 from shared.db.models import Message, Role
-from shared.embedded import EmbeddedRedis, ServiceUrls
 from shared.events import EventType, streamed_answer
-from shared.jobs import ChatJob, JobName, enqueue
-from shared.jobstore import JobStatus
-from shared.processes import STOP_SECONDS, start_api, start_izana, stop_all, wait_ready
+from shared.jobs import ChatJob, JobName, JobStatus
 from shared.resources import Resources, open_resources
-from shared.workers import live_workers
+from shared.streamed_jobs.queue import enqueue
+from shared.streamed_jobs.workers import live_workers
 from tests.conftest import offline_settings
 from tests.constants import unique_question
 from tests.e2e.conftest import process_env

@@ -6,10 +6,9 @@ import uuid
 from datetime import timedelta
 
 from shared.events import StreamEvent, read_after
-from shared.jobs import ChatJob, new_job_id
-from shared.jobstore import now_ms
+from shared.jobs import ChatJob, new_job_id, now_ms
 from shared.resources import Resources
-from shared.sessions import create_session
+from shared.sessions.service import create_session
 
 
 async def queued_job(

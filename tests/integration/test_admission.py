@@ -11,10 +11,10 @@ from arq import create_pool
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
 
-from shared.jobs import Admission, ChatJob, JobName, enqueue, new_job_id
-from shared.jobstore import JobStatus as RecordStatus
-from shared.jobstore import job_key, now_ms
+from shared.jobs import ChatJob, JobName, job_key, new_job_id, now_ms
+from shared.jobs import JobStatus as RecordStatus
 from shared.resources import Resources, arq_redis_settings
+from shared.streamed_jobs.queue import Admission, enqueue
 from tests.integration.jobs import events_of
 
 pytestmark = pytest.mark.integration

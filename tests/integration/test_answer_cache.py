@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
 from emulator import RunningEmulator
-from shared.chat_job import run_chat_job
+from shared.chat.job import run_chat_job
 from shared.config import Settings
 from shared.db.models import Message
 from shared.events import EventType
 from shared.knowledge.version import kb_version, set_kb_version
+from shared.rag.assembly import Providers, build_providers
 from shared.resources import Resources, open_resources
 from tests.constants import unique_question
 from tests.integration.jobs import events_of, queued_job
@@ -23,26 +25,34 @@ pytestmark = pytest.mark.integration
 QUESTION = "What does a high FSH level mean for fertility?"
 
 
+@dataclass(frozen=True)
+class Live:
+    """A worker's resources and providers, its chat models Groq's, served by the emulator."""
+
+    resources: Resources
+    providers: Providers
+
+
 @pytest.fixture
 async def live(
     settings: Settings, emulator: RunningEmulator, knowledge_base: int
-) -> AsyncIterator[Resources]:
-    """Resources whose chat models are Groq's, served by the emulator."""
+) -> AsyncIterator[Live]:
     emulated = settings.model_copy(update={"groq_base_url": emulator.url})
     emulated = Settings.model_validate({**emulated.model_dump(), "groq_api_key": "sk-test"})
     async with open_resources(emulated) as resources:
-        yield resources
+        yield Live(resources, build_providers(resources))
 
 
 async def answer(
-    resources: Resources,
+    live: Live,
     message: str,
     language: str | None = None,
     conversation_id: uuid.UUID | None = None,
 ) -> dict[str, object]:
     """Run a chat job to its end; its `done` payload plus its stored audit `source`."""
+    resources = live.resources
     job = await queued_job(resources, message, language=language, conversation_id=conversation_id)
-    message_id = await run_chat_job(resources, job, last_try=True)
+    message_id = await run_chat_job(live.providers, resources, job, last_try=True)
     assert message_id is not None
     events = await events_of(resources, job.job_id)
     done = events[-1].payload()
@@ -60,7 +70,7 @@ async def chat_calls(emulator: RunningEmulator) -> int:
 
 
 async def test_a_repeated_question_is_answered_from_the_cache(
-    live: Resources, emulator: RunningEmulator
+    live: Live, emulator: RunningEmulator
 ) -> None:
     question = unique_question(QUESTION)
     first = await answer(live, question)
@@ -72,7 +82,7 @@ async def test_a_repeated_question_is_answered_from_the_cache(
     assert await chat_calls(emulator) == calls  # no provider call for the hit
 
 
-async def test_another_language_is_never_served_from_the_cache(live: Resources) -> None:
+async def test_another_language_is_never_served_from_the_cache(live: Live) -> None:
     question = unique_question(QUESTION)
     english = await answer(live, question, language="en")
     spanish = await answer(live, question, language="es")
@@ -81,19 +91,19 @@ async def test_another_language_is_never_served_from_the_cache(live: Resources) 
     assert (await answer(live, question, language="es"))["source"] == "cache"
 
 
-async def test_a_new_knowledge_base_version_retires_cached_answers(live: Resources) -> None:
+async def test_a_new_knowledge_base_version_retires_cached_answers(live: Live) -> None:
     question = unique_question(QUESTION)
-    before = await kb_version(live.redis)
+    before = await kb_version(live.resources.redis)
     await answer(live, question)
     try:
-        await set_kb_version(live.redis, f"test-{uuid.uuid4().hex[:8]}")
+        await set_kb_version(live.resources.redis, f"test-{uuid.uuid4().hex[:8]}")
         after_reindex = await answer(live, question)
     finally:
-        await set_kb_version(live.redis, before)
+        await set_kb_version(live.resources.redis, before)
     assert (after_reindex["cached"], after_reindex["source"]) == (False, "pipeline")
 
 
-async def test_answers_that_used_history_are_never_cached_nor_served(live: Resources) -> None:
+async def test_answers_that_used_history_are_never_cached_nor_served(live: Live) -> None:
     opening = await answer(live, unique_question("What is AMH?"))
     follow_up = unique_question(QUESTION)
     conversation = opening["conversation_id"]
@@ -107,7 +117,7 @@ async def test_answers_that_used_history_are_never_cached_nor_served(live: Resou
 
 
 async def test_identical_concurrent_questions_share_one_pipeline_run(
-    live: Resources, emulator: RunningEmulator
+    live: Live, emulator: RunningEmulator
 ) -> None:
     await emulator.configure(ttft_ms=300)  # the leader is still answering when all arrive
     question = unique_question(QUESTION)

@@ -5,11 +5,11 @@ import uuid
 
 import pytest
 
-from shared.conversations import Question
+from shared.chat.conversations import Question
+from shared.chat.exchanges import complete_with
 from shared.events import AttemptSuperseded, EventType
-from shared.jobs import ChatJob
-from shared.jobstore import JobStatus
-from shared.rag.pipeline import AnswerResult
+from shared.jobs import ChatJob, JobStatus
+from shared.rag.answer import Answer
 from shared.resources import Resources
 from shared.streamed_jobs.attempt import JobAttempt
 from shared.streamed_jobs.tries import SUPERSEDED_KEY, attempt_job
@@ -19,12 +19,8 @@ from tests.integration.jobs import events_of, queued_job
 pytestmark = pytest.mark.integration
 
 
-def result(answer: str) -> AnswerResult:
-    return AnswerResult(
-        answer=answer, language="en", answer_language="en", mode="extractive", citations=[],
-        suggestions=[], retrieval_ms=1.0, ttft_ms=1.0, total_ms=2.0, best_score=0.9,
-        knowledge_gap=False,
-    )  # fmt: skip
+def result(answer: str) -> Answer:
+    return Answer(answer, "en", "en", "extractive", retrieval_ms=1.0, ttft_ms=1.0, total_ms=2.0)
 
 
 def question_of(job: ChatJob) -> Question:
@@ -44,13 +40,13 @@ async def test_a_superseded_attempt_cannot_stream_or_end_the_job(resources: Reso
     with pytest.raises(AttemptSuperseded):
         await stale.events.publish(EventType.TOKEN, {"text": "stale"})
     with pytest.raises(AttemptSuperseded):
-        await stale.complete(question_of(job), result("stale answer"))
+        await complete_with(stale, question_of(job), result("stale answer"))
     record = await resources.jobs.get(job.job_id)
     assert record is not None and record.status is JobStatus.IN_PROGRESS
 
     await current.announce_retry()
     await current.sink.token("fresh answer")
-    message_id = await current.complete(question_of(job), result("fresh answer"))
+    message_id = await complete_with(current, question_of(job), result("fresh answer"))
     await current.close()
     events = await events_of(resources, job.job_id)
     assert [e.type for e in events] == [EventType.RESET, EventType.TOKEN, EventType.DONE]
@@ -65,7 +61,7 @@ async def test_an_outcome_is_not_written_when_the_job_was_cancelled(resources: R
     assert await resources.jobs.transition(
         job.job_id, JobStatus.CANCELLED, frozenset({JobStatus.IN_PROGRESS})
     )
-    await attempt.complete(question_of(job), result("too late"))
+    await complete_with(attempt, question_of(job), result("too late"))
     record = await resources.jobs.get(job.job_id)
     assert record is not None and record.status is JobStatus.CANCELLED
     assert EventType.DONE not in [e.type for e in await events_of(resources, job.job_id)]

@@ -15,11 +15,11 @@ from shared.bloodwork import extraction, reports
 from shared.bloodwork.extraction import TOO_SLOW, UNEXPECTED_ERROR, Reading, extract_report
 from shared.bloodwork.llm_extraction import LabExtractor
 from shared.bloodwork.models import Marker
-from shared.bloodwork.storage import PdfStoreUnavailable
 from shared.db.models import LabReport, LabReportStatus, utcnow
 from shared.jobs import new_job_id
 from shared.resources import Resources
-from shared.sessions import create_session
+from shared.sessions.service import create_session
+from shared.storage.pdfs import PdfStoreUnavailable
 from tests.constants import ROOT
 
 pytestmark = pytest.mark.integration

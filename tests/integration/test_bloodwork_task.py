@@ -9,9 +9,9 @@ import pytest
 from arq import Retry
 
 from shared.bloodwork.extraction import Reading
-from shared.bloodwork.storage import PdfStoreUnavailable
 from shared.jobs import BloodworkJob
 from shared.resources import Resources
+from shared.storage.pdfs import PdfStoreUnavailable
 from tests.integration.test_bloodwork_extraction import SAMPLE, reloaded, stored_report
 from worker.tasks.bloodwork import UNAVAILABLE, extract_bloodwork
 

@@ -5,11 +5,11 @@ import uuid
 import pytest
 from sqlmodel import col, select
 
-from shared.chat_job import run_chat_job
+from shared.chat.job import run_chat_job
 from shared.db.models import KnowledgeGap, Message
 from shared.events import EventType
-from shared.jobs import ChatJob
-from shared.jobstore import ACTIVE_STATUSES, JobStatus, now_ms
+from shared.jobs import ACTIVE_STATUSES, ChatJob, JobStatus, now_ms
+from shared.rag.assembly import Providers
 from shared.resources import Resources
 from tests.constants import unique_question
 from tests.integration.jobs import events_of, queued_job
@@ -24,10 +24,10 @@ async def new_job(resources: Resources, enqueued_at_ms: int | None = None) -> Ch
 
 
 async def test_a_job_streams_a_cited_answer_and_stores_it(
-    resources: Resources, knowledge_base: int
+    providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     job = await new_job(resources)
-    message_id = await run_chat_job(resources, job, last_try=False)
+    message_id = await run_chat_job(providers, resources, job, last_try=False)
     events = await events_of(resources, job.job_id)
     kinds = [event.type for event in events]
     assert kinds[0] is EventType.STATUS and kinds[-1] is EventType.DONE
@@ -46,39 +46,41 @@ async def test_a_job_streams_a_cited_answer_and_stores_it(
 
 
 async def test_a_rerun_of_a_finished_job_does_nothing(
-    resources: Resources, knowledge_base: int
+    providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     job = await new_job(resources)
-    await run_chat_job(resources, job, last_try=False)
+    await run_chat_job(providers, resources, job, last_try=False)
     before = await events_of(resources, job.job_id)
-    assert await run_chat_job(resources, job, last_try=False) is None
+    assert await run_chat_job(providers, resources, job, last_try=False) is None
     assert await events_of(resources, job.job_id) == before
 
 
 async def test_a_retried_attempt_starts_with_reset_and_keeps_one_message(
-    resources: Resources, knowledge_base: int
+    providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     job = await new_job(resources)
     await resources.jobs.start_attempt(job.job_id)  # a first attempt that crashed mid-way
-    message_id = await run_chat_job(resources, job, last_try=False)
+    message_id = await run_chat_job(providers, resources, job, last_try=False)
     events = await events_of(resources, job.job_id)
     assert events[0].type is EventType.RESET
     assert events[-1].payload()["message_id"] == message_id
 
 
-async def test_a_cancelled_job_is_not_run(resources: Resources, knowledge_base: int) -> None:
+async def test_a_cancelled_job_is_not_run(
+    providers: Providers, resources: Resources, knowledge_base: int
+) -> None:
     job = await new_job(resources)
     await resources.jobs.transition(job.job_id, JobStatus.CANCELLED, ACTIVE_STATUSES)
-    assert await run_chat_job(resources, job, last_try=False) is None
+    assert await run_chat_job(providers, resources, job, last_try=False) is None
     assert await events_of(resources, job.job_id) == []
 
 
 async def test_a_job_past_its_deadline_fails_with_a_clear_error(
-    resources: Resources, knowledge_base: int
+    providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     deadline_ms = resources.settings.job_deadline_seconds * 1000
     job = await new_job(resources, enqueued_at_ms=now_ms() - deadline_ms - 1000)
-    assert await run_chat_job(resources, job, last_try=False) is None
+    assert await run_chat_job(providers, resources, job, last_try=False) is None
     events = await events_of(resources, job.job_id)
     assert events[-1].type is EventType.ERROR
     assert events[-1].payload()["code"] == "deadline_exceeded"
@@ -94,13 +96,13 @@ async def gap_of(resources: Resources, job_id: str) -> KnowledgeGap | None:
 
 @pytest.mark.usefixtures("pgvector")  # the threshold is calibrated for the e5 view's scores
 async def test_a_question_the_knowledge_base_cannot_answer_is_logged_as_a_gap(
-    resources: Resources, knowledge_base: int
+    providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     threshold = resources.settings.knowledge_gap_threshold
     off_topic = await queued_job(resources, unique_question("How do I rotate the tyres of a van?"))
     covered = await new_job(resources)
     for job in (off_topic, covered):
-        await run_chat_job(resources, job, last_try=False)
+        await run_chat_job(providers, resources, job, last_try=False)
     gap = await gap_of(resources, off_topic.job_id)
     assert gap is not None and gap.language == "en" and gap.best_score < threshold
     assert gap.question.startswith("How do I rotate the tyres of a van?")

@@ -16,10 +16,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.error_handlers import install_error_handlers
+from izana.embedded import ServiceUrls
+from izana.processes import free_port, service_env, start_api, stop
 from shared.db.errors import is_database_unavailable
 from shared.db.session import create_engine
-from shared.embedded import ServiceUrls
-from shared.processes import free_port, service_env, start_api, stop
 from tests.constants import NO_PROVIDERS, TEST_SECRET
 from tests.fake_postgres import STARTING_UP, FakePostgres, fake_postgres
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from izana.embedded import EmbeddedRedis, embedded_services
 from shared.config import Settings
-from shared.embedded import EmbeddedRedis, embedded_services
 
 pytestmark = pytest.mark.integration
 

@@ -2,10 +2,11 @@
 
 import pytest
 
+from shared.knowledge.hybrid_store import HybridStore
 from shared.providers.embeddings.cached import _key
 from shared.providers.vectorstore.base import SearchQuery
-from shared.providers.vectorstore.hybrid import HybridStore
 from shared.providers.vectorstore.timings import timing_retrieval
+from shared.rag.assembly import Providers
 from shared.resources import Resources
 
 pytestmark = pytest.mark.integration
@@ -17,9 +18,9 @@ async def test_the_sample_knowledge_base_is_loaded(knowledge_base: int) -> None:
 
 @pytest.mark.usefixtures("pgvector")
 async def test_the_store_fuses_lexical_and_every_local_embedding_view(
-    resources: Resources, knowledge_base: int
+    providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
-    store = resources.providers.store
+    store = providers.store
     assert isinstance(store, HybridStore)
     assert store.name.startswith("hybrid(bm25+pgvector:local/multilingual-e5-small-q4")
     assert (await store.snapshot()).dense
@@ -35,34 +36,42 @@ async def test_the_store_fuses_lexical_and_every_local_embedding_view(
     ],
 )
 async def test_relevant_passages_come_first(
-    resources: Resources, knowledge_base: int, question: str, expected_title_word: str
+    providers: Providers,
+    resources: Resources,
+    knowledge_base: int,
+    question: str,
+    expected_title_word: str,
 ) -> None:
-    passages = await resources.providers.store.search(SearchQuery(text=question, top_k=8))
+    passages = await providers.store.search(SearchQuery(text=question, top_k=8))
     assert len(passages) == 8
     assert expected_title_word in passages[0].title.lower()
     assert all(0 < p.score <= 1 for p in passages)  # cosine similarity to the question
 
 
 @pytest.mark.usefixtures("pgvector")
-async def test_each_part_of_a_search_is_timed(resources: Resources, knowledge_base: int) -> None:
+async def test_each_part_of_a_search_is_timed(
+    providers: Providers, resources: Resources, knowledge_base: int
+) -> None:
     with timing_retrieval() as timings:
-        await resources.providers.store.search(SearchQuery(text="AMH and IVF", top_k=3))
+        await providers.store.search(SearchQuery(text="AMH and IVF", top_k=3))
     assert timings.lexical_ms > 0 and timings.dense_ms > 0 and timings.fusion_ms > 0
     assert timings.embedding_ms > 0
 
 
 @pytest.mark.usefixtures("pgvector")
 async def test_a_repeated_question_is_embedded_from_the_cache(
-    resources: Resources, knowledge_base: int
+    providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     question = "How long does a frozen embryo transfer cycle take?"
-    await resources.providers.store.search(SearchQuery(text=question, top_k=3))
-    for embedder in resources.providers.embedders:
+    await providers.store.search(SearchQuery(text=question, top_k=3))
+    for embedder in providers.embedders:
         assert await resources.redis.exists(_key(embedder.name, "query", question))
 
 
-async def test_namespace_filters_by_category(resources: Resources, knowledge_base: int) -> None:
-    store = resources.providers.store
+async def test_namespace_filters_by_category(
+    providers: Providers, resources: Resources, knowledge_base: int
+) -> None:
+    store = providers.store
     hits = await store.search(SearchQuery(text="pregnancy", top_k=3, namespace="pregnancy"))
     misses = await store.search(SearchQuery(text="pregnancy", top_k=3, namespace="cardiology"))
     assert len(hits) == 3 and {hit.category for hit in hits} == {"pregnancy"}

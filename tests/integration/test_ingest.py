@@ -17,12 +17,12 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import event, text
 
+from shared.knowledge.hybrid_store import HybridStore, dense_views
 from shared.knowledge.ingest.ingestor import EMBED_BATCH, FileOutcome, Ingestor
 from shared.knowledge.ingest.progress import RecordProgress, json_lines
 from shared.knowledge.version import documents_version, kb_version, version_key
 from shared.providers.embeddings.local_e5 import DIMENSIONS, LocalE5Embedder
 from shared.providers.vectorstore.base import SearchQuery
-from shared.providers.vectorstore.hybrid import HybridStore, dense_views
 from shared.providers.vectorstore.pgvector import PgVectorIndex, pgvector_installed
 from shared.resources import Resources
 from tests.integration.ingest_helpers import (

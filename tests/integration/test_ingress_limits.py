@@ -19,11 +19,11 @@ from api.ratelimit import (
     limit_general,
     limit_upload,
 )
+from izana.processes import free_port
 from shared.config import Rate
-from shared.processes import free_port
 from shared.resilience.sliding_window import RateDecision, SlidingWindowLimiter, limit_key
 from shared.resources import Resources
-from shared.sessions import SessionLookup, create_session
+from shared.sessions.service import SessionLookup, create_session
 from tests.constants import ROOT
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,6 @@
 import pytest
 
-from shared.jobs import new_job_id
-from shared.jobstore import ACTIVE_STATUSES, JobRecord, JobStatus, now_ms
+from shared.jobs import ACTIVE_STATUSES, JobRecord, JobStatus, new_job_id, now_ms
 from shared.resources import Resources
 
 pytestmark = pytest.mark.integration

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from shared.bloodwork.storage import PostgresPdfStore
 from shared.db.models import LabReport, LabReportStatus
 from shared.jobs import new_job_id
 from shared.resources import Resources
-from shared.sessions import create_session
+from shared.sessions.service import create_session
+from shared.storage.pdfs import PostgresPdfStore
 
 pytestmark = pytest.mark.integration
 

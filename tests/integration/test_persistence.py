@@ -6,19 +6,20 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from shared.conversations import (
-    Answer,
+from shared.chat.conversations import (
     ConversationNotFound,
     Question,
     SessionGone,
     ensure_conversation_owner,
     record_question,
-    save_exchange,
 )
+from shared.chat.exchanges import save_exchange
 from shared.db.models import DocumentUsage, Message, UserSession, utcnow
+from shared.events import Citation
 from shared.jobs import new_job_id
+from shared.rag.answer import Answer
 from shared.resources import Resources
-from shared.sessions import create_session, find_session, hash_token
+from shared.sessions.service import create_session, find_session, hash_token
 
 pytestmark = pytest.mark.integration
 
@@ -81,8 +82,12 @@ async def test_a_job_writes_its_question_and_answer_exactly_once(resources: Reso
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     asked = question(issued.session.id, uuid.uuid4(), "What is IVF?")
     await record_question(resources.engine, asked)
-    first = await save_exchange(resources.sessionmaker, asked, Answer("first", "en", "extractive"))
-    again = await save_exchange(resources.sessionmaker, asked, Answer("second", "en", "extractive"))
+    first = await save_exchange(
+        resources.sessionmaker, asked, Answer("first", "en", "en", "extractive")
+    )
+    again = await save_exchange(
+        resources.sessionmaker, asked, Answer("second", "en", "en", "extractive")
+    )
     assert first == again
     assert await count_messages(resources, asked.job_id) == {
         "user": "What is IVF?",
@@ -95,7 +100,7 @@ async def test_the_worker_stores_the_question_even_if_admission_did_not(
 ) -> None:
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     asked = question(issued.session.id, uuid.uuid4(), "Is PCOS genetic?")
-    await save_exchange(resources.sessionmaker, asked, Answer("Often.", "en", "extractive"))
+    await save_exchange(resources.sessionmaker, asked, Answer("Often.", "en", "en", "extractive"))
     await ensure_conversation_owner(
         resources.sessionmaker, issued.session.id, asked.conversation_id
     )
@@ -119,12 +124,11 @@ async def test_every_citation_is_counted_once_per_answer(resources: Resources) -
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     cited = [f"test-passage-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     citations = [
-        {"title": "IVF", "source": "NIH", "url": "", "score": 0.9, "passage_id": pid}
-        for pid in cited
+        Citation(title="IVF", source="NIH", url="", score=0.9, passage_id=pid) for pid in cited
     ]
     for text in ("What is IVF?", "How long does IVF take?"):
         asked = question(issued.session.id, uuid.uuid4(), text)
-        answer = Answer("IVF joins egg and sperm.", "en", "extractive", citations=citations)
+        answer = Answer("IVF joins egg and sperm.", "en", "en", "extractive", citations=citations)
         await save_exchange(resources.sessionmaker, asked, answer)
         await save_exchange(resources.sessionmaker, asked, answer)  # a re-run of the same job
     assert await citation_counts(resources, cited) == dict.fromkeys(cited, 2)

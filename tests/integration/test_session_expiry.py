@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from shared.conversations import Answer, Question, save_exchange
+from shared.chat.conversations import Question
+from shared.chat.exchanges import save_exchange
 from shared.db.models import Conversation, LabReport, UserSession
-from shared.erasure import erase_expired_sessions
 from shared.jobs import new_job_id
+from shared.rag.answer import Answer
 from shared.resources import Resources
-from shared.sessions import create_session
+from shared.sessions.erasure import erase_expired_sessions
+from shared.sessions.service import create_session
 from tests.integration.test_bloodwork_extraction import SAMPLE, stored_report
 from worker.tasks.sessions import erase_expired
 
@@ -24,7 +26,9 @@ pytestmark = pytest.mark.integration
 async def session_with_data(resources: Resources, ttl: timedelta) -> uuid.UUID:
     session_id = (await create_session(resources.sessionmaker, ttl)).session.id
     question = Question(new_job_id(), session_id, uuid.uuid4(), "What is AMH?", "en")
-    await save_exchange(resources.sessionmaker, question, Answer("AMH is a hormone.", "en", "x"))
+    await save_exchange(
+        resources.sessionmaker, question, Answer("AMH is a hormone.", "en", "en", "x")
+    )
     await stored_report(resources, SAMPLE, session_id)
     return session_id
 

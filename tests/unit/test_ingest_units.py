@@ -5,17 +5,17 @@ from pathlib import Path
 import pytest
 
 from shared.knowledge.documents.reader import ParsedDocument, QAPair, Section
-from shared.knowledge.evaluation import (
-    QueryResult,
-    check_collection,
-    latency_summary,
-    read_queries,
-)
 from shared.knowledge.ingest.ingestor import file_hash
 from shared.knowledge.ingest.passages import document_passages
 from shared.knowledge.ingest.progress import RecordProgress, json_lines
 from shared.knowledge.ingest.sources import source_files
 from shared.providers.vectorstore.timings import RetrievalTimings
+from shared.rag.evaluation import (
+    QueryResult,
+    check_collection,
+    latency_summary,
+    read_queries,
+)
 
 pytestmark = pytest.mark.unit
 

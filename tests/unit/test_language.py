@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.rag.language import LANGUAGE_NAMES, Language, detect_language, parse_language
+from shared.text.language import LANGUAGE_NAMES, Language, detect_language, parse_language
 
 pytestmark = pytest.mark.unit
 

@@ -3,11 +3,12 @@ from collections.abc import Sequence
 import pytest
 
 from shared.events import Citation, Stage
-from shared.providers.factory import Providers
 from shared.providers.llm.extractive import ExtractiveAnswerer
 from shared.providers.rerank.retrieval_order import RetrievalOrderReranker
 from shared.providers.vectorstore.base import Passage, SearchQuery
-from shared.rag.pipeline import AnswerResult, RetrievalConfig, answer_question, prepare_question
+from shared.rag.answer import Answer
+from shared.rag.assembly import Providers
+from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.rag.review import PassageReviewer
 from shared.rag.translate import NoTranslation
 from tests.unit.passages import passage
@@ -73,7 +74,7 @@ def providers(store: ListStore) -> Providers:
 
 async def ask(
     message: str, language: str | None, with_providers: Providers, sink: RecordingSink
-) -> AnswerResult:
+) -> Answer:
     prepared = prepare_question(message, language, CONFIG.max_question_chars)
     return await answer_question(prepared, with_providers, sink, CONFIG)
 
@@ -90,8 +91,8 @@ async def test_events_come_in_protocol_order_and_tokens_make_the_answer() -> Non
     ]  # fmt: skip
     assert kinds[-2:] == ["citations", "suggestions"]
     assert set(kinds[3:-2]) == {"token"}
-    assert "".join(str(v) for k, v in sink.log if k == "token") == result.answer
-    assert "pregnant harder" in result.answer
+    assert "".join(str(v) for k, v in sink.log if k == "token") == result.text
+    assert "pregnant harder" in result.text
     assert result.citations[0].url == "https://example.org/pcos"
     assert len(result.suggestions) == 3
     assert (result.mode, result.language) == ("extractive", "en")
@@ -113,7 +114,7 @@ async def test_nothing_found_skips_reranking_and_says_so() -> None:
     result = await ask("zzz qqq", None, providers(ListStore([])), sink)
     assert Stage.RERANKING not in [value for kind, value in sink.log if kind == "status"]
     assert result.citations == []
-    assert "could not find" in result.answer
+    assert "could not find" in result.text
 
 
 async def test_language_is_detected_unless_requested() -> None:

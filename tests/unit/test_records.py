@@ -2,7 +2,7 @@ import pytest
 
 from shared.db.session import async_database_url
 from shared.events import is_stream_id, parse_entry, stream_id_key
-from shared.jobstore import JobRecord, JobStatus
+from shared.jobs import JobRecord, JobStatus
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.rag.terms import content_terms, split_sentences, words
+from shared.text.terms import content_terms, split_sentences, words
 
 pytestmark = pytest.mark.unit
 

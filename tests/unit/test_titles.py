@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.rag.titles import UNTITLED, clean_title
+from shared.text.titles import UNTITLED, clean_title
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from shared.events import EventType
-from shared.token_coalescer import TokenCoalescer
+from shared.streamed_jobs.coalescer import TokenCoalescer
 
 pytestmark = pytest.mark.unit
 

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from shared.bloodwork import reports
-from shared.bloodwork.analysis import run_analysis_job
+from shared.bloodwork.analysis_job import run_analysis_job
 from shared.bloodwork.extraction import Reading, extract_report
-from shared.bloodwork.storage import PdfStoreUnavailable
 from shared.db.models import LabReportStatus
 from shared.jobs import BloodworkAnalysisJob, BloodworkJob
 from shared.resources import Resources
+from shared.storage.pdfs import PdfStoreUnavailable
 from shared.streamed_jobs.attempt import fail_exhausted
 from shared.streamed_jobs.failures import RetryLater, is_transient
 from shared.streamed_jobs.tries import Attempt, attempt_job
@@ -51,4 +52,5 @@ async def give_up_exhausted(resources: Resources, job: BloodworkJob) -> None:
 
 async def analyse_bloodwork(ctx: dict[str, Any], payload: dict[str, Any]) -> str | None:
     job = BloodworkAnalysisJob.model_validate(payload)
-    return await attempt_job(ctx, job, run_analysis_job, fail_exhausted)
+    run = functools.partial(run_analysis_job, ctx["providers"])
+    return await attempt_job(ctx, job, run, fail_exhausted)

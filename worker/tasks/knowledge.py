@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from shared.jobs import IngestJob
-from shared.knowledge.ingest.product import product_ingestor
 from shared.knowledge.ingest.progress import RecordProgress, log_records
+from shared.rag.assembly import product_ingestor
 from shared.resources import Resources
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ async def ingest_knowledge(ctx: dict[str, Any], payload: dict[str, Any]) -> dict
     resources: Resources = ctx["resources"]
     job = IngestJob.model_validate(payload)
     progress = RecordProgress(log_records(log))
-    ingestor = product_ingestor(resources, job.collection, job.category, progress)
+    ingestor = product_ingestor(resources, ctx["providers"], job.collection, job.category, progress)
     paths = [Path(path) for path in job.paths]
     report = await (ingestor.delete(paths) if job.delete else ingestor.ingest(paths))
     return {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from shared.erasure import erase_expired_sessions
 from shared.resources import Resources
+from shared.sessions.erasure import erase_expired_sessions
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
 from shared.knowledge.documents.errors import DocumentError
-from shared.rag.titles import clean_title
+from shared.text.titles import clean_title
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_LINE_CHARS = 100_000

@@ -23,13 +23,13 @@ from sqlmodel import col
 from shared.db.models import DEFAULT_COLLECTION, KnowledgeDocument, KnowledgePassage
 from shared.knowledge.documents.errors import DocumentError
 from shared.knowledge.documents.reader import read_document
+from shared.knowledge.hybrid_store import DenseView, dense_views
 from shared.knowledge.ingest.mirror import StoredPassage, VectorMirror, sync_mirror
 from shared.knowledge.ingest.passages import IndexedPassage, document_passages
 from shared.knowledge.ingest.progress import Progress, SilentProgress
 from shared.knowledge.ingest.sources import SourceFile, source_files
 from shared.knowledge.version import record_kb_version
 from shared.providers.embeddings.base import Embedder
-from shared.providers.vectorstore.hybrid import DenseView, dense_views
 from shared.providers.vectorstore.pgvector import pgvector_installed, vector_literal
 from shared.resilience.errors import ProviderFailure
 
@@ -285,7 +285,7 @@ class Ingestor:
     ) -> None:
         rows = [
             {
-                **passage.record.model_dump(),
+                **passage.record.content(),
                 "collection": self.collection,
                 "document_id": document.id,
                 "content_hash": passage.content_hash,

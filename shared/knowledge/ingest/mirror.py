@@ -29,10 +29,6 @@ class StoredPassage:
     content_hash: str
 
 
-def _passage(indexed: IndexedPassage) -> Passage:
-    return Passage(**indexed.record.model_dump(), score=0.0)
-
-
 async def sync_mirror(
     mirror: VectorMirror, before: Sequence[StoredPassage], after: Sequence[IndexedPassage]
 ) -> None:
@@ -42,7 +38,7 @@ async def sync_mirror(
     for passage in after:
         record = passage.record
         if (record.id, record.category, passage.content_hash) not in unchanged:
-            upserts[record.category].append(_passage(passage))
+            upserts[record.category].append(record)
     kept = {(p.record.id, p.record.category) for p in after}
     deletes: defaultdict[str, list[str]] = defaultdict(list)
     for old in before:

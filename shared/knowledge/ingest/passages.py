@@ -14,14 +14,15 @@ from pathlib import Path
 from shared.knowledge.documents.categories import categorize
 from shared.knowledge.documents.chunking import Chunk, chunk_document
 from shared.knowledge.documents.reader import ParsedDocument, QAPair
-from shared.knowledge.medquad import PUBLISHERS, PassageRecord
+from shared.knowledge.medquad import PUBLISHERS
+from shared.providers.vectorstore.base import Passage
 
 MAX_ID_LENGTH = 128
 
 
 @dataclass(frozen=True)
 class IndexedPassage:
-    record: PassageRecord
+    record: Passage
     embed_text: str
     content_hash: str  # of every field: a change is sent to a mirror
     embed_hash: str  # of the embedded text: vectors are reused while it stays the same
@@ -31,8 +32,8 @@ def _hash(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
-def _indexed(record: PassageRecord, embed_text: str) -> IndexedPassage:
-    fields = record.model_dump()
+def _indexed(record: Passage, embed_text: str) -> IndexedPassage:
+    fields = record.content()
     content_hash = _hash(embed_text, *(str(fields[k]) for k in fields))
     return IndexedPassage(record, embed_text, content_hash, _hash(embed_text))
 
@@ -42,7 +43,7 @@ def _slug(text: str) -> str:
 
 
 def _pair_passage(pair: QAPair, number: int, stem: str, category: str | None) -> IndexedPassage:
-    record = PassageRecord(
+    record = Passage(
         id=(pair.id or f"{stem}-{number}")[:MAX_ID_LENGTH],
         title=pair.focus,
         question=pair.question,
@@ -56,7 +57,7 @@ def _pair_passage(pair: QAPair, number: int, stem: str, category: str | None) ->
 
 
 def _chunk_passage(chunk: Chunk, number: int, prefix: str, category: str) -> IndexedPassage:
-    record = PassageRecord(
+    record = Passage(
         id=f"{prefix}-{number}",
         title=chunk.title,
         question=chunk.section,

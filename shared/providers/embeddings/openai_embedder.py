@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import openai
 
 from shared.providers.embeddings.base import Purpose
-from shared.providers.llm.openai_chat import TRANSIENT_ERRORS
+from shared.providers.openai_client import TRANSIENT_ERRORS
 from shared.resilience.errors import ModelRef, to_failure
 from shared.resilience.guard import Attempt, ProviderGuard
 

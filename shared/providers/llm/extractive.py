@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from shared.providers.llm.base import AnswerMode, AnswerOutput, AnswerRequest
 from shared.providers.vectorstore.base import Passage
-from shared.rag.terms import content_terms, split_sentences
+from shared.text.terms import content_terms, split_sentences
 
 NO_ANSWER = (
     "I could not find this in the knowledge base I draw on. Please rephrase the question, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.providers.llm.base import AnswerMode, AnswerOutput, AnswerRequest
 from shared.providers.llm.chain import ModelChain
-from shared.rag.prompts import draft_messages
+from shared.providers.llm.prompts import draft_messages
 
 RESTART_REASON = "provider_retry"
 

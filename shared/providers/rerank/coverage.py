@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.providers.vectorstore.base import Passage
-from shared.rag.terms import content_terms
+from shared.text.terms import content_terms
 
 HEADING_WEIGHT = 2.0
 

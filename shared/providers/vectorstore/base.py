@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 
 @dataclass(frozen=True)
 class Passage:
+    """One passage of the knowledge base: as shipped in `data/knowledge_base/*.jsonl`, as stored
+    in `knowledge_passage`, and as a search returns it (with its score)."""
+
     id: str
     title: str
     question: str
@@ -17,7 +20,13 @@ class Passage:
     url: str
     category: str
     question_type: str
-    score: float
+    score: float = 0.0  # the search's; 0 outside a search
+
+    def content(self) -> dict[str, str]:
+        """Every field but the score: what the knowledge base keeps of the passage."""
+        fields = asdict(self)
+        del fields["score"]
+        return fields
 
 
 @dataclass(frozen=True)

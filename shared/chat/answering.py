@@ -12,24 +12,23 @@ from dataclasses import replace
 
 from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
 from shared.cache.single_flight import LeaderLost, SingleFlight, follow
-from shared.conversations import load_history
+from shared.chat.conversations import load_history
 from shared.events import Citation, DoneData, EventType, Stage, StreamEvent
-from shared.jobs import ChatJob
-from shared.jobstore import now_ms
+from shared.jobs import ChatJob, now_ms
 from shared.knowledge.version import kb_version
+from shared.observability.clock import elapsed_ms
 from shared.providers.llm.base import AnswerMode
 from shared.providers.llm.chat import ChatMessage
+from shared.providers.llm.prompts import PROMPTS_VERSION
+from shared.rag.answer import Answer, AnswerSource
+from shared.rag.assembly import Providers
 from shared.rag.pipeline import (
-    AnswerResult,
     AnswerSink,
-    AnswerSource,
     PreparedQuestion,
     RetrievalConfig,
     answer_question,
-    elapsed_ms,
     prepare_question,
 )
-from shared.rag.prompts import PROMPTS_VERSION
 from shared.resources import Resources
 
 # How often a job looks for a leader again after one failed or vanished.
@@ -37,12 +36,12 @@ MAX_FLIGHT_ROUNDS = 3
 LEADER_FAILED = "leader_failed"
 
 
-def model_config(resources: Resources) -> str:
+def model_config(resources: Resources, providers: Providers) -> str:
     """Everything besides question, language and knowledge that shapes an answer."""
     settings = resources.settings
     return json.dumps(
         {
-            "providers": resources.providers.describe(),
+            "providers": providers.describe(),
             "top_k": settings.retrieval_top_k,
             "top_n": settings.rerank_top_n,
             "max_answer_tokens": settings.max_answer_tokens,
@@ -52,12 +51,8 @@ def model_config(resources: Resources) -> str:
     )
 
 
-def _with_source(result: AnswerResult, source: AnswerSource, **audit: str) -> AnswerResult:
-    return replace(result, audit={**result.audit, "source": source.value, **audit})
-
-
-async def _history(resources: Resources, job: ChatJob) -> list[ChatMessage]:
-    if resources.providers.llm.mode is not AnswerMode.GENERATED or job.new_conversation:
+async def _history(resources: Resources, providers: Providers, job: ChatJob) -> list[ChatMessage]:
+    if providers.llm.mode is not AnswerMode.GENERATED or job.new_conversation:
         return []  # the offline answerer does not read history; a new conversation has none
     turns = await load_history(
         resources.sessionmaker, job.conversation_id, job.job_id, resources.settings.history_messages
@@ -65,32 +60,15 @@ async def _history(resources: Resources, job: ChatJob) -> list[ChatMessage]:
     return [ChatMessage(role.value, content) for role, content in turns]
 
 
-def _stored(result: AnswerResult) -> CachedAnswer:
-    return CachedAnswer(
-        answer=result.answer,
-        language=result.answer_language,
-        mode=result.mode,
-        citations=[citation.model_dump() for citation in result.citations],
-        suggestions=result.suggestions,
-        model=str(result.audit.get("providers", {}).get("llm", "")),
-        created_at_ms=now_ms(),
-    )
-
-
 async def _replay(
     cached: CachedAnswer, prepared: PreparedQuestion, sink: AnswerSink, started: float
-) -> AnswerResult:
+) -> Answer:
     await sink.token(cached.answer)
     ttft_ms = elapsed_ms(started)
-    citations = [Citation.model_validate(citation) for citation in cached.citations]
-    await sink.citations(citations)
-    await sink.suggestions(cached.suggestions)
-    return AnswerResult(
-        answer=cached.answer, language=prepared.language, answer_language=cached.language,
-        mode=cached.mode, citations=citations, suggestions=cached.suggestions, retrieval_ms=0.0,
-        ttft_ms=ttft_ms, total_ms=elapsed_ms(started), best_score=0.0, knowledge_gap=False,
-        audit={"source": AnswerSource.CACHE.value, "model": cached.model},
-    )  # fmt: skip
+    answer = Answer.from_cache(cached, prepared.language, ttft_ms, ttft_ms)
+    await sink.citations(answer.citations)
+    await sink.suggestions(answer.suggestions)
+    return replace(answer, total_ms=elapsed_ms(started))
 
 
 class _Relay:
@@ -122,19 +100,18 @@ class _Relay:
             self.suggestions = list(payload)
             await self.sink.suggestions(self.suggestions)
 
-    def result(self, done: DoneData, leader_job_id: str) -> AnswerResult:
-        return AnswerResult(
-            answer=done.answer, language=self.prepared.language, answer_language=done.language,
+    def result(self, done: DoneData, leader_job_id: str) -> Answer:
+        return Answer(
+            text=done.answer, language=self.prepared.language, answer_language=done.language,
             mode=done.mode, citations=self.citations, suggestions=self.suggestions,
-            retrieval_ms=0.0, ttft_ms=self.ttft_ms, total_ms=elapsed_ms(self.started),
-            best_score=0.0, knowledge_gap=False,
-            audit={"source": AnswerSource.SHARED.value, "leader_job_id": leader_job_id},
+            source=AnswerSource.SHARED, ttft_ms=self.ttft_ms, total_ms=elapsed_ms(self.started),
+            audit={"leader_job_id": leader_job_id},
         )  # fmt: skip
 
 
 async def _follow_leader(
     resources: Resources, key: str, leader: str, relay: _Relay
-) -> AnswerResult | None:
+) -> Answer | None:
     """The leader's answer relayed, or None when it failed (this job then tries itself)."""
     idle = resources.settings.single_flight_idle_seconds
     async for event in follow(resources.redis, key, leader, idle):
@@ -146,19 +123,21 @@ async def _follow_leader(
     return None
 
 
-async def produce_answer(resources: Resources, job: ChatJob, sink: AnswerSink) -> AnswerResult:
+async def produce_answer(
+    resources: Resources, providers: Providers, job: ChatJob, sink: AnswerSink
+) -> Answer:
     started = time.perf_counter()
     settings = resources.settings
     prepared = prepare_question(job.message, job.language, settings.max_message_chars)
     config = RetrievalConfig.from_settings(settings)
-    history = await _history(resources, job)
+    history = await _history(resources, providers, job)
     cache = ResponseCache(resources.redis, settings.response_cache_ttl_seconds)
     if history or not cache.enabled:
-        result = await answer_question(prepared, resources.providers, sink, config, history)
-        return _with_source(result, AnswerSource.PERSONAL if history else AnswerSource.PIPELINE)
+        result = await answer_question(prepared, providers, sink, config, history)
+        return replace(result, source=AnswerSource.PERSONAL if history else AnswerSource.PIPELINE)
 
     version = await kb_version(resources.redis)
-    key = cache_key(prepared.text, prepared.language, version, model_config(resources))
+    key = cache_key(prepared.text, prepared.language, version, model_config(resources, providers))
     flight = SingleFlight(resources.redis, settings.single_flight_lease_seconds)
     for _ in range(MAX_FLIGHT_ROUNDS):
         cached = await cache.get(key)
@@ -167,9 +146,9 @@ async def produce_answer(resources: Resources, job: ChatJob, sink: AnswerSink) -
         leader = await flight.claim(key, job.job_id)
         if leader is None:
             async with flight.leading(key, job.job_id):
-                result = await answer_question(prepared, resources.providers, sink, config)
-                await cache.put(key, _stored(result))
-            return _with_source(result, AnswerSource.PIPELINE, kb_version=version)
+                result = await answer_question(prepared, providers, sink, config)
+                await cache.put(key, result.cache_entry(now_ms()))
+            return replace(result, audit={**result.audit, "kb_version": version})
         relay = _Relay(sink, prepared, started)
         try:
             shared = await _follow_leader(resources, key, leader, relay)
@@ -179,5 +158,4 @@ async def produce_answer(resources: Resources, job: ChatJob, sink: AnswerSink) -
             return shared
         if relay.emitted:
             await sink.reset(LEADER_FAILED)
-    result = await answer_question(prepared, resources.providers, sink, config)
-    return _with_source(result, AnswerSource.PIPELINE)
+    return await answer_question(prepared, providers, sink, config)

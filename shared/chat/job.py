@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from shared.answering import produce_answer
-from shared.conversations import Question
+from shared.chat.answering import produce_answer
+from shared.chat.conversations import Question
+from shared.chat.exchanges import complete_with
 from shared.jobs import ChatJob
+from shared.rag.assembly import Providers
 from shared.resources import Resources
 from shared.streamed_jobs.attempt import JobAttempt, run_attempt
 from shared.streamed_jobs.failures import DEADLINE_EXCEEDED, PROVIDER_REFUSED, FailurePolicy
@@ -12,17 +14,19 @@ from shared.streamed_jobs.failures import DEADLINE_EXCEEDED, PROVIDER_REFUSED, F
 CHAT_POLICY = FailurePolicy("chat", DEADLINE_EXCEEDED, PROVIDER_REFUSED)
 
 
-async def run_chat_job(resources: Resources, job: ChatJob, last_try: bool) -> str | None:
+async def run_chat_job(
+    providers: Providers, resources: Resources, job: ChatJob, last_try: bool
+) -> str | None:
     """Answer `job`; returns the message id, or None when it had ended or failed for good.
 
     Raises RetryLater for a transient failure when another attempt is allowed.
     """
 
     async def answer(attempt: JobAttempt) -> str:
-        result = await produce_answer(resources, job, attempt.sink)
+        result = await produce_answer(resources, providers, job, attempt.sink)
         question = Question(
             job.job_id, job.session_id, job.conversation_id, job.message, result.language
         )
-        return await attempt.complete(question, result)
+        return await complete_with(attempt, question, result)
 
     return await run_attempt(resources, job, last_try, answer, CHAT_POLICY)

@@ -1,4 +1,5 @@
-"""Coalesces streamed tokens into at most one `token` event per interval (DESIGN.md §5)."""
+"""Coalesces streamed tokens into at most one `token` event per interval (docs/events.md,
+"Token coalescing")."""
 
 from __future__ import annotations
 

@@ -21,13 +21,14 @@ from sqlmodel import col
 
 from shared.db.models import DEFAULT_COLLECTION, KnowledgePassage
 from shared.knowledge.version import kb_version
+from shared.observability.clock import elapsed_ms
 from shared.providers.embeddings.base import Embedder
 from shared.providers.rerank.coverage import coverage_score
 from shared.providers.vectorstore.base import Passage, SearchQuery
 from shared.providers.vectorstore.fusion import reciprocal_rank_fusion
 from shared.providers.vectorstore.lexical import FieldedBM25
 from shared.providers.vectorstore.pgvector import DenseHit, PgVectorIndex, pgvector_installed
-from shared.providers.vectorstore.timings import RetrievalTimings, current_timings, ms_since
+from shared.providers.vectorstore.timings import RetrievalTimings, current_timings
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class HybridStore:
         timings = current_timings()
         started = time.perf_counter()
         lexical = [hit.index for hit in snapshot.lexical.search(query.text, FUSION_DEPTH)]
-        timings.lexical_ms = ms_since(started)
+        timings.lexical_ms = elapsed_ms(started)
         if not snapshot.dense:
             found = self._pick(snapshot, lexical, query)
             return [replace(p, score=coverage_score(query.text, p)) for p in found]
@@ -127,7 +128,7 @@ class HybridStore:
                 await view.index.search(session, self.collection, vector, FUSION_DEPTH)
                 for view, vector in zip(self._views, vectors, strict=True)
             ]
-            timings.dense_ms = ms_since(started)
+            timings.dense_ms = elapsed_ms(started)
             started = time.perf_counter()
             dense = [
                 [
@@ -138,7 +139,7 @@ class HybridStore:
                 for hits in rankings
             ]
             found = self._pick(snapshot, reciprocal_rank_fusion([lexical, *dense]), query)
-            timings.fusion_ms = ms_since(started)
+            timings.fusion_ms = elapsed_ms(started)
             similarity = await self._similarity(session, vectors[0], rankings[0], found)
         return [replace(p, score=similarity.get(p.id, 0.0)) for p in found]
 
@@ -147,7 +148,7 @@ class HybridStore:
     ) -> list[list[float]]:
         started = time.perf_counter()
         vectors = [(await view.embedder.embed([query.text], "query"))[0] for view in self._views]
-        timings.embedding_ms = ms_since(started)
+        timings.embedding_ms = elapsed_ms(started)
         return vectors
 
     async def _similarity(

@@ -25,9 +25,9 @@ from shared.db.models import (
     utcnow,
 )
 from shared.events import stream_key
-from shared.jobs import cancel
-from shared.jobstore import job_key
+from shared.jobs import job_key
 from shared.resources import Resources
+from shared.streamed_jobs.queue import cancel
 
 
 async def erase_session(resources: Resources, session_id: uuid.UUID) -> None:

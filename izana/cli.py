@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import os
@@ -16,10 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from izana.embedded import ServiceUrls, embedded_services, exit_on_sigterm
+from izana.processes import Supervisor, wait_until_ready
 from shared.config import Settings, get_settings
-from shared.embedded import ServiceUrls, embedded_services, exit_on_sigterm
 from shared.log import configure_logging
-from shared.processes import Supervisor, wait_until_ready
 
 if TYPE_CHECKING:
     from shared.knowledge.ingest.ingestor import IngestReport
@@ -50,7 +49,8 @@ def _with_urls(settings: Settings, urls: ServiceUrls) -> Settings:
 def run_api(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    create_app = importlib.import_module("api.app").create_app
+    from api.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -64,7 +64,8 @@ def run_api(settings: Settings, args: argparse.Namespace) -> None:
 def run_worker(settings: Settings, args: argparse.Namespace) -> None:
     import uvloop
 
-    create_worker = importlib.import_module("worker.settings").create_worker
+    from worker.settings import create_worker
+
     # ARQ's worker takes the loop the policy makes; uvloop's costs less CPU per socket write.
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     create_worker(settings).run()
@@ -79,9 +80,9 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def run_ingest(settings: Settings, args: argparse.Namespace) -> None:
     """Ingest (or with --delete remove) files; exits 1 when any file failed."""
-    from shared.knowledge.ingest.product import product_ingestor
     from shared.knowledge.ingest.progress import terminal_progress
     from shared.knowledge.names import check_name
+    from shared.rag.assembly import build_providers, product_ingestor
     from shared.resources import open_resources
 
     paths = [Path(path) for path in args.paths] or [settings.knowledge_base_path]
@@ -94,8 +95,11 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> None:
 
     async def ingest() -> IngestReport:
         async with open_resources(settings) as resources:
+            providers = build_providers(resources)
             progress = terminal_progress()
-            ingestor = product_ingestor(resources, args.collection, args.category, progress)
+            ingestor = product_ingestor(
+                resources, providers, args.collection, args.category, progress
+            )
             return await (ingestor.delete(paths) if args.delete else ingestor.ingest(paths))
 
     report = asyncio.run(ingest())
@@ -110,8 +114,8 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> None:
 
 def run_eval(settings: Settings, args: argparse.Namespace) -> None:
     """Index the corpus once (cached), run every query, write the run file, print latencies."""
-    from shared.knowledge import evaluation
     from shared.knowledge.ingest.progress import terminal_progress
+    from shared.rag import evaluation
     from shared.resources import open_resources
 
     try:
@@ -122,16 +126,16 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> None:
 
     async def evaluate() -> dict[str, object]:
         async with open_resources(settings) as resources:
+            providers = evaluation.evaluation_providers(resources, collection)
             started = time.perf_counter()
             report = await evaluation.build_index(
-                resources, Path(args.corpus), collection, terminal_progress()
+                resources, providers, Path(args.corpus), collection, terminal_progress()
             )
             if report.failed:
                 raise SystemExit(
                     f"izana eval: cannot index {args.corpus}: {report.failed[0].error}"
                 )
             index_seconds = round(time.perf_counter() - started, 1)
-            providers = evaluation.evaluation_providers(resources, collection)
             await providers.store.warm()  # loads the index and models before the clock starts
             config = evaluation.run_config(settings, args.top_k)
             results = [await evaluation.run_query(q, providers, config) for q in queries]

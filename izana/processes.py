@@ -16,7 +16,7 @@ from typing import IO
 
 import httpx
 
-from shared.embedded import ServiceUrls
+from izana.embedded import ServiceUrls
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def start_izana(
     command: list[str], env: dict[str, str], log: IO[bytes] | None = None
 ) -> subprocess.Popen[bytes]:
     """`izana COMMAND`; its logs (stderr) go to `log` when given."""
-    return subprocess.Popen([sys.executable, "-m", "shared.cli", *command], env=env, stderr=log)
+    return subprocess.Popen([sys.executable, "-m", "izana.cli", *command], env=env, stderr=log)
 
 
 def start_api(env: dict[str, str], log: IO[bytes] | None = None) -> ApiProcess:

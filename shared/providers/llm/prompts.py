@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from shared.providers.llm.chat import ChatMessage
 from shared.providers.vectorstore.base import Passage
-from shared.rag.language import LANGUAGE_NAMES, Language
+from shared.text.language import LANGUAGE_NAMES, Language
 
 PROMPTS_VERSION = "1"  # part of the response-cache key: change it when the prompts change
 

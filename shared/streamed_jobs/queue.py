@@ -1,0 +1,115 @@
+"""The one way to enqueue a job: ARQ's queue entry, our own id, a wake-up for idle workers and,
+for a streamed job, its record and queued event, in one round trip; and cancelling a job."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.constants import abort_jobs_ss, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from pydantic import BaseModel
+from redis.commands.core import AsyncScript
+
+from shared.events import APPEND_EVENT_LUA, ErrorData, Stage, encode, stream_key
+from shared.jobs import (
+    ACTIVE_STATUSES,
+    JOB_PAYLOADS,
+    JobName,
+    JobRecord,
+    JobStatus,
+    JobStore,
+    job_key,
+    now_ms,
+)
+
+# Enqueue pushes a token here; idle workers block on it instead of polling the queue.
+WAKE_KEY = "izana:worker:wake"
+WAKE_KEY_MAX_LEN = 1000
+
+# Enqueues an ARQ job as ARQ's own enqueue_job does (payload with its expiry, then the queue
+# entry; nothing if the id is queued or has a result), and pushes a wake-up token. With two more
+# keys it first admits a streamed job: its record, and its queued event with its position.
+# KEYS: ARQ job, ARQ result, ARQ queue, wake-up list[, job record, event stream].
+# ARGV: payload, expiry ms, score, job id, wake-up list length[, record TTL s, stream length,
+# queued event data (a format with %d for the position), record field/value pairs...].
+# Returns the job's position in the queue, or false when the id was taken.
+_ENQUEUE = (
+    APPEND_EVENT_LUA
+    + """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return false end
+local position = redis.call('ZCARD', KEYS[3]) + 1
+if #KEYS == 6 then
+  redis.call('HSET', KEYS[5], unpack(ARGV, 9))
+  redis.call('EXPIRE', KEYS[5], ARGV[6])
+  append_event(KEYS[6], ARGV[7], 'status', string.format(ARGV[8], position))
+end
+redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+redis.call('LPUSH', KEYS[4], '1')
+redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
+return position
+"""
+)
+# The queued event's data, with the position left to the script.
+_QUEUED_EVENT = encode({"stage": Stage.QUEUED.value, "position": 0}).replace(":0}", ":%d}")
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A streamed job's record and queued event, written with its enqueueing."""
+
+    record: JobRecord
+    record_ttl_seconds: int
+    events_max_len: int
+
+
+async def enqueue(
+    arq: ArqRedis,
+    name: JobName,
+    payload: BaseModel,
+    job_id: str,
+    admission: Admission | None = None,
+) -> int:
+    """Put a job on the ARQ queue under our own id and wake one idle worker, in one round trip;
+    with `admission`, record the job and announce its place first. Its place in the queue."""
+    expected = JOB_PAYLOADS[name]
+    if not isinstance(payload, expected):
+        raise TypeError(f"{name} takes {expected.__name__}, not {type(payload).__name__}")
+    enqueued_at = now_ms()
+    serialized = serialize_job(
+        name.value, (payload.model_dump(mode="json"),), {}, None, enqueued_at,
+        serializer=arq.job_serializer,
+    )  # fmt: skip
+    keys = [job_key_prefix + job_id, result_key_prefix + job_id, arq.default_queue_name, WAKE_KEY]
+    args: list[Any] = [serialized, arq.expires_extra_ms, enqueued_at, job_id, WAKE_KEY_MAX_LEN]
+    if admission is not None:
+        keys += [job_key(job_id), stream_key(job_id)]
+        pairs = [item for pair in admission.record.to_hash().items() for item in pair]
+        args += [admission.record_ttl_seconds, admission.events_max_len, _QUEUED_EVENT, *pairs]
+    position = await _enqueue_script(arq)(keys=keys, args=args)
+    if position is None:
+        raise RuntimeError(f"job id {job_id} is already queued")
+    return int(position)
+
+
+@functools.lru_cache(maxsize=8)
+def _enqueue_script(arq: ArqRedis) -> AsyncScript:
+    """The enqueue script, registered once per pool rather than per job."""
+    return arq.register_script(_ENQUEUE)
+
+
+CANCELLED = ErrorData(code="cancelled", message="The request was cancelled.", retryable=False)
+
+
+async def cancel(jobs: JobStore, arq: ArqRedis, job_id: str) -> bool:
+    """End a queued or running job `cancelled` and have ARQ abort it; False when it had ended."""
+    cancelled = await jobs.transition(
+        job_id, JobStatus.CANCELLED, ACTIVE_STATUSES, finished_at_ms=now_ms(),
+        error_code=CANCELLED.code, error_message=CANCELLED.message,
+    )  # fmt: skip
+    if cancelled:
+        await arq.zadd(abort_jobs_ss, {job_id: now_ms()})
+    return cancelled
