@@ -20,9 +20,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 from starlette.datastructures import UploadFile
 
 from api.deps import SESSION_ERRORS, ResourcesDep, SessionDep, require_json
@@ -141,11 +138,11 @@ def _sentence(message: str) -> str:
 
 async def _store(resources: Resources, report: LabReport, content: bytes) -> None:
     """Record the report, then keep its PDF for the worker; 409 while another one is pending."""
-    if not await _insert(resources, report):
+    if not await reports.record(resources.sessionmaker, report):
         abandoned = await reports.give_up_abandoned(
             resources.sessionmaker, report.session_id, _stale_after(resources)
         )
-        if not (abandoned and await _insert(resources, report)):
+        if not (abandoned and await reports.record(resources.sessionmaker, report)):
             raise UploadPending
     try:
         await resources.pdf_store.put(report.session_id, report.id, content)
@@ -158,21 +155,8 @@ def _stale_after(resources: Resources) -> timedelta:
     return timedelta(seconds=resources.settings.bloodwork_stale_seconds)
 
 
-async def _insert(resources: Resources, report: LabReport) -> bool:
-    """False when the session already has a pending report (uq_lab_report_pending)."""
-    async with resources.sessionmaker() as db:
-        db.add(LabReport.model_validate(report))
-        try:
-            await db.commit()
-        except IntegrityError:
-            return False
-    return True
-
-
 async def _forget(resources: Resources, report: LabReport) -> None:
-    async with resources.sessionmaker() as db:
-        await db.execute(delete(LabReport).where(col(LabReport.id) == report.id))
-        await db.commit()
+    await reports.forget(resources.sessionmaker, report.id)
     # A store that is down keeps the orphan until its expiry rule (docs/deployment.md).
     with contextlib.suppress(PdfStoreUnavailable):
         await resources.pdf_store.delete(report.session_id, report.id)
@@ -229,11 +213,7 @@ async def _owned_report(
     resources: Resources, report_id: uuid.UUID, session: UserSession
 ) -> LabReport:
     """The session's report known by its id or by the id of the job reading it."""
-    query = select(LabReport).where(
-        or_(col(LabReport.id) == report_id, col(LabReport.job_id) == report_id.hex)
-    )
-    async with resources.sessionmaker() as db:
-        report = (await db.execute(query)).scalar_one_or_none()
+    report = await reports.find(resources.sessionmaker, report_id)
     if report is None or report.session_id != session.id:
         raise ReportNotFound  # never reveal others' reports
     return report

@@ -8,10 +8,10 @@ from typing import Any
 from arq.constants import default_queue_name
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from api.deps import ResourcesDep
 from api.error_docs import error_responses
+from shared.db.session import ping
 from shared.resources import Resources
 from shared.streamed_jobs.workers import announced_providers, live_workers
 
@@ -31,8 +31,7 @@ async def _check_redis(resources: Resources) -> int:
 
 
 async def _check_database(resources: Resources) -> None:
-    async with resources.engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    await ping(resources.engine)
 
 
 class NoWorkerReady(Exception):

@@ -32,7 +32,8 @@ from api.errors import (
 from api.links import events_url
 from api.ratelimit import LIMIT_ERRORS
 from api.sse.relay import sse_response
-from shared.db.models import Message, UserSession
+from shared.chat.conversations import find_message
+from shared.db.models import UserSession
 from shared.events import EventType, is_stream_id, stream_key
 from shared.jobs import TERMINAL_STATUSES, JobRecord, JobStatus
 from shared.resources import Resources
@@ -71,8 +72,7 @@ async def _owned_job(resources: Resources, job_id: str, session: UserSession) ->
 async def _result(resources: Resources, record: JobRecord) -> dict[str, Any] | None:
     if record.message_id is None:
         return None
-    async with resources.sessionmaker() as db:
-        message = await db.get(Message, uuid.UUID(record.message_id))
+    message = await find_message(resources.sessionmaker, uuid.UUID(record.message_id))
     if message is None:
         return None
     return {

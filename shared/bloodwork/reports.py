@@ -1,4 +1,5 @@
-"""A lab report's row through its reading: claimed, its progress, its outcome, or given up.
+"""A lab report's row: recorded at upload, found by its id or its job's, then through its
+reading: claimed, its progress, its outcome, or given up.
 
 Every change is one conditional UPDATE, so workers that run the same job twice, and the API
 that gives up on an abandoned report, never overwrite each other: an outcome is final. Each
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -36,6 +38,37 @@ class Outcome:
 
 
 Sessionmaker = async_sessionmaker[AsyncSession]
+
+
+async def record(sessionmaker: Sessionmaker, report: LabReport) -> bool:
+    """Record an uploaded report; False when its session already has a pending one
+    (`uq_lab_report_pending`)."""
+    async with sessionmaker() as db:
+        db.add(LabReport.model_validate(report))
+        try:
+            await db.commit()
+        except IntegrityError:
+            return False
+    return True
+
+
+async def forget(sessionmaker: Sessionmaker, report_id: uuid.UUID) -> None:
+    async with sessionmaker() as db:
+        await db.execute(delete(LabReport).where(col(LabReport.id) == report_id))
+        await db.commit()
+
+
+async def find(sessionmaker: Sessionmaker, report_or_job_id: uuid.UUID) -> LabReport | None:
+    """The report known by its id or by the id of the job reading it."""
+    query = select(LabReport).where(
+        or_(
+            col(LabReport.id) == report_or_job_id,
+            col(LabReport.job_id) == report_or_job_id.hex,
+        )
+    )
+    async with sessionmaker() as db:
+        found: LabReport | None = (await db.execute(query)).scalar_one_or_none()
+    return found
 
 
 async def claim(sessionmaker: Sessionmaker, report_id: uuid.UUID) -> LabReport | None:

@@ -101,6 +101,13 @@ async def record_question(engine: AsyncEngine, question: Question) -> None:
         raise SessionGone(str(question.session_id)) from error
 
 
+async def find_message(
+    sessionmaker: async_sessionmaker[AsyncSession], message_id: uuid.UUID
+) -> Message | None:
+    async with sessionmaker() as db:
+        return await db.get(Message, message_id)
+
+
 async def load_history(
     sessionmaker: async_sessionmaker[AsyncSession],
     conversation_id: uuid.UUID,
