@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -62,6 +62,19 @@ class SlowAnswers:
     def job_seconds(self) -> float:
         """A job's least duration: the draft's first token and stream, then the review."""
         return 2 * self.ttft_ms / 1000 + (self.tokens - 1) / self.tokens_per_second
+
+
+def feeding_plan(
+    answers: SlowAnswers, measure_seconds: float, backlog_share: float
+) -> dict[str, Any]:
+    """The plan fields every benchmark that feeds slow answers straight into Redis reports."""
+    return {
+        "measure_seconds": measure_seconds,
+        "answers": asdict(answers),
+        "job_seconds_at_least": answers.job_seconds,
+        "backlog_share": backlog_share,
+        "submission": "straight into Redis (job record + ARQ enqueue), not through the API",
+    }
 
 
 def worker_env(fleet: Fleet, max_jobs: int, db_pool_size: int) -> dict[str, str]:
