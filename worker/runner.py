@@ -26,8 +26,10 @@ from typing import Any
 
 from arq.connections import create_pool, log_redis_info
 from arq.constants import in_progress_key_prefix, retry_key_prefix
+from arq.utils import timestamp_ms
 from arq.worker import Worker
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from shared.streamed_jobs import workers
 from shared.streamed_jobs.failures import REDIS_OUTAGES, is_outage
@@ -37,6 +39,26 @@ from shared.streamed_jobs.tries import SUPERSEDED_KEY
 log = logging.getLogger(__name__)
 
 REDIS_ERRORS = (*REDIS_OUTAGES, OSError)
+# Claims, in queue order, up to ARGV[3] of the ids ARGV[4..] for this worker: an id whose lease
+# (KEYS[2..], in the same order) is free and whose score in the queue (KEYS[1]) is due by
+# ARGV[1] gets the lease, ARGV[2] ms, as ARQ's start transaction does. Returns id, score pairs.
+CLAIM_SCRIPT = """
+local taken = {}
+local slots = tonumber(ARGV[3])
+for i = 4, #ARGV do
+  if #taken >= 2 * slots then break end
+  local lease = KEYS[i - 2]
+  if redis.call('EXISTS', lease) == 0 then
+    local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+    if score and tonumber(score) <= tonumber(ARGV[1]) then
+      redis.call('PSETEX', lease, ARGV[2], '1')
+      taken[#taken + 1] = ARGV[i]
+      taken[#taken + 1] = score
+    end
+  end
+end
+return taken
+"""
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
 
@@ -54,6 +76,7 @@ class IzanaWorker(Worker):
         self._superseded: set[str] = set()
         self.ctx[SUPERSEDED_KEY] = self._superseded
         self._backoff = 0.0
+        self._claim_script: AsyncScript | None = None
 
     async def main(self) -> None:
         await self._start()
@@ -123,20 +146,33 @@ class IzanaWorker(Worker):
             await asyncio.sleep(self.poll_delay_s)
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
-        """ARQ checks each queued id in a transaction of its own (four round trips), running or
-        not; ids that this worker runs, or whose lease another worker holds, are left out first
-        with one pipelined EXISTS per id."""
-        await super().start_jobs(await self._unleased(job_ids))
+        """ARQ checks and leases each queued id in a WATCH/MULTI transaction of its own, four
+        round trips per id, running or not; here one script claims as many of the ids as this
+        worker has free slots for, each only if no lease holds it and it is due."""
+        candidates = [job_id.decode() for job_id in job_ids]
+        candidates = [job_id for job_id in candidates if job_id not in self.tasks]
+        free_slots = self.max_jobs - self.job_counter
+        if not candidates or free_slots <= 0:
+            return
+        leases = [in_progress_key_prefix + job_id for job_id in candidates]
+        args: list[str | int] = [timestamp_ms(), self._lease_ms, free_slots, *candidates]
+        claimed = await self._claim(keys=[self.queue_name, *leases], args=args)
+        for job_id, score in zip(claimed[::2], claimed[1::2], strict=True):
+            await self._run(job_id.decode(), int(float(score)))
 
-    async def _unleased(self, job_ids: list[bytes]) -> list[bytes]:
-        candidates = [job_id for job_id in job_ids if job_id.decode() not in self.tasks]
-        if not candidates:
-            return []
-        async with self.pool.pipeline(transaction=False) as pipe:
-            for job_id in candidates:
-                pipe.exists(in_progress_key_prefix + job_id.decode())
-            leased = await pipe.execute()
-        return [job_id for job_id, held in zip(candidates, leased, strict=True) if not held]
+    async def _run(self, job_id: str, score: int) -> None:
+        """Start a claimed job in a slot, as ARQ's `start_jobs` does."""
+        await self.sem.acquire()
+        self.job_counter += 1
+        task = self.loop.create_task(self.run_job(job_id, score))
+        task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
+        self.tasks[job_id] = task
+
+    @property
+    def _claim(self) -> AsyncScript:
+        if self._claim_script is None:
+            self._claim_script = self.pool.register_script(CLAIM_SCRIPT)
+        return self._claim_script
 
     def _release_sem_dec_counter_on_complete(self) -> None:
         super()._release_sem_dec_counter_on_complete()
