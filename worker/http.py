@@ -28,7 +28,8 @@ _TEXT = "text/plain; charset=utf-8"
 
 
 class WorkerHttp:
-    def __init__(self, port: int, ready: Readiness) -> None:
+    def __init__(self, port: int, ready: Readiness, host: str = "0.0.0.0") -> None:
+        self._host = host
         self._port = port
         self._ready = ready
         self._server: asyncio.Server | None = None
@@ -41,7 +42,7 @@ class WorkerHttp:
         return port
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, port=self._port)
+        self._server = await asyncio.start_server(self._serve, self._host, self._port)
         log.info("worker http listening", extra={"port": self.port})
 
     async def stop(self) -> None:
