@@ -16,6 +16,7 @@ from shared.bloodwork.llm_extraction import lab_extractor
 from shared.config import Settings
 from shared.jobs import JobName
 from shared.observability.metrics import SCRAPED
+from shared.observability.tracing import configure_tracing
 from shared.rag.assembly import build_providers
 from shared.resources import arq_redis_settings, open_resources, required_urls
 from shared.streamed_jobs.queue import queue_metrics
@@ -111,6 +112,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
 
 
 def create_worker(settings: Settings) -> IzanaWorker:
+    configure_tracing("izana-worker", settings.otel_exporter_otlp_endpoint)
     return IzanaWorker(
         **worker_options(settings),
         lease_seconds=settings.job_lease_seconds,
