@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
@@ -155,10 +156,12 @@ async def test_one_trace_spans_the_request_the_job_and_a_provider_call(
         settings, TRACES_DB, groq_api_key="sk-trace-test", groq_base_url=emulator.url,
         provider_max_attempts=1,
     )  # fmt: skip
+    calls_before = groq_calls()
     async for client in serving(create_app(own)):
         status_url = await ask(client, unique_question("What is AMH?"), "trace-test")
         await run_queued_jobs(own)
         assert await job_status(client, status_url) == "complete"
+    assert groq_calls() > calls_before  # counted by the guard too
 
     finished = spans.get_finished_spans()
     request = one(finished, lambda s: s.name == "POST /v1/chat" and s.parent is None)
@@ -172,6 +175,19 @@ async def test_one_trace_spans_the_request_the_job_and_a_provider_call(
     assert any(s.context.trace_id == trace_id for s in http_calls)
     assert request.attributes is not None and request.attributes["izana.request_id"] == (
         "trace-test"
+    )
+
+
+def groq_calls() -> float:
+    """Successful calls to Groq's models so far, in this process's metrics."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        if family.name == "izana_provider_calls"
+        for sample in family.samples
+        if sample.name == "izana_provider_calls_total"
+        and sample.labels.get("provider") == "groq"
+        and sample.labels.get("status") == "ok"
     )
 
 
