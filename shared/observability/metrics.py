@@ -10,6 +10,8 @@ Nothing here is updated per token: a job touches its histograms once, when it en
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 from prometheus_client import (
@@ -23,6 +25,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 # No `_created` series beside each counter and histogram: twice the series, nothing charted.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -81,8 +86,9 @@ RATE_LIMITED = Counter(
 )
 SSE_STREAMS = Gauge("izana_sse_streams_open", "SSE responses being relayed by this process.")
 
-# Reads fleet-wide values from Redis when Prometheus scrapes.
+# Reads fleet-wide values from Redis when Prometheus scrapes (within READ_TIMEOUT_SECONDS).
 Reader = Callable[[], Awaitable[Iterable[Metric]]]
+READ_TIMEOUT_SECONDS = 2.0
 
 
 class ScrapedFromRedis(Collector):
@@ -98,7 +104,17 @@ class ScrapedFromRedis(Collector):
         self._readers[name] = reader
 
     async def refresh(self) -> None:
-        self._read = [metric for read in self._readers.values() for metric in await read()]
+        """Read every reader now; one that cannot reach Redis is left out of this scrape, so
+        the process's own counters are still served during an outage."""
+        read_now: list[Metric] = []
+        for name, read in self._readers.items():
+            try:
+                read_now += await asyncio.wait_for(read(), READ_TIMEOUT_SECONDS)
+            except (RedisError, OSError, TimeoutError) as error:
+                log.warning(
+                    "metrics not read", extra={"metrics": name, "error": type(error).__name__}
+                )
+        self._read = read_now
 
     def collect(self) -> Iterator[Metric]:
         return iter(self._read)
