@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,15 +13,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.capability import EventsCapability
 from api.error_docs import catalogue_table
 from api.error_handlers import install_error_handlers
-from api.middleware import RequestContextMiddleware
+from api.middleware import RequestContextMiddleware, trace_requests
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
 from api.routes import admin, bloodwork, chat, health, jobs, sessions
 from api.sse.hub import StreamHub
 from shared.config import Settings, get_settings
 from shared.log import configure_logging
+from shared.observability.metrics import SCRAPED
+from shared.observability.tracing import configure_tracing
 from shared.resilience.sliding_window import SlidingWindowLimiter
 from shared.resources import open_resources
 from shared.sessions.service import SessionLookup
+from shared.streamed_jobs.queue import queue_metrics
 
 DESCRIPTION = f"""Every error is answered with the same body, `ErrorBody`:
 `{{"error": {{"code", "message", "details"?}}}}`. Each route lists the codes it can answer with.
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.hub = hub
             app.state.sessions = sessions
             app.state.rate_limiter = SlidingWindowLimiter(resources.redis)
+            SCRAPED.add("queue", functools.partial(queue_metrics, resources.redis))
             app.state.capability = EventsCapability(
                 settings.secret_key.get_secret_value(), settings.events_url_ttl_seconds
             )
@@ -65,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(limit_general)],
     )
     install_error_handlers(app)
+    if configure_tracing("izana-api", settings.otel_exporter_otlp_endpoint):
+        trace_requests(app)
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:

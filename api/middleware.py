@@ -1,4 +1,5 @@
-"""Request id and access log, as pure ASGI so streamed (SSE) responses pass straight through."""
+"""Request id and access log, as pure ASGI so streamed (SSE) responses pass straight through;
+and the request's trace span when the process traces."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import re
 import time
 import uuid
 
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace import Span
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.log import request_id_var
+from shared.observability.tracing import tracer_provider
 
 log = logging.getLogger("izana.access")
 
@@ -35,6 +41,7 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope)
         token = request_id_var.set(request_id)
+        trace.get_current_span().set_attribute("izana.request_id", request_id)
         started = time.perf_counter()
         status = 500
 
@@ -58,3 +65,24 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+# The request span's URL attributes, which would otherwise hold the query string.
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.full")
+
+
+def _path_only(span: Span, scope: Scope) -> None:
+    """The path, never the query string: it may carry an events_url capability."""
+    if span.is_recording():
+        for name in _URL_ATTRIBUTES:
+            span.set_attribute(name, scope["path"])
+
+
+def trace_requests(app: FastAPI) -> None:
+    """A span per HTTP request (none per SSE write), on the process's tracer provider."""
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider(),
+        server_request_hook=_path_only,
+        exclude_spans=["receive", "send"],
+    )

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.deps import ResourcesDep
 from api.errors import RateLimited, Unavailable
 from shared.config import Rate, Settings
+from shared.observability.metrics import RATE_LIMITED
 from shared.resilience.sliding_window import RateDecision, SlidingWindowLimiter, limit_key
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -62,6 +63,7 @@ async def _count(request: Request, limits: list[Limit]) -> None:
     setattr(request.state, _STATE_KEY, reported)
     for limit, decision in zip(limits, decisions, strict=True):
         if not decision.allowed:
+            RATE_LIMITED.labels(policy=limit.name).inc()
             raise RateLimited(
                 decision.retry_after_seconds,
                 policy=limit.name,

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     # On SIGTERM the worker stops taking jobs and lets running ones finish for this long
     # (keep it under the orchestrator's grace period, e.g. Kubernetes' 60 s).
     worker_shutdown_grace_seconds: int = Field(default=50, ge=0)
+    # The worker's own HTTP port: /metrics, /livez and /readyz. Unset: none (several workers
+    # on one machine would compete for one port); the k8s manifests set 9100.
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
+
+    # OpenTelemetry traces go to this OTLP/HTTP collector (e.g. http://otel-collector:4318);
+    # unset, nothing is traced.
+    otel_exporter_otlp_endpoint: str | None = None
 
     # Retrieval and local answerer
     retrieval_top_k: int = Field(default=8, ge=1)

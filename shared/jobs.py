@@ -137,7 +137,16 @@ class JobName(StrEnum):
     BLOODWORK_ANALYSIS = "bloodwork.analysis"
 
 
-class StreamedJob(BaseModel):
+class JobPayload(BaseModel):
+    """What every job carries from the HTTP request that enqueued it (`streamed_jobs.queue`
+    fills it in): its request id, for the worker's log lines, and its W3C trace context. Both
+    optional, so payloads enqueued before them stay valid."""
+
+    request_id: str | None = None
+    trace_context: dict[str, str] = Field(default_factory=dict)
+
+
+class StreamedJob(JobPayload):
     """A job that answers a question of a conversation over the event stream."""
 
     job_name: ClassVar[JobName]
@@ -167,7 +176,7 @@ class ChatJob(StreamedJob):
     message: str = Field(min_length=1)
 
 
-class IngestJob(BaseModel):
+class IngestJob(JobPayload):
     """Ingest (or remove) files the worker can read, e.g. on a volume shared with the API."""
 
     paths: list[str] = Field(min_length=1)
@@ -176,7 +185,7 @@ class IngestJob(BaseModel):
     delete: bool = False
 
 
-class BloodworkJob(BaseModel):
+class BloodworkJob(JobPayload):
     """Read the markers of an uploaded lab report (its PDF waits in the PDF store)."""
 
     report_id: uuid.UUID
@@ -192,7 +201,7 @@ class BloodworkAnalysisJob(StreamedJob):
     treatment_stage: str | None = None
 
 
-JOB_PAYLOADS: dict[JobName, type[BaseModel]] = {
+JOB_PAYLOADS: dict[JobName, type[JobPayload]] = {
     JobName.CHAT_ANSWER: ChatJob,
     JobName.KB_INGEST: IngestJob,
     JobName.BLOODWORK_EXTRACT: BloodworkJob,

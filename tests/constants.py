@@ -16,3 +16,8 @@ PROVIDER_SETTINGS = (
     "LLM_BASE_URL", "PINECONE_INDEX_HOST",
 )  # fmt: skip
 NO_PROVIDERS = dict.fromkeys(PROVIDER_SETTINGS, "")  # blank means unset
+
+
+def redis_database(redis_url: str, db: int) -> str:
+    """`redis_url` on Redis database `db`: a test's own queue, which no other worker reads."""
+    return f"{redis_url}{'&' if '?' in redis_url else '?'}db={db}"

@@ -10,6 +10,9 @@
 - **Reconnection.** A Redis error in the poll loop, a lease renewal or the write of a job's
   outcome is logged and retried with backoff; the worker never exits on it. An outcome that
   could not be written leaves the job to its lapsing lease, and it runs again.
+- **Probes and metrics.** With `WORKER_METRICS_PORT` set, the worker serves `/metrics`,
+  `/livez` and `/readyz` on that port (`worker/http.py`); it is ready once started, while it
+  takes jobs and reaches Redis.
 - **Hand-back.** On SIGTERM the worker stops taking jobs and leaves the ready set; jobs still
   running after the grace period are cancelled and their leases released at once, without
   counting the interrupted attempt as one of ARQ's tries.
@@ -35,6 +38,7 @@ from shared.streamed_jobs import workers
 from shared.streamed_jobs.failures import REDIS_OUTAGES, is_outage
 from shared.streamed_jobs.queue import WAKE_KEY
 from shared.streamed_jobs.tries import SUPERSEDED_KEY
+from worker.http import WorkerHttp
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +65,21 @@ return taken
 """
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
+READY_TIMEOUT_SECONDS = 2.0
 
 
 class IzanaWorker(Worker):
     def __init__(
-        self, *args: Any, lease_seconds: float, wake_on_enqueue: bool, **kwargs: Any
+        self,
+        *args: Any,
+        lease_seconds: float,
+        wake_on_enqueue: bool,
+        http_port: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.http = None if http_port is None else WorkerHttp(http_port, self.ready)
+        self._started = False
         self.in_progress_timeout_s = lease_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._renew_every = lease_seconds / 3
@@ -79,15 +91,42 @@ class IzanaWorker(Worker):
         self._claim_script: AsyncScript | None = None
 
     async def main(self) -> None:
-        await self._start()
+        if self.http is not None:
+            await self.http.start()
+        try:
+            await self._start()
+            self._started = True
+            await self._run()
+        finally:
+            if self.http is not None:
+                await self.http.stop()
+
+    async def _run(self) -> None:
         keeper = asyncio.create_task(self._keep_leases(), name="worker-leases")
         waker: Redis = self.pool.client()
         try:
-            while True:
+            while not await self._burst_done():
                 await self._poll_and_wait(waker)
         finally:
             keeper.cancel()
             await waker.aclose()
+
+    async def _burst_done(self) -> bool:
+        """In burst mode (tests, one-off runs): once the queue is empty and its jobs are done."""
+        if not (self.burst and self._started) or await self.pool.zcard(self.queue_name):
+            return False
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        return True
+
+    async def ready(self) -> bool:
+        """Started, taking jobs and reaching Redis (the worker's readiness probe)."""
+        if not (self._started and self.allow_pick_jobs):
+            return False
+        try:
+            await asyncio.wait_for(self.pool.ping(), READY_TIMEOUT_SECONDS)
+        except (*REDIS_ERRORS, TimeoutError):
+            return False
+        return True
 
     async def _start(self) -> None:
         """Connect and run the startup hook; while Redis or Postgres is out of reach, again."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from typing import Any
 
@@ -14,10 +15,14 @@ from shared.bloodwork.extraction import Reading
 from shared.bloodwork.llm_extraction import lab_extractor
 from shared.config import Settings
 from shared.jobs import JobName
+from shared.observability.metrics import SCRAPED
+from shared.observability.tracing import configure_tracing
 from shared.rag.assembly import build_providers
 from shared.resources import arq_redis_settings, open_resources, required_urls
+from shared.streamed_jobs.queue import queue_metrics
 from shared.streamed_jobs.tries import arq_max_tries
 from shared.streamed_jobs.workers import announce_providers
+from worker.job_scope import in_job_scope
 from worker.runner import IzanaWorker
 from worker.tasks.bloodwork import analyse_bloodwork, extract_bloodwork
 from worker.tasks.chat import answer_chat
@@ -51,6 +56,9 @@ async def startup(ctx: dict[str, Any]) -> None:
         # Local models and the lexical index load now, not while the first question waits.
         await providers.store.warm()
         await announce_providers(resources.redis, providers.describe())
+        SCRAPED.add("queue", functools.partial(queue_metrics, resources.redis))
+        if providers.guard is not None:
+            SCRAPED.add("breakers", providers.guard.breaker_metrics)
         log.info("providers ready", extra={"providers": providers.describe()})
         ctx["exit_stack"] = stack.pop_all()
 
@@ -76,7 +84,7 @@ def functions(settings: Settings) -> list[Function]:
         JobName.BLOODWORK_ANALYSIS: (reporting_tries, streamed),
     }
     return [
-        func(TASKS[name], name=name.value, max_tries=tries, timeout=timeout)
+        func(in_job_scope(name, TASKS[name]), name=name.value, max_tries=tries, timeout=timeout)
         for name, (tries, timeout) in tries_and_timeouts.items()
     ]
 
@@ -104,8 +112,10 @@ def worker_options(settings: Settings) -> dict[str, Any]:
 
 
 def create_worker(settings: Settings) -> IzanaWorker:
+    configure_tracing("izana-worker", settings.otel_exporter_otlp_endpoint)
     return IzanaWorker(
         **worker_options(settings),
         lease_seconds=settings.job_lease_seconds,
         wake_on_enqueue=settings.worker_wake_on_enqueue,
+        http_port=settings.worker_metrics_port,
     )

@@ -7,11 +7,12 @@ from typing import Any
 
 from arq.constants import default_queue_name
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import ResourcesDep
 from api.error_docs import error_responses
 from shared.db.session import ping
+from shared.observability.metrics import exposition
 from shared.resources import Resources
 from shared.streamed_jobs.workers import announced_providers, live_workers
 
@@ -73,3 +74,10 @@ async def readyz(resources: ResourcesDep) -> JSONResponse:
         body["providers"] = await announced_providers(resources.redis)
         body["queue_depth"] = await resources.redis.zcard(default_queue_name)
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus metrics: this process's counters, and the queue read from Redis now."""
+    body, content_type = await exposition()
+    return Response(body, media_type=content_type)

@@ -9,6 +9,7 @@ from sse_starlette import EventSourceResponse
 
 from api.sse.hub import RESYNC, Frame, StreamHub, Subscription
 from shared.events import read_after, stream_id_key
+from shared.observability.metrics import SSE_STREAMS
 
 REPLAY_BATCH = 500
 
@@ -80,11 +81,14 @@ def _through_terminal(frames: list[Frame]) -> list[Frame]:
 
 
 async def _sse_bytes(batches: AsyncIterator[list[Frame]]) -> AsyncIterator[bytes]:
+    SSE_STREAMS.inc()
     try:
         async for batch in batches:
             yield b"".join(frame.wire for frame in batch)
     except ClientTooSlow:
         return  # closing the response makes the client reconnect with Last-Event-ID
+    finally:
+        SSE_STREAMS.dec()
 
 
 def sse_response(

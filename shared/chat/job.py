@@ -6,6 +6,7 @@ from shared.chat.answering import produce_answer
 from shared.chat.conversations import Question
 from shared.chat.exchanges import complete_with
 from shared.jobs import ChatJob
+from shared.observability.metrics import ANSWERS
 from shared.rag.assembly import Providers
 from shared.resources import Resources
 from shared.streamed_jobs.attempt import JobAttempt, run_attempt
@@ -24,6 +25,7 @@ async def run_chat_job(
 
     async def answer(attempt: JobAttempt) -> str:
         result = await produce_answer(resources, providers, job, attempt.sink)
+        ANSWERS.labels(source=result.source.value).inc()
         question = Question(
             job.job_id, job.session_id, job.conversation_id, job.message, result.language
         )

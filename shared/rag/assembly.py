@@ -39,6 +39,7 @@ class Providers:
     embedders: tuple[Embedder, ...]  # the dense views of the knowledge base; none: lexical only
     reranker: Reranker
     store: VectorStore
+    guard: ProviderGuard | None = None  # the one every call passes (its breakers on /metrics)
 
     def describe(self) -> dict[str, str]:
         """Which implementation serves each role (shown by /readyz and the startup log)."""
@@ -96,6 +97,7 @@ def build_providers(resources: Resources) -> Providers:
         embedders=embedders,
         reranker=build_reranker(settings, guard),
         store=build_store(settings, sessionmaker, redis, embedders, guard),
+        guard=guard,
     )
 
 

@@ -24,6 +24,12 @@ from shared.events import (
     StatusChange,
 )
 from shared.jobs import ACTIVE_STATUSES, JobStatus, StreamedJob, now_ms
+from shared.observability.metrics import (
+    ANSWER_TIME,
+    JOB_OUTCOMES,
+    QUEUE_WAIT,
+    TIME_TO_FIRST_TOKEN,
+)
 from shared.resilience.deadline import deadline_in
 from shared.resources import Resources
 from shared.streamed_jobs.coalescer import TokenCoalescer
@@ -93,11 +99,13 @@ class JobAttempt:
             RUNNING,
             {"finished_at_ms": str(now_ms()), "message_id": done.message_id},
         )
-        await self.events.publish(EventType.DONE, done, change)
+        if await self.events.publish(EventType.DONE, done, change) is not None:
+            _count_done(self.job, done)
         return done.message_id
 
     async def fail(self, error: ErrorData) -> None:
-        await self.events.publish(EventType.ERROR, error, failed(error))
+        if await self.events.publish(EventType.ERROR, error, failed(error)) is not None:
+            _count_failed(self.job, error)
 
     async def close(self) -> None:
         """Flush what is buffered; a write that fails now is voided by the next attempt."""
@@ -106,6 +114,19 @@ class JobAttempt:
         except Exception as error:
             if not (isinstance(error, AttemptSuperseded) or is_transient(error)):
                 raise
+
+
+def _count_done(job: StreamedJob, done: DoneData) -> None:
+    name, timings = job.job_name.value, done.timings
+    JOB_OUTCOMES.labels(job=name, outcome=JobStatus.COMPLETE.value, code="").inc()
+    QUEUE_WAIT.labels(job=name).observe(timings.queue_ms / 1000)
+    TIME_TO_FIRST_TOKEN.labels(job=name).observe(timings.ttft_ms / 1000)
+    ANSWER_TIME.labels(job=name).observe(timings.total_ms / 1000)
+
+
+def _count_failed(job: StreamedJob, error: ErrorData) -> None:
+    failures = JOB_OUTCOMES.labels(job.job_name.value, JobStatus.FAILED.value, error.code)
+    failures.inc()
 
 
 # The attempt's work: stream the answer through `attempt.sink`, store it, then `attempt.complete`.
@@ -162,4 +183,6 @@ async def _settle(
 async def fail_exhausted(resources: Resources, job: StreamedJob) -> None:
     """End a job whose attempts all ended without an answer (e.g. crashed workers)."""
     publisher: EventPublisher = resources.job_events(job.job_id)
-    await publisher.publish(EventType.ERROR, UNAVAILABLE, failed(UNAVAILABLE, ACTIVE_STATUSES))
+    change = failed(UNAVAILABLE, ACTIVE_STATUSES)
+    if await publisher.publish(EventType.ERROR, UNAVAILABLE, change) is not None:
+        _count_failed(job, UNAVAILABLE)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.constants import abort_jobs_ss, job_key_prefix, result_key_prefix
+from arq.constants import abort_jobs_ss, default_queue_name, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
-from pydantic import BaseModel
+from prometheus_client.core import GaugeMetricFamily, Metric
+from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from shared.events import APPEND_EVENT_LUA, ErrorData, Stage, encode, stream_key
@@ -18,12 +19,16 @@ from shared.jobs import (
     ACTIVE_STATUSES,
     JOB_PAYLOADS,
     JobName,
+    JobPayload,
     JobRecord,
     JobStatus,
     JobStore,
     job_key,
     now_ms,
 )
+from shared.log import request_id_var
+from shared.observability.metrics import JOB_OUTCOMES
+from shared.observability.tracing import span, trace_context
 
 # Enqueue pushes a token here; idle workers block on it instead of polling the queue.
 WAKE_KEY = "izana:worker:wake"
@@ -69,7 +74,7 @@ class Admission:
 async def enqueue(
     arq: ArqRedis,
     name: JobName,
-    payload: BaseModel,
+    payload: JobPayload,
     job_id: str,
     admission: Admission | None = None,
 ) -> int:
@@ -78,11 +83,26 @@ async def enqueue(
     expected = JOB_PAYLOADS[name]
     if not isinstance(payload, expected):
         raise TypeError(f"{name} takes {expected.__name__}, not {type(payload).__name__}")
+    with span(f"enqueue {name.value}", {"izana.job_id": job_id}):
+        return await _enqueue(arq, name, _with_origin(payload), job_id, admission)
+
+
+def _with_origin(payload: JobPayload) -> dict[str, Any]:
+    """The payload as queued: with the request id and the trace context of the caller, unless
+    it names its own."""
+    queued = payload.model_dump(mode="json")
+    queued["request_id"] = payload.request_id or request_id_var.get()
+    queued["trace_context"] = payload.trace_context or trace_context()
+    return queued
+
+
+async def _enqueue(
+    arq: ArqRedis, name: JobName, payload: dict[str, Any], job_id: str, admission: Admission | None
+) -> int:
     enqueued_at = now_ms()
     serialized = serialize_job(
-        name.value, (payload.model_dump(mode="json"),), {}, None, enqueued_at,
-        serializer=arq.job_serializer,
-    )  # fmt: skip
+        name.value, (payload,), {}, None, enqueued_at, serializer=arq.job_serializer
+    )
     keys = [job_key_prefix + job_id, result_key_prefix + job_id, arq.default_queue_name, WAKE_KEY]
     args: list[Any] = [serialized, arq.expires_extra_ms, enqueued_at, job_id, WAKE_KEY_MAX_LEN]
     if admission is not None:
@@ -101,6 +121,24 @@ def _enqueue_script(arq: ArqRedis) -> AsyncScript:
     return arq.register_script(_ENQUEUE)
 
 
+async def queue_metrics(redis: Redis) -> list[Metric]:
+    """The queue's depth (queued and running jobs: ARQ keeps a job in its queue until it ends)
+    and the age of its oldest entry, read from Redis when Prometheus scrapes, so every process
+    reports the same numbers."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.zcard(default_queue_name)
+        pipe.zrange(default_queue_name, 0, 0, withscores=True)
+        depth, oldest = await pipe.execute()
+    enqueued_ms = oldest[0][1] if oldest else None
+    age = max(0.0, (now_ms() - enqueued_ms) / 1000) if enqueued_ms is not None else 0.0
+    return [
+        GaugeMetricFamily("izana_queue_depth", "Jobs in the ARQ queue, running ones included.",
+                          value=depth),
+        GaugeMetricFamily("izana_queue_oldest_age_seconds",
+                          "Age of the oldest job in the ARQ queue (0 when empty).", value=age),
+    ]  # fmt: skip
+
+
 CANCELLED = ErrorData(code="cancelled", message="The request was cancelled.", retryable=False)
 
 
@@ -111,5 +149,6 @@ async def cancel(jobs: JobStore, arq: ArqRedis, job_id: str) -> bool:
         error_code=CANCELLED.code, error_message=CANCELLED.message,
     )  # fmt: skip
     if cancelled:
+        JOB_OUTCOMES.labels(job="", outcome="cancelled", code=CANCELLED.code).inc()
         await arq.zadd(abort_jobs_ss, {job_id: now_ms()})
     return cancelled

@@ -22,6 +22,7 @@ from arq.connections import ArqRedis
 from arq.constants import retry_key_prefix
 
 from shared.events import AttemptSuperseded
+from shared.observability.metrics import LEASE_TAKEOVERS
 from shared.resources import Resources
 from shared.streamed_jobs.failures import REDIS_OUTAGES, RetryLater, is_outage, is_transient
 
@@ -55,6 +56,7 @@ async def attempt_job(
             return None
         return await attempt(resources, job, job_try == max_tries)
     except AttemptSuperseded:
+        LEASE_TAKEOVERS.inc()
         ctx[SUPERSEDED_KEY].add(ctx["job_id"])
         return None
     except RetryLater as error:

@@ -15,6 +15,7 @@ from emulator import RunningEmulator
 from izana.embedded import ServiceUrls
 from izana.processes import ApiProcess, start_api, start_izana, stop, wait_ready
 from shared.providers.llm.prompts import DRAFT_SYSTEM
+from tests.constants import redis_database
 from tests.e2e.client import ask, new_session, read_events
 from tests.e2e.conftest import process_env
 from tests.e2e.test_bloodwork import read
@@ -31,10 +32,6 @@ LOGGED_STACK_DB = 9
 PRIVATE_WORDS = "Zephyrine Quillfeather"  # would identify the person if logged
 
 
-def own_database(redis_url: str) -> str:
-    return f"{redis_url}{'&' if '?' in redis_url else '?'}db={LOGGED_STACK_DB}"
-
-
 @pytest.fixture
 def logged_stack(
     service_urls: ServiceUrls, emulator: RunningEmulator, knowledge_base: int, tmp_path: Path
@@ -42,7 +39,7 @@ def logged_stack(
     env = {
         **process_env(service_urls),
         # A Redis database of its own: the suite's other worker must not take these jobs.
-        "REDIS_URL": own_database(service_urls.redis_url),
+        "REDIS_URL": redis_database(service_urls.redis_url, LOGGED_STACK_DB),
         **SECRET_KEYS,
         "GROQ_BASE_URL": emulator.url,
         "OPENAI_BASE_URL": f"{emulator.url}/v1",

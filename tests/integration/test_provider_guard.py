@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from shared.config import EgressLimit
@@ -116,3 +117,34 @@ async def test_an_open_breaker_refuses_calls_before_they_are_sent(resources: Res
         "circuit breaker open",
     )
     assert sent == 3
+
+
+def sample(name: str, target: ModelRef, **labels: str) -> float:
+    value = REGISTRY.get_sample_value(
+        name, {"provider": target.provider, "model": target.model, **labels}
+    )
+    return value or 0.0
+
+
+async def test_the_breaker_and_the_calls_show_in_the_metrics(resources: Resources) -> None:
+    target = fresh_target()
+    guard = guard_for(
+        resources, breaker_failure_threshold=2, breaker_failure_ratio=0.5, provider_max_attempts=1
+    )
+
+    async def failing(attempt: Attempt) -> None:
+        raise ProviderFailure(target, FailureKind.TRANSIENT, "scripted")
+
+    await guard.call("test", target, 10, answering(resources.redis, target, 10))
+    assert [m.samples[0].value for m in await guard.breaker_metrics()] == [0]
+    for _ in range(3):
+        with pytest.raises(ProviderFailure):
+            await guard.call("test", target, 10, failing)
+
+    (state,) = await guard.breaker_metrics()
+    assert [(s.labels["model"], s.value) for s in state.samples] == [(target.model, 1)]
+    assert sample("izana_provider_calls_total", target, status="ok") == 1
+    assert sample("izana_provider_calls_total", target, status="transient") == 2
+    assert sample("izana_provider_calls_total", target, status="unavailable") == 1
+    assert sample("izana_breaker_opened_total", target) == 1
+    assert sample("izana_provider_call_seconds_count", target) == 3

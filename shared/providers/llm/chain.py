@@ -14,7 +14,6 @@ from shared.providers.llm.chat import ChatMessage, ChatModel, ChunkHandler, Comp
 from shared.providers.llm.chat import estimate_tokens as estimated
 from shared.resilience.errors import ProviderFailure
 from shared.resilience.guard import Attempt, ProviderGuard
-from shared.resilience.trail import current_trail
 
 T = TypeVar("T")
 Restart = Callable[[], Awaitable[None]]
@@ -43,8 +42,7 @@ class ModelChain:
         last_failure: ProviderFailure | None = None
         for index, model in enumerate(self.models):
             if index:
-                current_trail().fallbacks.append(model.target.key)
-                await self._guard.count("fallbacks")
+                await self._guard.fell_back(self.role, model.target.key)
             try:
                 return await call(model)
             except ProviderFailure as failure:

@@ -10,7 +10,6 @@ from shared.providers.rerank.base import Reranker
 from shared.providers.vectorstore.base import Passage
 from shared.resilience.errors import ProviderFailure
 from shared.resilience.guard import ProviderGuard
-from shared.resilience.trail import current_trail
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +28,5 @@ class FallbackReranker:
             log.warning(
                 "rerank fell back (%s)", failure.kind.value, extra={"model": failure.target.key}
             )
-            current_trail().fallbacks.append(self._fallback.name)
-            await self._guard.count("fallbacks")
+            await self._guard.fell_back("rerank", self._fallback.name)
             return await self._fallback.rerank(query, passages, top_n)
