@@ -197,9 +197,9 @@ class IzanaWorker(Worker):
         args: list[str | int] = [timestamp_ms(), self._lease_ms, free_slots, *candidates]
         claimed = await self._claim(keys=[self.queue_name, *leases], args=args)
         for job_id, score in zip(claimed[::2], claimed[1::2], strict=True):
-            await self._run(job_id.decode(), int(float(score)))
+            await self._start_claimed(job_id.decode(), int(float(score)))
 
-    async def _run(self, job_id: str, score: int) -> None:
+    async def _start_claimed(self, job_id: str, score: int) -> None:
         """Start a claimed job in a slot, as ARQ's `start_jobs` does."""
         await self.sem.acquire()
         self.job_counter += 1
