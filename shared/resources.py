@@ -81,7 +81,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     redis_url, database_url = required_urls(settings)
     redis: Redis = Redis.from_url(redis_url, decode_responses=True)
     arq = await create_pool(arq_redis_settings(redis_url))
-    engine = create_engine(database_url, settings.db_pool_size)
+    engine = create_engine(
+        database_url, settings.db_pool_size, settings.db_max_overflow, settings.db_pgbouncer
+    )
     sessionmaker = create_sessionmaker(engine)
     try:
         yield Resources(
