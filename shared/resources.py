@@ -19,7 +19,7 @@ from shared.config import Settings
 from shared.db.session import create_engine, create_sessionmaker
 from shared.events import EventPublisher
 from shared.jobs import JobStore
-from shared.storage.pdfs import PdfStore, pdf_store
+from shared.storage.pdfs import PdfStore, PostgresPdfStore
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,28 @@ def required_urls(settings: Settings) -> tuple[str, str]:
     return settings.redis_url, settings.database_url
 
 
+def pdf_store(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> PdfStore:
+    if settings.bloodwork_storage == "postgres":
+        return PostgresPdfStore(sessionmaker)
+    try:
+        from shared.storage.s3 import S3PdfStore  # boto3 is the `s3` extra
+    except ModuleNotFoundError as error:
+        if error.name not in {"boto3", "botocore"}:
+            raise
+        raise RuntimeError(
+            "BLOODWORK_STORAGE=s3 needs boto3, which is not installed: install the `s3` extra "
+            "(pip install 'izana[s3]'), or use BLOODWORK_STORAGE=postgres"
+        ) from error
+    bucket = settings.bloodwork_s3_bucket
+    assert bucket is not None  # Settings refuses s3 storage without a bucket
+    return S3PdfStore(
+        bucket,
+        prefix=settings.bloodwork_s3_prefix,
+        endpoint_url=settings.bloodwork_s3_endpoint_url,
+        region=settings.bloodwork_s3_region,
+    )
+
+
 def arq_redis_settings(redis_url: str) -> RedisSettings:
     return RedisSettings.from_dsn(redis_url)
 
@@ -59,7 +81,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     redis_url, database_url = required_urls(settings)
     redis: Redis = Redis.from_url(redis_url, decode_responses=True)
     arq = await create_pool(arq_redis_settings(redis_url))
-    engine = create_engine(database_url, settings.db_pool_size)
+    engine = create_engine(
+        database_url, settings.db_pool_size, settings.db_max_overflow, settings.db_pgbouncer
+    )
     sessionmaker = create_sessionmaker(engine)
     try:
         yield Resources(

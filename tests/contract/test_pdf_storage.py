@@ -11,7 +11,8 @@ from botocore.config import Config
 from mypy_boto3_s3 import S3Client
 
 from izana.processes import free_port
-from shared.storage.pdfs import PdfStoreUnavailable, S3PdfStore, batches
+from shared.storage.pdfs import PdfStoreUnavailable
+from shared.storage.s3 import S3PdfStore, batches
 from tests.s3 import FAKE_CREDENTIALS, REGION, moto_s3
 
 pytestmark = pytest.mark.contract
