@@ -10,13 +10,19 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.capability import EventsCapability
+from api.docs_ui import install_docs
 from api.error_docs import catalogue_table
 from api.error_handlers import install_error_handlers
-from api.middleware import RequestContextMiddleware
+from api.middleware import (
+    BodyReadTimeoutMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
 from api.routes import admin, bloodwork, chat, health, jobs, sessions
 from api.sse.hub import StreamHub
-from shared.config import Settings, get_settings
+from api.sse.slots import StreamSlots
+from shared.config import Environment, Settings, get_settings
 from shared.log import configure_logging
 from shared.resilience.sliding_window import SlidingWindowLimiter
 from shared.resources import open_resources
@@ -39,8 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.start()
             sessions = SessionLookup(resources.sessionmaker, resources.redis)
             await sessions.start()
+            slots = StreamSlots(resources.redis, settings.sse_max_streams_per_session)
+            await slots.start()
             app.state.resources = resources
             app.state.hub = hub
+            app.state.stream_slots = slots
             app.state.sessions = sessions
             app.state.rate_limiter = SlidingWindowLimiter(resources.redis)
             app.state.capability = EventsCapability(
@@ -52,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                await slots.stop()
                 await sessions.stop()
                 await hub.stop()
 
@@ -63,8 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(limit_general)],
+        docs_url=None,  # served by install_docs, without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyReadTimeoutMiddleware, timeout_seconds=settings.body_read_timeout_seconds
+    )
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
@@ -88,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 *RATE_LIMIT_HEADERS,
             ],
         )
+    app.add_middleware(
+        SecurityHeadersMiddleware, always_hsts=settings.environment is Environment.PRODUCTION
+    )
     for router in (
         health.router,
         sessions.router,
@@ -97,4 +115,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
     ):
         app.include_router(router)
+    install_docs(app)
     return app
