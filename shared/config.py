@@ -292,7 +292,14 @@ class Settings(BaseSettings):
                 f"SECRET_KEY must be set in production (at least {MIN_SECRET_CHARS} random "
                 "characters)"
             )
-        return {**data, "secret_key": dev_secret(Path(data.get("data_dir", DEFAULT_DATA_DIR)))}
+        data_dir = Path(data.get("data_dir", DEFAULT_DATA_DIR))
+        try:
+            return {**data, "secret_key": dev_secret(data_dir)}
+        except OSError as error:
+            raise ValueError(
+                f"SECRET_KEY is unset and cannot be kept in {data_dir} ({error.strerror}): "
+                "set SECRET_KEY, or DATA_DIR to a writable folder"
+            ) from None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Self:

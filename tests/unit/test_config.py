@@ -124,3 +124,10 @@ def test_production_accepts_a_strong_admin_pin_and_none() -> None:
             _env_file=None,
         )
         assert (settings.admin_pin is None) is (pin is None)
+
+
+def test_an_unset_secret_that_cannot_be_kept_is_a_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    with pytest.raises(ValidationError, match="SECRET_KEY is unset and cannot be kept"):
+        Settings(data_dir=blocked / "data", _env_file=None)
