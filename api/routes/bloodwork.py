@@ -105,7 +105,9 @@ class BloodworkOut(BaseModel):
 
 
 async def refuse_large_body(
-    resources: ResourcesDep, content_length: Annotated[str | None, Header()] = None
+    resources: ResourcesDep,
+    # Set by the HTTP client, not a parameter of the API: kept out of the schema.
+    content_length: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     max_bytes = resources.settings.bloodwork_max_bytes
     if content_length is not None and content_length.strip().isdigit():
