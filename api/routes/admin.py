@@ -9,7 +9,7 @@ from arq.jobs import Job, JobStatus
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
-from api.admin_auth import ADMIN_ERRORS, AdminDep, issue_admin_token
+from api.admin_auth import ADMIN_ERRORS, AdminDep, configured_pin, issue_admin_token
 from api.deps import ResourcesDep
 from api.error_docs import BODY_ERRORS, error_responses
 from api.errors import AdminDisabled, AdminPinInvalid, JobNotFound, PathNotAllowed
@@ -69,6 +69,7 @@ async def login(body: LoginIn, request: Request, resources: ResourcesDep) -> Log
     """Exchange the admin PIN for a bearer token (5 tries per 15 minutes per IP; every login
     refused while the wrong PINs of all clients together are at their limit)."""
     settings = resources.settings
+    configured_pin(settings)  # off: 503, whatever the failures
     await refuse_while_pins_fail(request, settings)
     try:
         token = issue_admin_token(settings, body.pin)

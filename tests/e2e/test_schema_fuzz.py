@@ -24,6 +24,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from api.ratelimit import PIN_FAILURES_KEY
 from shared.resilience.sliding_window import limit_key
 from shared.resources import Resources
 from shared.sessions.service import create_session
@@ -63,6 +64,7 @@ async def http(resources: Resources) -> AsyncIterator[requests.Session]:
     with requests.Session() as session:
         session.mount("http://", FromAddress())
         yield session
+    await resources.redis.delete(PIN_FAILURES_KEY)  # the fuzzer's wrong admin PINs
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
+from api.ratelimit import PIN_FAILURES_KEY
 from izana.embedded import ServiceUrls
 from izana.processes import ApiProcess, start_api, stop, wait_ready
 from shared.events import EventType, last_event
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.e2e
 
 LOGIN_LIMIT = 5
 BODY_TIMEOUT_SECONDS = 1
-PIN_FAILURES_KEY = limit_key("admin_pin_failures", "all clients")
 
 
 @pytest.fixture(scope="module")
