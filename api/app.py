@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from api.capability import EventsCapability
 from api.docs_ui import install_docs
@@ -33,6 +34,17 @@ DESCRIPTION = f"""Every error is answered with the same body, `ErrorBody`:
 
 {catalogue_table()}
 """
+
+
+class IzanaApi(FastAPI):
+    """The app, its security headers outermost: outside Starlette's ServerErrorMiddleware, which
+    answers an unexpected error (500) outside every middleware added to the app."""
+
+    always_hsts = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return SecurityHeadersMiddleware(stack, always_hsts=self.always_hsts)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await hub.stop()
 
     configure_logging(settings.log_level)
-    app = FastAPI(
+    app = IzanaApi(
         title="Izana API",
         version="0.1.0",
         summary="Fertility and reproductive-health assistant: chat jobs streamed over SSE.",
@@ -103,9 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 *RATE_LIMIT_HEADERS,
             ],
         )
-    app.add_middleware(
-        SecurityHeadersMiddleware, always_hsts=settings.environment is Environment.PRODUCTION
-    )
+    app.always_hsts = settings.environment is Environment.PRODUCTION
     for router in (
         health.router,
         sessions.router,

@@ -239,6 +239,22 @@ async def test_no_security_headers(client: httpx.AsyncClient, method: str, path:
     assert "strict-transport-security" not in response.headers  # plain HTTP, not production
 
 
+async def test_no_security_headers_on_an_unexpected_error(running: FastAPI) -> None:
+    """Even a 500, which Starlette answers outside the app's middleware, has them."""
+
+    async def fails() -> None:
+        raise RuntimeError("a bug")
+
+    running.add_api_route("/test-only/fails", fails)
+    transport = httpx.ASGITransport(running, raise_app_exceptions=False, client=(fresh_ip(), 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/test-only/fails")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
 async def test_hsts_behind_tls(running: FastAPI) -> None:
     transport = httpx.ASGITransport(running, client=(fresh_ip(), 40_000))
     async with httpx.AsyncClient(transport=transport, base_url="https://test") as client:
