@@ -27,7 +27,8 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=SALT)
 
 
-def _configured_pin(settings: Settings) -> str:
+def configured_pin(settings: Settings) -> str:
+    """The PIN; 503 when admin access is off."""
     if settings.admin_pin is None:
         raise AdminDisabled
     return settings.admin_pin.get_secret_value()
@@ -35,7 +36,7 @@ def _configured_pin(settings: Settings) -> str:
 
 def issue_admin_token(settings: Settings, pin: str) -> str:
     """A token for the right PIN; 401 otherwise (callers are rate limited per IP)."""
-    if not hmac.compare_digest(pin.encode(), _configured_pin(settings).encode()):
+    if not hmac.compare_digest(pin.encode(), configured_pin(settings).encode()):
         raise AdminPinInvalid
     return _serializer(settings).dumps(SUBJECT)
 
@@ -44,7 +45,7 @@ async def require_admin(
     resources: ResourcesDep, authorization: Annotated[str | None, Header()] = None
 ) -> None:
     settings = resources.settings
-    _configured_pin(settings)
+    configured_pin(settings)
     token = bearer_token(authorization)
     if token is None:
         raise AdminRequired

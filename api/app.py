@@ -9,15 +9,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from api.capability import EventsCapability
+from api.docs_ui import install_docs
 from api.error_docs import catalogue_table
 from api.error_handlers import install_error_handlers
-from api.middleware import RequestContextMiddleware, trace_requests
+from api.middleware import (
+    BodyReadTimeoutMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    trace_requests,
+)
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
 from api.routes import admin, bloodwork, chat, health, jobs, sessions
 from api.sse.hub import StreamHub
-from shared.config import Settings, get_settings
+from api.sse.slots import StreamSlots
+from shared.config import Environment, Settings, get_settings
 from shared.log import configure_logging
 from shared.observability.metrics import SCRAPED
 from shared.observability.tracing import configure_tracing
@@ -33,6 +41,17 @@ DESCRIPTION = f"""Every error is answered with the same body, `ErrorBody`:
 """
 
 
+class IzanaApi(FastAPI):
+    """The app, its security headers outermost: outside Starlette's ServerErrorMiddleware, which
+    answers an unexpected error (500) outside every middleware added to the app."""
+
+    always_hsts = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return SecurityHeadersMiddleware(stack, always_hsts=self.always_hsts)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -43,8 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.start()
             sessions = SessionLookup(resources.sessionmaker, resources.redis)
             await sessions.start()
+            slots = StreamSlots(resources.redis, settings.sse_max_streams_per_session)
+            await slots.start()
             app.state.resources = resources
             app.state.hub = hub
+            app.state.stream_slots = slots
             app.state.sessions = sessions
             app.state.rate_limiter = SlidingWindowLimiter(resources.redis)
             SCRAPED.add("queue", functools.partial(queue_metrics, resources.redis))
@@ -57,21 +79,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                await slots.stop()
                 await sessions.stop()
                 await hub.stop()
 
     configure_logging(settings.log_level)
-    app = FastAPI(
+    app = IzanaApi(
         title="Izana API",
         version="0.1.0",
         summary="Fertility and reproductive-health assistant: chat jobs streamed over SSE.",
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(limit_general)],
+        docs_url=None,  # served by install_docs, without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     if configure_tracing("izana-api", settings.otel_exporter_otlp_endpoint):
         trace_requests(app)
+    app.add_middleware(
+        BodyReadTimeoutMiddleware, timeout_seconds=settings.body_read_timeout_seconds
+    )
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
@@ -95,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 *RATE_LIMIT_HEADERS,
             ],
         )
+    app.always_hsts = settings.environment is Environment.PRODUCTION
     for router in (
         health.router,
         sessions.router,
@@ -104,4 +133,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
     ):
         app.include_router(router)
+    install_docs(app)
     return app

@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Request
 from api.capability import EventsCapability
 from api.errors import SessionInvalid, Unauthorized, UnsupportedMediaType
 from api.sse.hub import StreamHub
+from api.sse.slots import StreamSlots
 from shared.db.models import UserSession
 from shared.resources import Resources
 from shared.sessions.service import SessionLookup
@@ -27,6 +28,11 @@ async def get_hub(request: Request) -> StreamHub:
     return hub
 
 
+async def get_stream_slots(request: Request) -> StreamSlots:
+    slots: StreamSlots = request.app.state.stream_slots
+    return slots
+
+
 async def get_sessions(request: Request) -> SessionLookup:
     sessions: SessionLookup = request.app.state.sessions
     return sessions
@@ -39,6 +45,7 @@ async def get_capability(request: Request) -> EventsCapability:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 HubDep = Annotated[StreamHub, Depends(get_hub)]
+StreamSlotsDep = Annotated[StreamSlots, Depends(get_stream_slots)]
 CapabilityDep = Annotated[EventsCapability, Depends(get_capability)]
 SessionLookupDep = Annotated[SessionLookup, Depends(get_sessions)]
 

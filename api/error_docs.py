@@ -13,10 +13,18 @@ import inspect
 from collections import defaultdict
 from typing import Any
 
-from api.errors import ApiError, ErrorBody, InternalError, InvalidJson, ValidationFailed, catalogue
+from api.errors import (
+    ApiError,
+    ErrorBody,
+    InternalError,
+    InvalidJson,
+    RequestTimeout,
+    ValidationFailed,
+    catalogue,
+)
 
 # What a route that reads a JSON body can answer besides its own errors.
-BODY_ERRORS = (InvalidJson, ValidationFailed)
+BODY_ERRORS = (RequestTimeout, InvalidJson, ValidationFailed)
 
 RETRY_AFTER = {
     "description": "Whole seconds to wait before retrying.",

@@ -21,6 +21,7 @@ from api.errors import (
     InvalidJson,
     MethodNotAllowed,
     NotFound,
+    RequestTimeout,
     Unavailable,
     ValidationFailed,
 )
@@ -29,10 +30,11 @@ from shared.storage.pdfs import PdfStoreUnavailable
 
 log = logging.getLogger(__name__)
 
-# The framework's own HTTP errors: an unknown path or method, and a multipart body that cannot
-# be parsed. No other one can happen here (no static files, no security classes, no body limit).
+# The framework's own HTTP errors: an unknown path or method (or docs asset), a multipart body
+# that cannot be parsed, and a body that came too slowly (api/middleware.py). No other one can
+# happen here (no security classes, no framework body limit).
 FRAMEWORK_ERRORS: dict[int, type[ApiError]] = {
-    error.status: error for error in (BadRequest, NotFound, MethodNotAllowed)
+    error.status: error for error in (BadRequest, NotFound, MethodNotAllowed, RequestTimeout)
 }
 
 

@@ -244,6 +244,17 @@ class MethodNotAllowed(ApiError):
     message = "Method Not Allowed"
 
 
+# 408
+
+
+class RequestTimeout(ApiError):
+    """The request body did not arrive whole within `BODY_READ_TIMEOUT_SECONDS`."""
+
+    status = 408
+    code = "request_timeout"
+    message = "The request body did not arrive in time."
+
+
 # 409
 
 
@@ -404,6 +415,22 @@ class RateLimited(ApiError):
             f"Too many requests; retry in {retry_after} {unit}.",
             details={"policy": policy, "limit": limit, "window_seconds": window_seconds},
             headers={"Retry-After": str(retry_after)},
+        )
+
+
+class TooManyStreams(ApiError):
+    """The session already has `SSE_MAX_STREAMS_PER_SESSION` event streams open; close one."""
+
+    status = 429
+    code = "too_many_streams"
+    message = "Too many open event streams for this session; close one first."
+    sends_retry_after = True
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This session already has {limit} event streams open; close one first.",
+            details={"limit": limit},
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
 
 

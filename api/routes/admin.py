@@ -6,24 +6,31 @@ from pathlib import Path
 from typing import Any
 
 from arq.jobs import Job, JobStatus
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
-from api.admin_auth import ADMIN_ERRORS, AdminDep, issue_admin_token
+from api.admin_auth import ADMIN_ERRORS, AdminDep, configured_pin, issue_admin_token
 from api.deps import ResourcesDep
 from api.error_docs import BODY_ERRORS, error_responses
 from api.errors import AdminDisabled, AdminPinInvalid, JobNotFound, PathNotAllowed
-from api.ratelimit import LIMIT_ERRORS, limit_admin_login
+from api.ratelimit import (
+    LIMIT_ERRORS,
+    count_pin_failure,
+    limit_admin,
+    limit_admin_login,
+    refuse_while_pins_fail,
+)
+from api.text_input import Text
 from shared.config import Settings
 from shared.db.models import DEFAULT_COLLECTION
 from shared.jobs import NAME_PATTERN, IngestJob, JobName, new_job_id
 from shared.streamed_jobs.queue import enqueue
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(limit_admin)])
 
 
 class LoginIn(BaseModel):
-    pin: str = Field(min_length=1, max_length=128)
+    pin: Text = Field(min_length=1, max_length=128)
 
 
 class LoginOut(BaseModel):
@@ -32,7 +39,7 @@ class LoginOut(BaseModel):
 
 
 class ReindexIn(BaseModel):
-    paths: list[str] = Field(
+    paths: list[Text] = Field(
         default_factory=list,
         max_length=100,
         description="Files or folders under INGEST_ROOTS; empty: the shipped knowledge base.",
@@ -58,10 +65,18 @@ class IngestJobOut(BaseModel):
     dependencies=[Depends(limit_admin_login)],
     responses=error_responses(*LIMIT_ERRORS, *BODY_ERRORS, AdminDisabled, AdminPinInvalid),
 )
-async def login(body: LoginIn, resources: ResourcesDep) -> LoginOut:
-    """Exchange the admin PIN for a bearer token (5 tries per 15 minutes per IP)."""
-    token = issue_admin_token(resources.settings, body.pin)
-    return LoginOut(token=token, expires_in=resources.settings.admin_token_ttl_seconds)
+async def login(body: LoginIn, request: Request, resources: ResourcesDep) -> LoginOut:
+    """Exchange the admin PIN for a bearer token (5 tries per 15 minutes per IP; every login
+    refused while the wrong PINs of all clients together are at their limit)."""
+    settings = resources.settings
+    configured_pin(settings)  # off: 503, whatever the failures
+    await refuse_while_pins_fail(request, settings)
+    try:
+        token = issue_admin_token(settings, body.pin)
+    except AdminPinInvalid:
+        await count_pin_failure(request, settings)
+        raise
+    return LoginOut(token=token, expires_in=settings.admin_token_ttl_seconds)
 
 
 def allowed_paths(settings: Settings, paths: list[str]) -> list[str]:

@@ -2,8 +2,9 @@
 
 The upload is checked before it is queued (magic bytes, size, page count, encryption) and kept
 in the PDF store (the `lab_report` row, or an S3-compatible bucket) until the worker has read
-it. A Content-Length over the limit is refused before the body is read; a body without one is
-spooled by the form parser (to disk past 1 MB) and refused once the file turns out too large.
+it. A Content-Length over the limit is refused before the body is read; a body without one
+(chunked) is counted while it streams in and refused as soon as it passes the limit, so at most
+the limit is ever spooled.
 A pending report that stopped moving is failed when it is polled or blocks an upload.
 """
 
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive
 
 from api.deps import SESSION_ERRORS, ResourcesDep, SessionDep, require_json
 from api.error_docs import BODY_ERRORS, error_responses
@@ -36,6 +38,7 @@ from api.errors import (
     PdfEncrypted,
     ReportNotFound,
     ReportNotReady,
+    RequestTimeout,
     TooManyPages,
     UnsupportedMediaType,
     UploadPending,
@@ -49,6 +52,7 @@ from api.question_admission import (
     admit_question,
 )
 from api.ratelimit import LIMIT_ERRORS, limit_chat, limit_upload
+from api.text_input import Text
 from shared.bloodwork import reports
 from shared.bloodwork.analysis import analysis_question, confirmed_marker
 from shared.bloodwork.errors import (
@@ -101,7 +105,9 @@ class BloodworkOut(BaseModel):
 
 
 async def refuse_large_body(
-    resources: ResourcesDep, content_length: Annotated[str | None, Header()] = None
+    resources: ResourcesDep,
+    # Set by the HTTP client, not a parameter of the API: kept out of the schema.
+    content_length: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     max_bytes = resources.settings.bloodwork_max_bytes
     if content_length is not None and content_length.strip().isdigit():
@@ -109,8 +115,24 @@ async def refuse_large_body(
             raise FileTooLarge(max_bytes)
 
 
+def _counted(receive: Receive, max_bytes: int) -> Receive:
+    """`receive` refusing the body (413) as soon as more than the largest upload has come."""
+    received = 0
+
+    async def counting() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > max_bytes + MULTIPART_OVERHEAD_BYTES:
+            raise FileTooLarge(max_bytes)
+        return message
+
+    return counting
+
+
 async def _read_upload(request: Request, max_bytes: int) -> bytes:
-    form = await request.form(max_files=1, max_fields=5)
+    counted = Request(request.scope, _counted(request.receive, max_bytes))
+    form = await counted.form(max_files=1, max_fields=5)
     upload = form.get(FIELD)
     if not isinstance(upload, UploadFile):
         raise FileMissing(FIELD)
@@ -170,6 +192,7 @@ async def _forget(resources: Resources, report: LabReport) -> None:
     responses=error_responses(
         *LIMIT_ERRORS,
         *SESSION_ERRORS,
+        RequestTimeout,
         FileTooLarge,
         BadRequest,
         FileMissing,
@@ -259,9 +282,9 @@ def _etags(if_none_match: str) -> set[str]:
 class ConfirmedMarkerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    canonical_name: str = Field(description="A marker name, e.g. FSH, AMH, Estradiol")
+    canonical_name: Text = Field(description="A marker name, e.g. FSH, AMH, Estradiol")
     value: float = Field(allow_inf_nan=False)
-    unit: str = Field(min_length=1, max_length=32)
+    unit: Text = Field(min_length=1, max_length=32)
 
     @field_validator("canonical_name")
     @classmethod
@@ -278,7 +301,7 @@ class AnalysisIn(BaseModel):
     markers: list[ConfirmedMarkerIn] = Field(
         min_length=1, max_length=50, description="The values the user confirmed or edited."
     )
-    treatment_stage: str | None = Field(default=None, max_length=80)
+    treatment_stage: Text | None = Field(default=None, max_length=80)
     language: Language = None
     conversation_id: uuid.UUID | None = Field(
         default=None, description="The conversation to add the analysis to; a new one if unset."

@@ -19,6 +19,7 @@ from api.question_admission import (
     admit_question,
 )
 from api.ratelimit import LIMIT_ERRORS, limit_chat
+from api.text_input import Text
 from shared.jobs import ChatJob
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1/chat", tags=["chat"])
 class ChatIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(description="The user's question.")
+    message: Text = Field(description="The user's question.")
     conversation_id: uuid.UUID | None = None
     language: Language = None
 

@@ -18,6 +18,7 @@ from api.deps import (
     OptionalSessionDep,
     ResourcesDep,
     SessionDep,
+    StreamSlotsDep,
 )
 from api.error_docs import error_responses
 from api.errors import (
@@ -27,6 +28,7 @@ from api.errors import (
     InvalidLastEventId,
     JobFinished,
     JobNotFound,
+    TooManyStreams,
     Unauthorized,
 )
 from api.links import events_url
@@ -118,18 +120,23 @@ async def get_job(
         JobNotFound,
         InvalidLastEventId,
         EventsExpired,
+        TooManyStreams,
     ),
 )
 async def job_events(
     job_id: JobId,
     resources: ResourcesDep,
     hub: HubDep,
+    slots: StreamSlotsDep,
     capability: CapabilityDep,
     session: OptionalSessionDep,
     token: Annotated[str | None, Query(description="capability from events_url")] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
-    """Server-sent events of the job; reconnect with Last-Event-ID to get only what was missed."""
+    """Server-sent events of the job; reconnect with Last-Event-ID to get only what was missed.
+
+    The stream ends with the job's terminal event, or at once, after what was missed, when the
+    client has already seen it. A session may have `SSE_MAX_STREAMS_PER_SESSION` streams open."""
     if token is not None:
         capability.verify(token, job_id)
         record = await _load_job(resources, job_id)
@@ -144,7 +151,9 @@ async def job_events(
         after_id = last_event_id.strip()
     if record.status in TERMINAL_STATUSES and not await resources.redis.exists(stream_key(job_id)):
         raise EventsExpired
-    return sse_response(hub, resources.redis, job_id, after_id, resources.settings.sse_ping_seconds)
+    slot = await slots.acquire(record.session_id)
+    ping = resources.settings.sse_ping_seconds
+    return sse_response(hub, resources.redis, job_id, after_id, ping, (slots, slot))
 
 
 @router.delete(

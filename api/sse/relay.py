@@ -8,7 +8,8 @@ from redis.asyncio import Redis
 from sse_starlette import EventSourceResponse
 
 from api.sse.hub import RESYNC, Frame, StreamHub, Subscription
-from shared.events import read_after, stream_id_key
+from api.sse.slots import Slot, StreamSlots
+from shared.events import TERMINAL_EVENTS, last_event, read_after, stream_id_key
 from shared.observability.metrics import SSE_STREAMS
 
 REPLAY_BATCH = 500
@@ -32,6 +33,8 @@ async def job_events(
                 cursor = batch[-1].id
                 if batch[-1].terminal:
                     return
+            if await _ended_by(redis, job_id, cursor):
+                return  # finished, and the client has seen everything up to its end
             async for batch in _live(subscription, stream_id_key(cursor)):
                 yield batch
                 cursor = batch[-1].id
@@ -39,6 +42,17 @@ async def job_events(
                     return
     finally:
         hub.unsubscribe(subscription)
+
+
+async def _ended_by(redis: Redis, job_id: str, cursor: str) -> bool:
+    """Whether the stream ended (its newest event is terminal) at or before `cursor`: nothing
+    more will come, e.g. for a Last-Event-ID at or beyond a finished job's last event."""
+    newest = await last_event(redis, job_id)
+    return (
+        newest is not None
+        and newest.type in TERMINAL_EVENTS
+        and stream_id_key(newest.id) <= stream_id_key(cursor)
+    )
 
 
 async def _replayed(redis: Redis, job_id: str, after_id: str) -> AsyncIterator[list[Frame]]:
@@ -92,8 +106,16 @@ async def _sse_bytes(batches: AsyncIterator[list[Frame]]) -> AsyncIterator[bytes
 
 
 def sse_response(
-    hub: StreamHub, redis: Redis, job_id: str, after_id: str, ping_seconds: float
+    hub: StreamHub,
+    redis: Redis,
+    job_id: str,
+    after_id: str,
+    ping_seconds: float,
+    slot: tuple[StreamSlots, Slot] | None = None,
 ) -> EventSourceResponse:
-    return EventSourceResponse(
-        _sse_bytes(job_events(hub, redis, job_id, after_id)), ping=ping_seconds
-    )
+    """The job's events as SSE; holding the session's stream `slot`, if given, while open."""
+    body = _sse_bytes(job_events(hub, redis, job_id, after_id))
+    if slot is not None:
+        slots, held = slot
+        body = slots.holding(held, body)
+    return EventSourceResponse(body, ping=ping_seconds)

@@ -53,6 +53,20 @@ end
 return replies
 """
 
+# KEYS: one log. ARGV: its limit and window ms. The same reply as _HIT's, logging nothing.
+_PEEK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit, window_ms = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window_ms * 1000)
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = count < limit
+local index = allowed and 0 or count - limit
+local entry = redis.call('ZRANGE', KEYS[1], index, index, 'WITHSCORES')
+local frees = entry[2] and tonumber(entry[2]) + window_ms * 1000 - now or 0
+return {allowed and 1 or 0, count, frees}
+"""
+
 
 @dataclass(frozen=True)
 class RateDecision:
@@ -84,10 +98,16 @@ def decision_from_reply(rate: Rate, reply: Sequence[int]) -> RateDecision:
 class SlidingWindowLimiter:
     def __init__(self, redis: Redis) -> None:
         self._hit = redis.register_script(_HIT)
+        self._peek = redis.register_script(_PEEK)
 
     async def hit(self, key: str, rate: Rate) -> RateDecision:
         """Count one request against `key` if `rate` still has room."""
         return (await self.hit_all([(key, rate)]))[0]
+
+    async def peek(self, key: str, rate: Rate) -> RateDecision:
+        """Whether `key` has room under `rate`, without counting anything."""
+        reply = await self._peek(keys=[key], args=[rate.limit, rate.window_seconds * 1000])
+        return decision_from_reply(rate, reply)
 
     async def hit_all(self, limits: Sequence[tuple[str, Rate]]) -> list[RateDecision]:
         """Count one request against every (key, rate) if each still has room, in one round

@@ -33,8 +33,10 @@ from api.errors import (
     PdfDamaged,
     PdfEncrypted,
     RateLimited,
+    RequestTimeout,
     SessionInvalid,
     TooManyPages,
+    TooManyStreams,
     Unauthorized,
     Unavailable,
     UnsupportedMediaType,
@@ -58,6 +60,7 @@ RAISES: dict[tuple[str, str], tuple[type[ApiError], ...]] = {
         *LIMITS,
         *SESSION,
         UnsupportedMediaType,
+        RequestTimeout,
         InvalidJson,
         ValidationFailed,
         MessageTooLong,
@@ -66,6 +69,7 @@ RAISES: dict[tuple[str, str], tuple[type[ApiError], ...]] = {
     ("post", "/v1/bloodwork"): (
         *LIMITS,
         *SESSION,
+        RequestTimeout,
         FileTooLarge,
         BadRequest,
         FileMissing,
@@ -84,6 +88,7 @@ RAISES: dict[tuple[str, str], tuple[type[ApiError], ...]] = {
         JobNotFound,
         InvalidLastEventId,
         EventsExpired,
+        TooManyStreams,
     ),
 }
 

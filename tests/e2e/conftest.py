@@ -28,6 +28,8 @@ def process_env(urls: ServiceUrls) -> dict[str, str]:
         # The suite's own requests from 127.0.0.1 (and a rerun within the minute) stay under it.
         RATE_LIMIT_GENERAL="600/minute",
         RATE_LIMIT_ADMIN_LOGIN="600/minute",
+        RATE_LIMIT_ADMIN="600/minute",
+        RATE_LIMIT_ADMIN_PIN_FAILURES="600/minute",
         ADMIN_PIN=ADMIN_PIN,
         INGEST_ROOTS=json.dumps([str(ROOT / "data"), str(INGEST_DIR)]),
     )

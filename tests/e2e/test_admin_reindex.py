@@ -78,3 +78,33 @@ async def test_an_admin_reindexes_a_new_file_and_removes_it_again(api: str) -> N
         unknown = await client.get(f"{api}/v1/admin/kb/jobs/{uuid.uuid4().hex}", headers=auth)
         assert unknown.status_code == 404
     (INGEST_DIR / name).unlink()
+
+
+async def test_a_symlinked_file_inside_an_allowed_folder_is_ingested(api: str) -> None:
+    """A link in an allowed folder to a file outside INGEST_ROOTS is skipped, not read."""
+    folder = INGEST_DIR / f"linked-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    outside = INGEST_DIR.parent / f"outside-{uuid.uuid4().hex[:8]}.md"
+    outside.write_text("# Not for the knowledge base\n\n" + "A private note. " * 20)
+    (folder / "leaflet.md").write_text("# Leaflet\n\n" + "Embryo transfer explained. " * 12)
+    (folder / "private.md").symlink_to(outside)
+    body = {"paths": [str(folder)], "collection": f"test-{uuid.uuid4().hex[:8]}"}
+    try:
+        async with httpx.AsyncClient() as client:
+            auth = await admin_headers(client, api)
+            accepted = await client.post(f"{api}/v1/admin/kb/reindex", json=body, headers=auth)
+            assert accepted.status_code == 202, accepted.text
+            done = await finished(client, f"{api}{accepted.json()['status_url']}", auth)
+            linked = await client.post(
+                f"{api}/v1/admin/kb/reindex",
+                json={**body, "paths": [str(folder / "private.md")]},
+                headers=auth,
+            )
+    finally:
+        for path in (folder / "private.md", folder / "leaflet.md", outside):
+            path.unlink()
+        folder.rmdir()
+    assert done["success"] is True
+    assert [outcome["file"] for outcome in done["result"]["files"]] == ["leaflet.md"]
+    assert linked.status_code == 400  # named directly, the link resolves outside the roots
+    assert linked.json()["error"]["code"] == "path_not_allowed"

@@ -9,6 +9,7 @@ import redis
 
 from izana.embedded import EmbeddedRedis, embedded_services
 from shared.config import Settings
+from tests.constants import TEST_SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,10 @@ def test_embedded_redis_is_reused_and_keeps_its_data(tmp_path: Path) -> None:
 
 def test_given_urls_start_nothing(tmp_path: Path) -> None:
     settings = Settings(
-        redis_url="redis://127.0.0.1:1/0", database_url="postgresql://x/y", data_dir=tmp_path
+        redis_url="redis://127.0.0.1:1/0",
+        database_url="postgresql://x/y",
+        data_dir=tmp_path,
+        secret_key=TEST_SECRET,  # or a development key would be kept there
     )
     with embedded_services(settings) as urls:
         assert (urls.redis_url, urls.database_url) == (settings.redis_url, settings.database_url)

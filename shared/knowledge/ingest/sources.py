@@ -1,7 +1,8 @@
 """The files an `izana ingest` argument names.
 
 A document is known by its file name, wherever it lies: ingesting `guide.md` again, from any
-folder, replaces the earlier `guide.md`; `--delete guide.md` removes it.
+folder, replaces the earlier `guide.md`; `--delete guide.md` removes it. A folder contributes
+only the files that really lie in it: a symbolic link to a file outside it is skipped.
 """
 
 from __future__ import annotations
@@ -34,11 +35,21 @@ def _is_knowledge(path: Path) -> bool:
     )
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, its links followed, lies in `folder`: a link in an allowed folder must
+    not bring in a file from elsewhere (the API checked the folder against INGEST_ROOTS)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 def _paths(arguments: Sequence[Path]) -> list[Path]:
     paths: list[Path] = []
     for argument in arguments:
         if argument.is_dir():
-            paths.extend(path for path in sorted(argument.rglob("*")) if _is_knowledge(path))
+            paths.extend(
+                path
+                for path in sorted(argument.rglob("*"))
+                if _is_knowledge(path) and _inside(path, argument)
+            )
         else:
             paths.append(argument)  # a missing file is kept, to be reported
     return paths
