@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.capability import EventsCapability
 from api.docs_ui import install_docs
@@ -43,13 +43,18 @@ DESCRIPTION = f"""Every error is answered with the same body, `ErrorBody`:
 
 class IzanaApi(FastAPI):
     """The app, its security headers outermost: outside Starlette's ServerErrorMiddleware, which
-    answers an unexpected error (500) outside every middleware added to the app."""
+    answers an unexpected error (500) outside every middleware added to the app. They wrap the
+    app's call rather than its middleware stack, whose outermost layer OpenTelemetry's FastAPI
+    instrumentation expects to be ServerErrorMiddleware."""
 
     always_hsts = False
+    _secured: ASGIApp | None = None
 
-    def build_middleware_stack(self) -> ASGIApp:
-        stack = super().build_middleware_stack()
-        return SecurityHeadersMiddleware(stack, always_hsts=self.always_hsts)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._secured is None:
+            unsecured = functools.partial(FastAPI.__call__, self)
+            self._secured = SecurityHeadersMiddleware(unsecured, always_hsts=self.always_hsts)
+        await self._secured(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
