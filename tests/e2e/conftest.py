@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +35,21 @@ def process_env(urls: ServiceUrls) -> dict[str, str]:
         ADMIN_PIN=ADMIN_PIN,
         INGEST_ROOTS=json.dumps([str(ROOT / "data"), str(INGEST_DIR)]),
     )
+
+
+@contextmanager
+def logged_api_and_worker(env: dict[str, str], log_path: Path) -> Iterator[ApiProcess]:
+    """An API process and a worker of their own, both logging into `log_path`, until the block
+    ends."""
+    with log_path.open("wb") as log:
+        api = start_api(env, log)
+        worker = start_izana(["worker"], env, log)
+        try:
+            wait_ready(api)
+            yield api
+        finally:
+            stop(worker)
+            stop(api.process)
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,11 @@ import pytest
 
 from emulator import RunningEmulator
 from izana.embedded import ServiceUrls
-from izana.processes import ApiProcess, start_api, start_izana, stop, wait_ready
+from izana.processes import ApiProcess
 from shared.providers.llm.prompts import DRAFT_SYSTEM
 from tests.constants import redis_database
 from tests.e2e.client import ask, new_session, read_events
-from tests.e2e.conftest import process_env
+from tests.e2e.conftest import logged_api_and_worker, process_env
 from tests.e2e.test_bloodwork import read
 from tests.e2e.test_bloodwork_analysis import EDITED_FSH, SAMPLE, SAMPLE_PATH, confirmed
 
@@ -48,15 +48,8 @@ def logged_stack(
         "PROVIDER_MAX_ATTEMPTS": "2",
     }
     log_path = tmp_path / "logs.jsonl"
-    with log_path.open("wb") as log:
-        api = start_api(env, log)
-        worker = start_izana(["worker"], env, log)
-        try:
-            wait_ready(api)
-            yield api, log_path
-        finally:
-            stop(worker)
-            stop(api.process)
+    with logged_api_and_worker(env, log_path) as api:
+        yield api, log_path
 
 
 async def test_keys_prompts_and_messages_stay_out_of_the_logs(

@@ -16,10 +16,10 @@ from httpx_sse import aconnect_sse
 from prometheus_client.parser import text_string_to_metric_families
 
 from izana.embedded import ServiceUrls
-from izana.processes import ApiProcess, free_port, start_api, start_izana, stop, wait_ready
+from izana.processes import ApiProcess, free_port
 from tests.constants import redis_database, unique_question
 from tests.e2e.client import new_session, read_events
-from tests.e2e.conftest import process_env
+from tests.e2e.conftest import logged_api_and_worker, process_env
 
 pytestmark = pytest.mark.e2e
 
@@ -43,15 +43,8 @@ def stack(service_urls: ServiceUrls, knowledge_base: int, tmp_path: Path) -> Ite
         "WORKER_METRICS_PORT": str(worker_port),
     }
     log_path = tmp_path / "logs.jsonl"
-    with log_path.open("wb") as log:
-        api = start_api(env, log)
-        worker = start_izana(["worker"], env, log)
-        try:
-            wait_ready(api)
-            yield Stack(api, f"http://127.0.0.1:{worker_port}", log_path)
-        finally:
-            stop(worker)
-            stop(api.process)
+    with logged_api_and_worker(env, log_path) as api:
+        yield Stack(api, f"http://127.0.0.1:{worker_port}", log_path)
 
 
 def json_lines(path: Path) -> list[dict[str, object]]:
