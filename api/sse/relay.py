@@ -28,12 +28,15 @@ async def job_events(
     try:
         cursor = after_id
         while True:  # replay, then live until the hub asks for a replay again
+            replayed = False
             async for batch in _replayed(redis, job_id, cursor):
                 yield batch
-                cursor = batch[-1].id
+                cursor, replayed = batch[-1].id, True
                 if batch[-1].terminal:
                     return
-            if await _ended_by(redis, job_id, cursor):
+            # A replay that found events ended at a live event (a terminal one comes live); one
+            # that found none may be past a finished stream's end.
+            if not replayed and await _ended_by(redis, job_id, cursor):
                 return  # finished, and the client has seen everything up to its end
             async for batch in _live(subscription, stream_id_key(cursor)):
                 yield batch
