@@ -6,10 +6,11 @@ import functools
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from api.capability import EventsCapability
 from api.docs_ui import install_docs
@@ -47,13 +48,12 @@ class IzanaApi(FastAPI):
     app's call rather than its middleware stack, whose outermost layer OpenTelemetry's FastAPI
     instrumentation expects to be ServerErrorMiddleware."""
 
-    always_hsts = False
-    _secured: ASGIApp | None = None
+    def __init__(self, *, always_hsts: bool, **options: Any) -> None:
+        super().__init__(**options)
+        unsecured = functools.partial(FastAPI.__call__, self)
+        self._secured = SecurityHeadersMiddleware(unsecured, always_hsts=always_hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._secured is None:
-            unsecured = functools.partial(FastAPI.__call__, self)
-            self._secured = SecurityHeadersMiddleware(unsecured, always_hsts=self.always_hsts)
         await self._secured(scope, receive, send)
 
 
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     configure_logging(settings.log_level)
     app = IzanaApi(
+        always_hsts=settings.environment is Environment.PRODUCTION,
         title="Izana API",
         version="0.1.0",
         summary="Fertility and reproductive-health assistant: chat jobs streamed over SSE.",
@@ -128,7 +129,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 *RATE_LIMIT_HEADERS,
             ],
         )
-    app.always_hsts = settings.environment is Environment.PRODUCTION
     for router in (
         health.router,
         sessions.router,

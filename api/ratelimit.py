@@ -52,6 +52,17 @@ class Limit:
     rate: Rate
 
 
+def _refused(policy: str, rate: Rate, decision: RateDecision) -> RateLimited:
+    """The 429 of a limit that refused, counted by policy."""
+    RATE_LIMITED.labels(policy=policy).inc()
+    return RateLimited(
+        decision.retry_after_seconds,
+        policy=policy,
+        limit=rate.limit,
+        window_seconds=rate.window_seconds,
+    )
+
+
 async def _count(request: Request, limits: list[Limit]) -> None:
     """Count the request against every limit at once; 429 for the first that is full."""
     limiter: SlidingWindowLimiter = request.app.state.rate_limiter
@@ -63,13 +74,7 @@ async def _count(request: Request, limits: list[Limit]) -> None:
     setattr(request.state, _STATE_KEY, reported)
     for limit, decision in zip(limits, decisions, strict=True):
         if not decision.allowed:
-            RATE_LIMITED.labels(policy=limit.name).inc()
-            raise RateLimited(
-                decision.retry_after_seconds,
-                policy=limit.name,
-                limit=limit.rate.limit,
-                window_seconds=limit.rate.window_seconds,
-            )
+            raise _refused(limit.name, limit.rate, decision)
 
 
 def session_token(authorization: str | None) -> str | None:
@@ -142,12 +147,7 @@ async def refuse_while_pins_fail(request: Request, settings: Settings) -> None:
     rate = settings.rate_limit_admin_pin_failures
     decision = await limiter.peek(PIN_FAILURES_KEY, rate)
     if not decision.allowed:
-        raise RateLimited(
-            decision.retry_after_seconds,
-            policy=PIN_FAILURES,
-            limit=rate.limit,
-            window_seconds=rate.window_seconds,
-        )
+        raise _refused(PIN_FAILURES, rate, decision)
 
 
 async def count_pin_failure(request: Request, settings: Settings) -> None:

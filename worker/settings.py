@@ -55,11 +55,12 @@ async def startup(ctx: dict[str, Any]) -> None:
         )
         # Local models and the lexical index load now, not while the first question waits.
         await providers.store.warm()
-        await announce_providers(resources.redis, providers.describe())
+        roles = providers.describe()
+        await announce_providers(resources.redis, roles)
         SCRAPED.add("queue", functools.partial(queue_metrics, resources.redis))
         if providers.guard is not None:
             SCRAPED.add("breakers", providers.guard.breaker_metrics)
-        log.info("providers ready", extra={"providers": providers.describe()})
+        log.info("providers ready", extra={"providers": roles})
         ctx["exit_stack"] = stack.pop_all()
 
 

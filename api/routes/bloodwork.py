@@ -104,6 +104,11 @@ class BloodworkOut(BaseModel):
     error: str | None
 
 
+def _largest_body(max_bytes: int) -> int:
+    """The largest request body an upload of at most `max_bytes` comes in."""
+    return max_bytes + MULTIPART_OVERHEAD_BYTES
+
+
 async def refuse_large_body(
     resources: ResourcesDep,
     # Set by the HTTP client, not a parameter of the API: kept out of the schema.
@@ -111,7 +116,7 @@ async def refuse_large_body(
 ) -> None:
     max_bytes = resources.settings.bloodwork_max_bytes
     if content_length is not None and content_length.strip().isdigit():
-        if int(content_length) > max_bytes + MULTIPART_OVERHEAD_BYTES:
+        if int(content_length) > _largest_body(max_bytes):
             raise FileTooLarge(max_bytes)
 
 
@@ -123,7 +128,7 @@ def _counted(receive: Receive, max_bytes: int) -> Receive:
         nonlocal received
         message = await receive()
         received += len(message.get("body", b""))
-        if received > max_bytes + MULTIPART_OVERHEAD_BYTES:
+        if received > _largest_body(max_bytes):
             raise FileTooLarge(max_bytes)
         return message
 

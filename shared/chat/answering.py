@@ -63,12 +63,12 @@ async def _history(resources: Resources, providers: Providers, job: ChatJob) -> 
 async def _replay(
     cached: CachedAnswer, prepared: PreparedQuestion, sink: AnswerSink, started: float
 ) -> Answer:
-    await sink.token(cached.answer)
+    answer = Answer.from_cache(cached, prepared.language)
+    await sink.token(answer.text)
     ttft_ms = elapsed_ms(started)
-    answer = Answer.from_cache(cached, prepared.language, ttft_ms, ttft_ms)
     await sink.citations(answer.citations)
     await sink.suggestions(answer.suggestions)
-    return replace(answer, total_ms=elapsed_ms(started))
+    return replace(answer, ttft_ms=ttft_ms, total_ms=elapsed_ms(started))
 
 
 class _Relay:

@@ -38,14 +38,12 @@ class Answer:
     audit: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_cache(
-        cls, entry: CachedAnswer, question_language: str, ttft_ms: float, total_ms: float
-    ) -> Answer:
+    def from_cache(cls, entry: CachedAnswer, question_language: str) -> Answer:
         return cls(
             text=entry.answer, language=question_language, answer_language=entry.language,
             mode=entry.mode, citations=[Citation.model_validate(c) for c in entry.citations],
-            suggestions=entry.suggestions, source=AnswerSource.CACHE, ttft_ms=ttft_ms,
-            total_ms=total_ms, audit={"model": entry.model},
+            suggestions=entry.suggestions, source=AnswerSource.CACHE,
+            audit={"model": entry.model},
         )  # fmt: skip
 
     @property

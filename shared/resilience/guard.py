@@ -71,7 +71,7 @@ class ProviderGuard:
     async def attempt(self, target: ModelRef, estimated_tokens: int) -> AsyncIterator[Attempt]:
         """One try at `target`; set `tokens_used` from the provider's usage before leaving."""
         self.targets.add(target)
-        labels = {"provider": target.provider, "model": target.model}
+        labels = _labels(target)
         try:
             reservation = await self.limiter.acquire(target, estimated_tokens, self.breaker)
         except ProviderFailure as refused:  # the breaker is open, or no budget in time
@@ -90,7 +90,7 @@ class ProviderGuard:
         await self.limiter.settle(attempt.reservation, attempt.tokens_used)
 
     async def _after_failure(self, failure: ProviderFailure) -> None:
-        labels = {"provider": failure.target.provider, "model": failure.target.model}
+        labels = _labels(failure.target)
         if failure.kind is FailureKind.RATE_LIMITED:
             seconds = failure.retry_after or DEFAULT_COOLDOWN_SECONDS
             if await self.limiter.cool_down(failure.target, seconds):
@@ -128,7 +128,7 @@ class ProviderGuard:
                 return await retrying(self.policy, self._note_retry)(once)
         finally:
             if attempts > 1:
-                PROVIDER_RETRIES.labels(target.provider, target.model).inc(attempts - 1)
+                PROVIDER_RETRIES.labels(**_labels(target)).inc(attempts - 1)
                 await self._redis.hincrby(STATS_KEY, "retries", attempts - 1)  # type: ignore[misc]
             current_trail().record_call(role, target.key, attempts)
 
@@ -147,3 +147,8 @@ class ProviderGuard:
         for target, is_open in zip(targets, open_flags, strict=True):
             family.add_metric([target.provider, target.model], int(is_open))
         return [family]
+
+
+def _labels(target: ModelRef) -> dict[str, str]:
+    """The metric labels of a provider's model."""
+    return {"provider": target.provider, "model": target.model}
