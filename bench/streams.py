@@ -461,7 +461,7 @@ def markdown(report: dict[str, Any]) -> str:
             "- Each step creates its chat jobs as admission does (job record, then the `queued` "
             "event) and fetches each job's signed `events_url` from `GET /v1/jobs/{id}`. "
             f"{plan['producer_processes']} producer processes write a token to every stream each "
-            f"{plan['token_interval_ms']:.0f} ms through the worker's `TokenCoalescer` "
+            f"{plan['token_interval_ms']:.0f} ms through the worker's `EventCoalescer` "
             f"({plan['flush_interval_ms']:.0f} ms window) over `EventPublisher`'s script, the "
             "script calls of a tick sent as one pipelined write; at the step's end they publish "
             "`done` on every stream.",

@@ -2,17 +2,17 @@
 
 Both run on uvloop in processes of their own, so that what they cost is measured apart from the
 relay they load. A producer writes a token to each of its streams every tick through the
-worker's own `TokenCoalescer` and `EventPublisher` script, the tick's script calls going to
-Redis as one pipelined write. A client holds raw HTTP/1.1 connections and notes, per stream,
-when its first event arrived and the gaps between events, without parsing more than it counts.
+worker's own `EventCoalescer`, `EventTicker` and `EventPublisher` script, the script calls going
+to Redis as one pipelined write per tick. A client holds raw HTTP/1.1 connections and notes, per
+stream, when its first event arrived and the gaps between events, without parsing more than it
+counts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, cast
@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 
 import hiredis
 import uvloop
-from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from shared.events import PUBLISH_SCRIPT, EventPublisher, EventType, StatusChange
-from shared.streamed_jobs.coalescer import TokenCoalescer
+from shared.coalescing import PUBLISH_SHA, EventCoalescer, EventTicker, Writes
+from shared.events import PUBLISH_SCRIPT, EventPublisher, EventType, NewEvent, StatusChange
 
 TOKEN = "tok "
 READ_SIZE = 65536
@@ -75,21 +74,31 @@ class CommandBatch:
 class PipelinedPublisher(EventPublisher):
     """The worker's publisher, its script call queued for the producer's next pipelined write."""
 
-    SHA = hashlib.sha1(PUBLISH_SCRIPT.encode()).hexdigest()
-
     def __init__(self, batch: CommandBatch, job_id: str, max_len: int, ttl_seconds: int) -> None:
         super().__init__(Redis(), job_id, max_len, ttl_seconds)  # never connects: no I/O
         self._batch = batch
 
-    async def publish(
-        self,
-        event: EventType,
-        data: BaseModel | list[Any] | dict[str, Any],
-        change: StatusChange | None = None,
+    async def publish_all(
+        self, events: Sequence[NewEvent], change: StatusChange | None = None
     ) -> str | None:
-        keys, args = self.script_call(event, data, change)
-        self._batch.add("EVALSHA", self.SHA, len(keys), *keys, *args)
+        keys, args = self.script_call(events, change)
+        self._batch.add("EVALSHA", PUBLISH_SHA, len(keys), *keys, *args)
         return None  # the entry id comes back with the batch's replies
+
+
+class PipelinedTicker(EventTicker):
+    """The worker's ticker, its script calls queued for the producer's next pipelined write
+    (the producer counts the replies instead of matching them)."""
+
+    def __init__(self, batch: CommandBatch, interval_seconds: float) -> None:
+        super().__init__(Redis(), interval_seconds)  # never connects: no I/O
+        self._batch = batch
+
+    async def _send(self, writes: Writes) -> list[object]:
+        for coalescer, events in writes:
+            keys, args = coalescer.publisher.script_call(events)
+            self._batch.add("EVALSHA", PUBLISH_SHA, len(keys), *keys, *args)
+        return [None] * len(writes)
 
 
 async def open_redis(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -128,11 +137,11 @@ class Producer:
     sent: int = 0
     lateness_ms: list[float] = field(default_factory=list)
 
-    def coalescers(self) -> list[TokenCoalescer]:
+    def coalescers(self, ticker: EventTicker) -> list[EventCoalescer]:
         return [
-            TokenCoalescer(
+            EventCoalescer(
                 PipelinedPublisher(self.batch, job_id, self.plan.max_len, self.plan.ttl_seconds),
-                self.plan.flush_interval_seconds,
+                ticker,
             )
             for job_id in self.plan.job_ids
         ]
@@ -149,12 +158,14 @@ class Producer:
         self.sent = 1
         counter = ReplyCounter()
         reading = asyncio.create_task(counter.read(reader))
-        coalescers = self.coalescers()
+        ticker = PipelinedTicker(self.batch, self.plan.flush_interval_seconds)
+        coalescers = self.coalescers(ticker)
         started = time.process_time()
         await self._tick_until_stopped(coalescers, writer, control)
         for coalescer in coalescers:
-            await coalescer.publish(EventType.DONE, {"answer": "benchmark"})
+            await coalescer.end(EventType.DONE, {"answer": "benchmark"})
             await coalescer.aclose()
+        await ticker.aclose()
         self.send(writer)
         await counter.wait_for(self.sent)
         reading.cancel()
@@ -167,18 +178,18 @@ class Producer:
         }
 
     async def _tick_until_stopped(
-        self, coalescers: list[TokenCoalescer], writer: asyncio.StreamWriter, control: Connection
+        self, coalescers: list[EventCoalescer], writer: asyncio.StreamWriter, control: Connection
     ) -> None:
         interval = self.plan.token_interval_seconds
         due = time.monotonic()
         while not control.poll():
             self.lateness_ms.append((time.monotonic() - due) * 1000)
             for coalescer in coalescers:
-                await coalescer.add(TOKEN)
+                await coalescer.add_token(TOKEN)
             self.send(writer)
             due += interval
             await asyncio.sleep(max(0.0, due - time.monotonic()))
-            self.send(writer)  # what the coalescers' timers flushed meanwhile
+            self.send(writer)  # what the ticker wrote meanwhile
         control.recv()
 
 

@@ -108,54 +108,77 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> StreamEvent:
     return StreamEvent(id=entry_id, type=EventType(fields["event"]), data=fields["data"])
 
 
-# Appends an event to a job's stream and publishes a live copy of it ("<id> <event> <data>") on
-# the channel named like the stream, which API processes subscribe to while they relay the job
-# (docs/events.md). Every script that appends to a job stream starts with this function.
-APPEND_EVENT_LUA = """
-local function append_event(stream, max_len, event, data)
-  local id = redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*', 'event', event, 'data', data)
-  redis.call('PUBLISH', stream, id .. ' ' .. event .. ' ' .. data)
+# Appends events to a job's stream and publishes their live copy on the channel named like the
+# stream, one line "<id> <event> <data>" per event, which API processes subscribe to while they
+# relay the job (docs/events.md). Event data is JSON, which never holds a raw line break. Every
+# script that appends to a job stream starts with this function; `events` is a flat list of
+# event, data, event, data... Returns the last entry's id.
+APPEND_EVENTS_LUA = """
+local function append_events(stream, max_len, events)
+  local lines, id = {}, nil
+  for i = 1, #events, 2 do
+    id = redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*', 'event', events[i],
+      'data', events[i + 1])
+    lines[#lines + 1] = id .. ' ' .. events[i] .. ' ' .. events[i + 1]
+  end
+  redis.call('PUBLISH', stream, table.concat(lines, '\\n'))
   return id
 end
 """
 
 
-def parse_live_copy(payload: str) -> tuple[str, str, str]:
-    """The entry id, event and data of an event's live copy."""
-    entry_id, event, data = payload.split(" ", 2)
-    return entry_id, event, data
+def parse_live_copies(payload: str) -> list[tuple[str, str, str]]:
+    """The entry id, event and data of each event in a live copy."""
+    copies: list[tuple[str, str, str]] = []
+    for line in payload.split("\n"):
+        entry_id, event, data = line.split(" ", 2)
+        copies.append((entry_id, event, data))
+    return copies
 
 
-# Appends one event unless the stream was closed by a terminal event, or the job's record has
-# moved on to a later attempt than the publisher's (the fence: a worker that lost its job's
-# lease must not write into the stream of the attempt that took it over). A terminal event
-# closes the stream and starts the expiry. With a status change, the event is appended only
-# if the record moves (from one of the allowed statuses), in the same step: a job's outcome
-# and its terminal event are never written one without the other.
-# KEYS: stream, closed marker, job record. ARGV: event, data, max length, "1" when terminal,
-# TTL seconds, attempt ("" for no fence), then optionally: new status, comma-separated
-# allowed statuses, field/value pairs for the record.
-# Returns the entry id, false when closed or the record did not move, 0 when fenced off.
+# Appends events, in order, unless the stream was closed by a terminal event, or the job's
+# record has moved on to a later attempt than the publisher's (the fence: a worker that lost its
+# job's lease must not write into the stream of the attempt that took it over). Only the last
+# event may be terminal: it closes the stream and starts the expiry. With a status change, the
+# events are appended only if the record moves (from one of the allowed statuses), in the same
+# step: a job's outcome and its terminal event are never written one without the other.
+# KEYS: stream, closed marker, job record. ARGV: max length, TTL seconds, attempt ("" for no
+# fence), "1" when the last event is terminal, event count n, n event/data pairs, then
+# optionally: new status, comma-separated allowed statuses, field/value pairs for the record.
+# Returns the last entry's id, false when closed or the record did not move, 0 when fenced off.
 PUBLISH_SCRIPT = (
-    APPEND_EVENT_LUA
+    APPEND_EVENTS_LUA
     + """
-if ARGV[6] ~= '' and redis.call('HGET', KEYS[3], 'attempts') ~= ARGV[6] then return 0 end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], 'attempts') ~= ARGV[3] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-if ARGV[7] then
+local last = 5 + 2 * tonumber(ARGV[5])
+if ARGV[last + 1] then
   local current = redis.call('HGET', KEYS[3], 'status')
   local allowed = false
-  for status in string.gmatch(ARGV[8], '[^,]+') do allowed = allowed or status == current end
+  for status in string.gmatch(ARGV[last + 2], '[^,]+') do allowed = allowed or status == current end
   if not allowed then return false end
-  redis.call('HSET', KEYS[3], 'status', ARGV[7], unpack(ARGV, 9))
+  redis.call('HSET', KEYS[3], 'status', ARGV[last + 1], unpack(ARGV, last + 3))
 end
-local id = append_event(KEYS[1], ARGV[3], ARGV[1], ARGV[2])
+local id = append_events(KEYS[1], ARGV[1], {unpack(ARGV, 6, last)})
 if ARGV[4] == '1' then
-  redis.call('SET', KEYS[2], '1', 'EX', ARGV[5])
-  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
 end
 return id
 """
 )
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be appended: its type and its data as JSON text."""
+
+    type: EventType
+    data: str
+
+    @classmethod
+    def of(cls, event: EventType, data: BaseModel | list[Any] | dict[str, Any]) -> NewEvent:
+        return cls(event, encode(data))
 
 
 @dataclass(frozen=True)
@@ -196,27 +219,38 @@ class EventPublisher:
         data: BaseModel | list[Any] | dict[str, Any],
         change: StatusChange | None = None,
     ) -> str | None:
-        """The new entry's id; None when the stream had already ended or, given `change`, the
-        record could not move (then nothing is written).
+        """Appends one event: see `publish_all`."""
+        return await self.publish_all([NewEvent.of(event, data)], change)
+
+    async def publish_all(
+        self, events: Sequence[NewEvent], change: StatusChange | None = None
+    ) -> str | None:
+        """Appends the events in one step; the last entry's id. None when the stream had
+        already ended or, given `change`, the record could not move (then nothing is written).
 
         Raises AttemptSuperseded when a later attempt owns the job.
         """
-        keys, args = self.script_call(event, data, change)
-        entry_id = await self._publish(keys=keys, args=args)
-        if entry_id == 0:
+        keys, args = self.script_call(events, change)
+        return self.outcome(await self._publish(keys=keys, args=args))
+
+    def outcome(self, reply: Any) -> str | None:
+        """What `publish_all` returns for PUBLISH_SCRIPT's `reply`."""
+        if reply == 0:
             raise AttemptSuperseded(self._keys[2])
-        return str(entry_id) if entry_id else None
+        return str(reply) if reply else None
 
     def script_call(
-        self,
-        event: EventType,
-        data: BaseModel | list[Any] | dict[str, Any],
-        change: StatusChange | None = None,
-    ) -> tuple[list[str], list[str | int]]:
-        """The keys and arguments of PUBLISH_SCRIPT that append this event."""
-        terminal = "1" if event in TERMINAL_EVENTS else "0"
-        args: list[str | int] = [event.value, encode(data), self._max_len, terminal]
-        args += [self._ttl_seconds, self._attempt, *(change.arguments() if change else ())]
+        self, events: Sequence[NewEvent], change: StatusChange | None = None
+    ) -> tuple[list[str], list[str]]:
+        """The keys and arguments of PUBLISH_SCRIPT that append these events."""
+        if any(event.type in TERMINAL_EVENTS for event in events[:-1]):
+            raise ValueError("only the last event may end a stream")
+        terminal = "1" if events[-1].type in TERMINAL_EVENTS else "0"
+        args = [str(self._max_len), str(self._ttl_seconds), self._attempt, terminal]
+        args.append(str(len(events)))
+        for event in events:
+            args += [event.type.value, event.data]
+        args += change.arguments() if change else ()
         return self._keys, args
 
 

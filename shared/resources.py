@@ -15,6 +15,7 @@ from arq.connections import ArqRedis, RedisSettings
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.coalescing import EventTicker
 from shared.config import Settings
 from shared.db.session import create_engine, create_sessionmaker
 from shared.events import EventPublisher
@@ -31,6 +32,8 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     jobs: JobStore
     pdf_store: PdfStore
+    # Writes the buffered events of this process's jobs; None when every event goes at once.
+    event_ticker: EventTicker | None
 
     def job_events(self, job_id: str, attempt: int | None = None) -> EventPublisher:
         """The publisher of a job's event stream, capped and expiring as configured; given
@@ -85,6 +88,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         database_url, settings.db_pool_size, settings.db_max_overflow, settings.db_pgbouncer
     )
     sessionmaker = create_sessionmaker(engine)
+    interval = settings.token_flush_interval_ms / 1000
+    event_ticker = EventTicker(redis, interval) if interval > 0 else None
     try:
         yield Resources(
             settings=settings,
@@ -94,8 +99,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             sessionmaker=sessionmaker,
             jobs=JobStore(redis, settings.job_record_ttl_seconds),
             pdf_store=pdf_store(settings, sessionmaker),
+            event_ticker=event_ticker,
         )
     finally:
+        if event_ticker is not None:
+            await event_ticker.aclose()
         await engine.dispose()
         await arq.aclose()
         await redis.aclose()

@@ -1,7 +1,7 @@
 """One Redis pub/sub connection per API process carries the live events of every relayed job.
 
-Every appended event is also published on the channel named like its stream
-(`shared.events.APPEND_EVENT_LUA`). The hub subscribes to a job's channel while at least one
+Every batch of appended events is also published on the channel named like its stream
+(`shared.events.APPEND_EVENTS_LUA`). The hub subscribes to a job's channel while at least one
 client follows it, so Redis pushes each event once to each API process that relays the job,
 and nothing is read for streams that are quiet. Each event becomes one `Frame`, its SSE bytes
 built once for every client of the stream.
@@ -27,7 +27,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from shared.events import TERMINAL_EVENTS, StreamEvent, parse_live_copy, stream_id_key, stream_key
+from shared.events import TERMINAL_EVENTS, StreamEvent, parse_live_copies, stream_id_key, stream_key
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +206,10 @@ class StreamHub:
             self._drop(name)
 
     def _dispatch(self, channel: _Channel, payload: str) -> None:
-        frame = Frame.from_entry(*parse_live_copy(payload))
+        frames = [Frame.from_entry(*copy) for copy in parse_live_copies(payload)]
         for subscription in list(channel.subscriptions):
-            self._deliver(subscription, frame)
+            for frame in frames:
+                self._deliver(subscription, frame)
 
     def _deliver(self, subscription: Subscription, item: Frame | Resync) -> None:
         if not subscription.deliver(item):

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from shared.coalescing import EventCoalescer
 from shared.events import (
     AttemptSuperseded,
     DoneData,
@@ -32,7 +33,6 @@ from shared.observability.metrics import (
 )
 from shared.resilience.deadline import deadline_in
 from shared.resources import Resources
-from shared.streamed_jobs.coalescer import TokenCoalescer
 from shared.streamed_jobs.failures import (
     INTERNAL_ERROR,
     UNAVAILABLE,
@@ -59,7 +59,7 @@ class JobAttempt:
     resources: Resources
     job: StreamedJob
     number: int  # the record's attempt count when this attempt began
-    events: TokenCoalescer
+    events: EventCoalescer
     started: float  # time.time()
 
     @classmethod
@@ -69,8 +69,7 @@ class JobAttempt:
         number = await resources.jobs.start_attempt(job.job_id)
         if number == 0:
             return None
-        interval = resources.settings.token_flush_interval_ms / 1000
-        events = TokenCoalescer(resources.job_events(job.job_id, number), interval)
+        events = EventCoalescer(resources.job_events(job.job_id, number), resources.event_ticker)
         return cls(resources, job, number, events, started)
 
     @property
@@ -85,7 +84,7 @@ class JobAttempt:
     async def announce_retry(self) -> None:
         """A later attempt first tells clients to drop what an earlier one streamed."""
         if self.number > 1:
-            await self.events.publish(EventType.RESET, {"reason": "retry"})
+            await self.events.add(EventType.RESET, {"reason": "retry"})
 
     @property
     def queue_ms(self) -> float:
@@ -99,12 +98,12 @@ class JobAttempt:
             RUNNING,
             {"finished_at_ms": str(now_ms()), "message_id": done.message_id},
         )
-        if await self.events.publish(EventType.DONE, done, change) is not None:
+        if await self.events.end(EventType.DONE, done, change) is not None:
             _count_done(self.job, done)
         return done.message_id
 
     async def fail(self, error: ErrorData) -> None:
-        if await self.events.publish(EventType.ERROR, error, failed(error)) is not None:
+        if await self.events.end(EventType.ERROR, error, failed(error)) is not None:
             _count_failed(self.job, error)
 
     async def close(self) -> None:

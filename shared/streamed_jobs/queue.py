@@ -14,7 +14,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from shared.events import APPEND_EVENT_LUA, ErrorData, Stage, encode, stream_key
+from shared.events import APPEND_EVENTS_LUA, ErrorData, Stage, stream_key
 from shared.jobs import (
     ACTIVE_STATUSES,
     JOB_PAYLOADS,
@@ -39,17 +39,18 @@ WAKE_KEY_MAX_LEN = 1000
 # keys it first admits a streamed job: its record, and its queued event with its position.
 # KEYS: ARQ job, ARQ result, ARQ queue, wake-up list[, job record, event stream].
 # ARGV: payload, expiry ms, score, job id, wake-up list length[, record TTL s, stream length,
-# queued event data (a format with %d for the position), record field/value pairs...].
+# the queued event's stage, record field/value pairs...].
 # Returns the job's position in the queue, or false when the id was taken.
 _ENQUEUE = (
-    APPEND_EVENT_LUA
+    APPEND_EVENTS_LUA
     + """
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return false end
 local position = redis.call('ZCARD', KEYS[3]) + 1
 if #KEYS == 6 then
   redis.call('HSET', KEYS[5], unpack(ARGV, 9))
   redis.call('EXPIRE', KEYS[5], ARGV[6])
-  append_event(KEYS[6], ARGV[7], 'status', string.format(ARGV[8], position))
+  local queued = cjson.encode({stage = ARGV[8], position = position})
+  append_events(KEYS[6], ARGV[7], {'status', queued})
 end
 redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
@@ -58,8 +59,6 @@ redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
 return position
 """
 )
-# The queued event's data, with the position left to the script.
-_QUEUED_EVENT = encode({"stage": Stage.QUEUED.value, "position": 0}).replace(":0}", ":%d}")
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ async def _enqueue(
     if admission is not None:
         keys += [job_key(job_id), stream_key(job_id)]
         pairs = [item for pair in admission.record.to_hash().items() for item in pair]
-        args += [admission.record_ttl_seconds, admission.events_max_len, _QUEUED_EVENT, *pairs]
+        args += [admission.record_ttl_seconds, admission.events_max_len, Stage.QUEUED.value, *pairs]
     position = await _enqueue_script(arq)(keys=keys, args=args)
     if position is None:
         raise RuntimeError(f"job id {job_id} is already queued")

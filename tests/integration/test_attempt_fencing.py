@@ -38,7 +38,7 @@ async def test_a_superseded_attempt_cannot_stream_or_end_the_job(resources: Reso
     stale, current = await begin(resources, job), await begin(resources, job)
     assert (stale.number, current.number) == (1, 2)
     with pytest.raises(AttemptSuperseded):
-        await stale.events.publish(EventType.TOKEN, {"text": "stale"})
+        await stale.events.add_token("stale")
     with pytest.raises(AttemptSuperseded):
         await complete_with(stale, question_of(job), result("stale answer"))
     record = await resources.jobs.get(job.job_id)

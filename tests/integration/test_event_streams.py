@@ -6,7 +6,7 @@ import pytest
 
 from api.sse.hub import StreamHub
 from api.sse.relay import ClientTooSlow, job_events
-from shared.events import EventPublisher, EventType, read_after, stream_key
+from shared.events import EventPublisher, EventType, NewEvent, read_after, stream_key
 from shared.jobs import new_job_id
 from shared.resources import Resources
 
@@ -173,3 +173,37 @@ async def test_events_published_while_the_hub_reconnects_are_not_lost(
         assert received == produced
     finally:
         await hub.stop()
+
+
+async def test_events_written_together_reach_live_clients_each_once(resources: Resources) -> None:
+    """One write of several events is one pub/sub message; the client gets each as a frame."""
+    hub = StreamHub(resources.redis, queue_size=100)
+    await hub.start()
+    try:
+        job_id = new_job_id()
+        events = publisher(resources, job_id)
+        await events.publish(EventType.STATUS, {"stage": "queued"})
+        stream = job_events(hub, resources.redis, job_id, "0-0")
+        await anext(stream)  # replayed; now live
+        written = [
+            NewEvent.of(EventType.TOKEN, {"text": "line one\nline two"}),
+            NewEvent.of(EventType.CITATIONS, []),
+            NewEvent.of(EventType.DONE, {"answer": "x"}),
+        ]
+        last_id = await events.publish_all(written)
+        async with asyncio.timeout(10):
+            live = [frame async for batch in stream for frame in batch]
+        stored = await read_after(resources.redis, job_id, "0-0", count=10)
+        assert [frame.id for frame in live] == [event.id for event in stored[1:]]
+        assert live[-1].id == last_id and live[-1].terminal
+        assert [event.data for event in stored[1:]] == [event.data for event in written]
+        assert 0 < await resources.redis.ttl(stream_key(job_id)) <= 120
+    finally:
+        await hub.stop()
+
+
+async def test_only_the_last_event_of_a_write_may_end_the_stream(resources: Resources) -> None:
+    events = publisher(resources, new_job_id())
+    done, token = NewEvent.of(EventType.DONE, {}), NewEvent.of(EventType.TOKEN, {"text": "a"})
+    with pytest.raises(ValueError, match="only the last event"):
+        await events.publish_all([done, token])
