@@ -67,12 +67,8 @@ class ResponseCache:
     def enabled(self) -> bool:
         return self._ttl_seconds > 0
 
-    async def get(self, key: str) -> CachedAnswer | None:
-        if not self.enabled:
-            return None
-        raw = await self._redis.get(key)
-        if raw is None:
-            return None
+    async def read(self, key: str, raw: str) -> CachedAnswer | None:
+        """The answer stored under `key` as `raw`, or None when it is unreadable."""
         try:
             return CachedAnswer.model_validate_json(raw)
         except ValidationError:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -23,11 +24,15 @@ log = logging.getLogger(__name__)
 FLIGHT_KEY_PREFIX = "izana:flight:"
 FOLLOW_BATCH = 500
 
-# Becomes the leader unless another job holds the lease; a job that already holds it (a retried
-# attempt) takes it again. KEYS: lease. ARGV: job id, lease ms. Returns the other leader's id.
+# Returns the cached answer if there is one; else becomes the leader unless another job holds
+# the lease (a job that already holds it, a retried attempt, takes it again). KEYS: lease,
+# cached answer. ARGV: job id, lease ms. Returns {'cached', answer}, {'leader', the other
+# leader's id}, or false when this job now leads.
 _CLAIM = """
+local cached = redis.call('GET', KEYS[2])
+if cached then return {'cached', cached} end
 local current = redis.call('GET', KEYS[1])
-if current and current ~= ARGV[1] then return current end
+if current and current ~= ARGV[1] then return {'leader', current} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
 """
@@ -43,6 +48,15 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim found: the answer already cached (its JSON), or the job that leads, or
+    neither (the claiming job now leads)."""
+
+    cached: str | None = None
+    leader: str | None = None
 
 
 class LeaderLost(Exception):
@@ -68,10 +82,13 @@ class SingleFlight:
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
-    async def claim(self, key: str, job_id: str) -> str | None:
-        """None when `job_id` now leads; otherwise the leading job's id."""
-        leader = await self._claim(keys=[flight_key(key)], args=[job_id, self._lease_ms])
-        return str(leader) if leader else None
+    async def claim(self, key: str, job_id: str) -> Claim:
+        """The cached answer if there is one; else the lease, or who holds it."""
+        reply = await self._claim(keys=[flight_key(key), key], args=[job_id, self._lease_ms])
+        if not reply:
+            return Claim()
+        kind, value = reply
+        return Claim(cached=value) if kind == "cached" else Claim(leader=str(value))
 
     async def renew(self, key: str, job_id: str) -> bool:
         """Extend the lease by its full length; False unless `job_id` holds it."""

@@ -140,18 +140,20 @@ async def produce_answer(
     key = cache_key(prepared.text, prepared.language, version, model_config(resources, providers))
     flight = SingleFlight(resources.redis, settings.single_flight_lease_seconds)
     for _ in range(MAX_FLIGHT_ROUNDS):
-        cached = await cache.get(key)
-        if cached is not None:
-            return await _replay(cached, prepared, sink, started)
-        leader = await flight.claim(key, job.job_id)
-        if leader is None:
+        claim = await flight.claim(key, job.job_id)
+        if claim.cached is not None:
+            cached = await cache.read(key, claim.cached)
+            if cached is not None:
+                return await _replay(cached, prepared, sink, started)
+            continue  # unreadable, and now deleted: claim again
+        if claim.leader is None:
             async with flight.leading(key, job.job_id):
                 result = await answer_question(prepared, providers, sink, config)
                 await cache.put(key, result.cache_entry(now_ms()))
             return replace(result, audit={**result.audit, "kb_version": version})
         relay = _Relay(sink, prepared, started)
         try:
-            shared = await _follow_leader(resources, key, leader, relay)
+            shared = await _follow_leader(resources, key, claim.leader, relay)
         except LeaderLost:
             shared = None
         if shared is not None:

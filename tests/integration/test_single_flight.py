@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from shared.cache.response_cache import cache_key
-from shared.cache.single_flight import LeaderLost, SingleFlight, flight_key, follow
+from shared.cache.single_flight import Claim, LeaderLost, SingleFlight, flight_key, follow
 from shared.events import EventPublisher, EventType, StreamEvent
 from shared.jobs import new_job_id
 from shared.resources import Resources
@@ -36,17 +36,24 @@ async def collect(resources: Resources, key: str, leader: str, idle: float) -> l
 async def test_exactly_one_of_100_concurrent_claims_leads(resources: Resources) -> None:
     flight, key = SingleFlight(resources.redis, LEASE), unique_key()
     jobs = [new_job_id() for _ in range(100)]
-    results = await asyncio.gather(*(flight.claim(key, job) for job in jobs))
-    leaders = [job for job, result in zip(jobs, results, strict=True) if result is None]
+    claims = await asyncio.gather(*(flight.claim(key, job) for job in jobs))
+    leaders = [job for job, claim in zip(jobs, claims, strict=True) if claim == Claim()]
     assert len(leaders) == 1
-    assert {result for result in results if result is not None} == {leaders[0]}
+    assert {claim.leader for claim in claims if claim != Claim()} == {leaders[0]}
 
 
 async def test_the_leader_claiming_again_stays_leader(resources: Resources) -> None:
     flight, key, job = SingleFlight(resources.redis, LEASE), unique_key(), new_job_id()
-    assert await flight.claim(key, job) is None
-    assert await flight.claim(key, job) is None
-    assert await flight.claim(key, new_job_id()) == job
+    assert await flight.claim(key, job) == Claim()
+    assert await flight.claim(key, job) == Claim()
+    assert await flight.claim(key, new_job_id()) == Claim(leader=job)
+
+
+async def test_a_cached_answer_is_returned_instead_of_a_lease(resources: Resources) -> None:
+    flight, key, job = SingleFlight(resources.redis, LEASE), unique_key(), new_job_id()
+    await resources.redis.set(key, '{"answer": "cached"}', ex=60)
+    assert await flight.claim(key, job) == Claim(cached='{"answer": "cached"}')
+    assert await holder(resources, key) is None
 
 
 async def test_only_the_owner_renews_or_releases(resources: Resources) -> None:
@@ -67,8 +74,8 @@ async def test_an_expired_lease_lets_a_new_leader_in(resources: Resources) -> No
     first, second = new_job_id(), new_job_id()
     await flight.claim(key, first)
     await asyncio.sleep(0.2)
-    assert await flight.claim(key, second) is None
-    assert await flight.claim(key, first) == second
+    assert await flight.claim(key, second) == Claim()
+    assert await flight.claim(key, first) == Claim(leader=second)
 
 
 async def test_leading_keeps_the_lease_alive_and_releases_it(resources: Resources) -> None:
@@ -157,4 +164,4 @@ async def test_follow_gives_up_on_a_dead_leader(resources: Resources) -> None:
     with pytest.raises(LeaderLost) as lost:
         await collect(resources, key, dead, idle=0.05)
     assert lost.value.leader_job_id == dead
-    assert await flight.claim(key, follower) is None
+    assert await flight.claim(key, follower) == Claim()
