@@ -23,14 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +39,7 @@ from redis import Redis
 from sqlalchemy import text
 
 from bench import REPO_ROOT
-from bench.fleet import Fleet, FleetPlan, prepare_knowledge, running_fleet
+from bench.fleet import Fleet, FleetPlan, load_client, prepare_knowledge, running_fleet
 from bench.overhead import QUESTIONS
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from emulator import EmulatorConfig
@@ -228,13 +226,6 @@ def commands_per_chat(
 
 
 # Phases.
-
-
-@contextmanager
-def load_client() -> Iterator[ProcessPoolExecutor]:
-    """A process for the load client, started (and its imports done) before any phase."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 def phase(

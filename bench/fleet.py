@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,3 +212,11 @@ def _ended(record: JobRecord | None) -> bool:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True)
+
+
+@contextmanager
+def load_client() -> Iterator[ProcessPoolExecutor]:
+    """A process of its own for a load client, so that neither its CPU nor its pauses (e.g. a
+    garbage collection over a benchmark's in-process models) count as the system's."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
+        yield executor

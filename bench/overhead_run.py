@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bench.fleet import provider_env, start_emulator
+from bench.fleet import load_client, provider_env, start_emulator
 from bench.overhead import Sample, describe, raw, run_in_process, run_system
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
 from emulator import EmulatorConfig
@@ -169,6 +170,7 @@ async def _in_process(settings: Settings, plan: Plan, stagger: float) -> dict[in
         providers = build_providers(resources)
         await ingest_shipped(resources, providers)
         await run_in_process(resources, providers, WARMUP_REQUESTS, WARMUP_REQUESTS)
+        gc.freeze()  # as the worker does once its models are loaded
         return {
             c: await run_in_process(resources, providers, plan.requests(c), c, stagger)
             for c in plan.concurrency
@@ -186,9 +188,15 @@ def _through_the_system(
     ]
     try:
         wait_ready(api)
-        return asyncio.run(_system_levels(api.base_url, plan, stagger))
+        with load_client() as client:
+            return client.submit(system_levels, api.base_url, plan, stagger).result()
     finally:
         stop_all(processes, 60)
+
+
+def system_levels(base_url: str, plan: Plan, stagger: float) -> dict[int, list[Sample]]:
+    """Every concurrency level through the API (in the load client's process)."""
+    return asyncio.run(_system_levels(base_url, plan, stagger))
 
 
 async def _system_levels(base_url: str, plan: Plan, stagger: float) -> dict[int, list[Sample]]:
@@ -299,7 +307,10 @@ def markdown(report: dict[str, Any]) -> str:
             "(`WORKER_WAKE_ON_ENQUEUE=false`, `WORKER_POLL_DELAY_SECONDS=0.5`), the baseline "
             "of the same run on the same processes' settings otherwise.",
             "- *in-process TTFT*: the same pipeline (same providers, Redis, Postgres) called "
-            "directly in the benchmark process.",
+            "directly in the benchmark process, its models kept out of full garbage "
+            "collections once loaded, as the worker's are. The clients through the API run in "
+            "a process of their own, so a pause of the benchmark process (which holds those "
+            "models) is not counted as the system's.",
             "- Concurrency is closed-loop: that many clients, each sending its next question "
             "when its previous answer ended; with the emulator they start evenly over "
             f"{plan['stagger_seconds']['emulator']:g} s (about one answer), not in one burst.",
