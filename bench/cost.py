@@ -45,7 +45,13 @@ from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, 
 from emulator import EmulatorConfig
 from shared.resources import open_resources
 
-MODES = ("offline", "emulator")
+MODES = ("offline", "emulator", "streaming")
+DEFAULT_MODES = ("offline", "emulator")
+# The emulator streaming like a hosted model (as in the overhead benchmark): 1 s to the first
+# token, 60 tokens at 12/s, so an answer spans many coalescing ticks.
+HOSTED_STREAMING = EmulatorConfig(
+    ttft_ms=1000, tokens_per_second=12, completion_tokens=60, latency_ms=50
+)
 PROCESSES = ("api", "worker", "redis", "postgres", "emulator", "client")
 # Keys and URLs that would point the product at the emulator, blanked for the offline mode.
 OFFLINE_ENV = dict.fromkeys(
@@ -64,7 +70,7 @@ TOP_COMMANDS = 8
 class Plan:
     chats: int = 300
     concurrency: tuple[int, ...] = (1, 50)
-    modes: tuple[str, ...] = MODES
+    modes: tuple[str, ...] = DEFAULT_MODES
     name: str = "cost"  # the report's file name under docs/benchmarks/
     before: str | None = None  # a report of an earlier run (e.g. the base commit) to compare
 
@@ -269,7 +275,8 @@ def measure_mode(mode: str, plan: Plan, run_id: str) -> list[Phase]:
     env = OFFLINE_ENV if mode == "offline" else {}
     # Paced answers would only stretch the run; the cost is per chat, not per second.
     env = {**env, "LOCAL_LLM_WORDS_PER_SECOND": "0"}
-    fleet_plan = FleetPlan(workers=1, apis=1, emulator=EmulatorConfig(), env=env)
+    emulator = HOSTED_STREAMING if mode == "streaming" else EmulatorConfig()
+    fleet_plan = FleetPlan(workers=1, apis=1, emulator=emulator, env=env)
     with running_fleet(fleet_plan) as fleet, load_client() as executor:
         asyncio.run(_prepare(fleet))
         postmaster, redis_server = asyncio.run(server_pids(fleet))
@@ -421,7 +428,9 @@ def reading(plan: dict[str, Any]) -> list[str]:
         "*hit*: one cached question asked again in new conversations; the worker answers from "
         "the response cache, so its figure is its CPU per job without the pipeline.",
         "- *offline*: local embeddings and the extractive answerer in the worker. *emulator*: "
-        "every provider (chat, embeddings, rerank) is the provider emulator, answering at once.",
+        "every provider (chat, embeddings, rerank) is the provider emulator, answering at once. "
+        "*streaming*: the emulator streaming like a hosted model (1 s to the first token, 60 "
+        "tokens at 12 per second), so each answer's tokens span many coalescing ticks.",
         "- *Redis commands per chat*: calls and Redis's own microseconds per chat of each "
         f"command (INFO commandstats around the phase), the {TOP_COMMANDS} costliest.",
     ]
@@ -455,7 +464,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = Plan()
     parser.add_argument("--chats", type=int, default=defaults.chats, help="chats per phase")
     parser.add_argument("--concurrency", default=",".join(map(str, defaults.concurrency)))
-    parser.add_argument("--modes", default=",".join(defaults.modes), help="offline,emulator")
+    parser.add_argument(
+        "--modes", default=",".join(defaults.modes), help="offline,emulator,streaming"
+    )
     parser.add_argument("--name", default=defaults.name, help="report name in docs/benchmarks/")
     parser.add_argument("--before", help="JSON report of an earlier run to compare with")
 
