@@ -67,6 +67,8 @@ FLEET_ENV = {
     "EMBEDDING_DIMENSIONS": str(EMBEDDING_DIMENSIONS),
     "RESPONSE_CACHE_TTL_SECONDS": "0",  # every question reaches a worker
     "WORKER_MAX_JOBS": "150",  # (c) needs 200 answers live at once on 2 workers
+    # The clients share one session; (c) follows 200 of its streams at once.
+    "SSE_MAX_STREAMS_PER_SESSION": "1000",
 }
 IN_FLIGHT_BOUND_SECONDS = 90.0  # to get every answer of (a) or (c) streaming before the fault
 OUTAGE_SECONDS = 5.0  # (b), (d): how long Redis or Postgres stays down
