@@ -207,6 +207,7 @@ class EventPublisher:
     def __init__(
         self, redis: Redis, job_id: str, max_len: int, ttl_seconds: int, attempt: int | None = None
     ) -> None:
+        self.job_id = job_id
         self._keys = [stream_key(job_id), f"{stream_key(job_id)}:closed", job_key(job_id)]
         self._max_len = max_len
         self._ttl_seconds = ttl_seconds

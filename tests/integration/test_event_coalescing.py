@@ -40,6 +40,15 @@ async def job_events(resources: Resources, ticker: EventTicker) -> tuple[str, Ev
     return job_id, EventCoalescer(resources.job_events(job_id, attempt), ticker)
 
 
+async def job_with_a_status(
+    resources: Resources, ticker: EventTicker
+) -> tuple[str, EventCoalescer]:
+    """A running job's events with a `retrieving` status buffered for the next tick."""
+    job_id, events = await job_events(resources, ticker)
+    await events.add(EventType.STATUS, {"stage": "retrieving"})
+    return job_id, events
+
+
 async def stored(resources: Resources, job_id: str) -> list[tuple[str, Any]]:
     events = await read_after(resources.redis, job_id, "0-0", count=100)
     return [(event.type.value, event.payload()) for event in events]
@@ -56,8 +65,7 @@ def token(text: str) -> tuple[str, dict[str, str]]:
 async def test_events_wait_for_the_tick_and_tokens_are_merged(
     resources: Resources, ticker: EventTicker
 ) -> None:
-    job_id, events = await job_events(resources, ticker)
-    await events.add(EventType.STATUS, {"stage": "retrieving"})
+    job_id, events = await job_with_a_status(resources, ticker)
     assert await stored(resources, job_id) == []
     await events.add(EventType.STATUS, {"stage": "generating"})
     await events.add_token("The first ")  # the answer's first token does not wait
@@ -113,8 +121,7 @@ async def test_the_terminal_event_goes_at_once_with_its_status_change(
 async def test_a_job_writing_on_its_own_is_left_to_the_next_tick(
     resources: Resources, ticker: EventTicker
 ) -> None:
-    job_id, events = await job_events(resources, ticker)
-    await events.add(EventType.STATUS, {"stage": "retrieving"})
+    job_id, events = await job_with_a_status(resources, ticker)
     async with events.writing:  # as during the job's own write
         await ticker.tick()
     assert await stored(resources, job_id) == []
@@ -125,8 +132,7 @@ async def test_a_job_writing_on_its_own_is_left_to_the_next_tick(
 async def test_a_superseded_attempt_learns_it_on_its_next_call(
     resources: Resources, ticker: EventTicker
 ) -> None:
-    job_id, events = await job_events(resources, ticker)
-    await events.add(EventType.STATUS, {"stage": "retrieving"})
+    job_id, events = await job_with_a_status(resources, ticker)
     await resources.jobs.start_attempt(job_id)  # another worker took the job over
     await ticker.tick()
     assert await stored(resources, job_id) == []
@@ -137,8 +143,7 @@ async def test_a_superseded_attempt_learns_it_on_its_next_call(
 async def test_a_tick_after_redis_lost_its_scripts_still_writes(
     resources: Resources, ticker: EventTicker
 ) -> None:
-    job_id, events = await job_events(resources, ticker)
-    await events.add(EventType.STATUS, {"stage": "retrieving"})
+    job_id, _ = await job_with_a_status(resources, ticker)
     await resources.redis.script_flush()  # as after a restart
     await ticker.tick()
     assert await stored(resources, job_id) == [stage("retrieving")]

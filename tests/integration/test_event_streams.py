@@ -1,10 +1,11 @@
 """The event protocol on real Redis Streams, and the hub's replay-then-live hand-over."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
-from api.sse.hub import StreamHub
+from api.sse.hub import Frame, StreamHub
 from api.sse.relay import ClientTooSlow, job_events
 from shared.events import EventPublisher, EventType, NewEvent, read_after, stream_key
 from shared.jobs import new_job_id
@@ -48,6 +49,18 @@ async def test_stream_length_is_capped(resources: Resources) -> None:
     for i in range(1000):
         await events.publish(EventType.TOKEN, {"text": str(i)})
     assert await resources.redis.xlen(stream_key(job_id)) < 300
+
+
+async def followed_live(
+    hub: StreamHub, resources: Resources
+) -> tuple[EventPublisher, AsyncIterator[list[Frame]]]:
+    """A new job's publisher, and its stream followed through the hub past the replayed
+    `queued` event: what comes next arrives live."""
+    events = publisher(resources, new_job_id())
+    await events.publish(EventType.STATUS, {"stage": "queued"})
+    stream = job_events(hub, resources.redis, events.job_id, "0-0")
+    await anext(stream)
+    return events, stream
 
 
 async def collect(hub: StreamHub, resources: Resources, job_id: str, after: str) -> list[str]:
@@ -102,11 +115,7 @@ async def test_a_client_that_falls_behind_is_cut_off(resources: Resources) -> No
     hub = StreamHub(resources.redis, queue_size=10)
     await hub.start()
     try:
-        job_id = new_job_id()
-        events = publisher(resources, job_id)
-        await events.publish(EventType.STATUS, {"stage": "queued"})
-        stream = job_events(hub, resources.redis, job_id, "0-0")
-        await anext(stream)  # replayed status; now live, and not reading
+        events, stream = await followed_live(hub, resources)  # and not reading
         for i in range(50):
             await events.publish(EventType.TOKEN, {"text": str(i)})
         await asyncio.sleep(0.3)
@@ -180,11 +189,8 @@ async def test_events_written_together_reach_live_clients_each_once(resources: R
     hub = StreamHub(resources.redis, queue_size=100)
     await hub.start()
     try:
-        job_id = new_job_id()
-        events = publisher(resources, job_id)
-        await events.publish(EventType.STATUS, {"stage": "queued"})
-        stream = job_events(hub, resources.redis, job_id, "0-0")
-        await anext(stream)  # replayed; now live
+        events, stream = await followed_live(hub, resources)
+        job_id = events.job_id
         written = [
             NewEvent.of(EventType.TOKEN, {"text": "line one\nline two"}),
             NewEvent.of(EventType.CITATIONS, []),
