@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from shared.jobs import JobStatus, job_key
+from shared.jobs import MOVE_RECORD_LUA, JobStatus, job_key
 
 
 class EventType(StrEnum):
@@ -148,16 +148,14 @@ def parse_live_copies(payload: str) -> list[tuple[str, str, str]]:
 # Returns the last entry's id, false when closed or the record did not move, 0 when fenced off.
 PUBLISH_SCRIPT = (
     APPEND_EVENTS_LUA
+    + MOVE_RECORD_LUA
     + """
 if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], 'attempts') ~= ARGV[3] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local last = 5 + 2 * tonumber(ARGV[5])
 if ARGV[last + 1] then
-  local current = redis.call('HGET', KEYS[3], 'status')
-  local allowed = false
-  for status in string.gmatch(ARGV[last + 2], '[^,]+') do allowed = allowed or status == current end
-  if not allowed then return false end
-  redis.call('HSET', KEYS[3], 'status', ARGV[last + 1], unpack(ARGV, last + 3))
+  local moved = move_record(KEYS[3], ARGV[last + 2], ARGV[last + 1], unpack(ARGV, last + 3))
+  if not moved then return false end
 end
 local id = append_events(KEYS[1], ARGV[1], {unpack(ARGV, 6, last)})
 if ARGV[4] == '1' then

@@ -27,32 +27,42 @@ class JobStatus(StrEnum):
 TERMINAL_STATUSES = frozenset({JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.CANCELLED})
 ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.IN_PROGRESS})
 
-# Moves a job to ARGV[1] only from one of the comma-separated statuses in ARGV[2]; the
-# remaining ARGV are field/value pairs written in the same step.
-_TRANSITION = """
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return 0 end
-for allowed in string.gmatch(ARGV[2], '[^,]+') do
-  if current == allowed then
-    redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 3))
-    return 1
+# Moves a job's record to status `to`, writing the field/value pairs that follow, if its status
+# is one of the comma-separated `allowed`; whether it moved. Every script that changes a job's
+# status starts with this function.
+MOVE_RECORD_LUA = """
+local function move_record(key, allowed, to, ...)
+  local current = redis.call('HGET', key, 'status')
+  for status in string.gmatch(allowed, '[^,]+') do
+    if status == current then
+      redis.call('HSET', key, 'status', to, ...)
+      return true
+    end
   end
+  return false
 end
+"""
+
+# ARGV: new status, comma-separated allowed statuses, field/value pairs. Returns 1 if it moved.
+_TRANSITION = (
+    MOVE_RECORD_LUA
+    + """
+if move_record(KEYS[1], ARGV[2], ARGV[1], unpack(ARGV, 3)) then return 1 end
 return 0
 """
+)
 
 # Starts one more attempt of a job in one of the comma-separated statuses in ARGV[1]: moves it
 # to ARGV[2] with its start time ARGV[3]; returns the attempt's number, 0 once the job ended.
-_START_ATTEMPT = """
-local current = redis.call('HGET', KEYS[1], 'status')
-for allowed in string.gmatch(ARGV[1], '[^,]+') do
-  if current == allowed then
-    redis.call('HSET', KEYS[1], 'status', ARGV[2], 'started_at_ms', ARGV[3])
-    return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-  end
+_START_ATTEMPT = (
+    MOVE_RECORD_LUA
+    + """
+if move_record(KEYS[1], ARGV[1], ARGV[2], 'started_at_ms', ARGV[3]) then
+  return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 end
 return 0
 """
+)
 
 
 @dataclass(frozen=True)
