@@ -225,6 +225,15 @@ class ConversationNotFound(ApiError):
     message = "No such conversation."
 
 
+class MessageNotFound(ApiError):
+    """The message is unknown, a question rather than an answer, or in another session's
+    conversation."""
+
+    status = 404
+    code = "message_not_found"
+    message = "No such answer."
+
+
 class ReportNotFound(ApiError):
     """The report is unknown or belongs to another session."""
 

@@ -68,14 +68,17 @@ def _usage_row(passage_ids: list[str]) -> Insert:
 
 
 async def save_exchange(
-    sessionmaker: async_sessionmaker[AsyncSession], question: Question, answer: Answer
+    sessionmaker: async_sessionmaker[AsyncSession],
+    question: Question,
+    answer: Answer,
+    queue_ms: float,
 ) -> uuid.UUID:
     """Durably store question and answer once per job; returns the answer's message id.
 
     One statement writes conversation, question and answer; a re-run (the answer already
     there) then looks up the stored answer's id."""
     answer_row = {"answer_id": uuid.uuid4(), "answer_role": Role.ASSISTANT.value}
-    values = question_params(question) | answer_row | answer.stored_message()
+    values = question_params(question) | answer_row | answer.stored_message(queue_ms)
     async with sessionmaker() as db, db.begin():
         inserted: uuid.UUID | None = (await db.execute(_SAVE_EXCHANGE, values)).scalar()
         cited = answer.cited_passage_ids()
@@ -95,5 +98,6 @@ async def save_exchange(
 
 async def complete_with(attempt: JobAttempt, question: Question, answer: Answer) -> str:
     """Store the question and its answer, then end the job with `done`; the message id."""
-    message_id = str(await save_exchange(attempt.resources.sessionmaker, question, answer))
-    return await attempt.complete(answer.done(message_id, attempt.queue_ms))
+    queue_ms = attempt.queue_ms
+    stored = await save_exchange(attempt.resources.sessionmaker, question, answer, queue_ms)
+    return await attempt.complete(answer.done(str(stored), queue_ms))

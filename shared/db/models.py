@@ -8,9 +8,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     LargeBinary,
     SmallInteger,
@@ -59,7 +62,11 @@ class Conversation(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "message"
-    __table_args__ = (UniqueConstraint("job_id", "role", name="uq_message_job_role"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "role", name="uq_message_job_role"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_message_rating"),
+        Index("ix_message_rating", "rating", postgresql_where=text("rating IS NOT NULL")),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     conversation_id: uuid.UUID = Field(
@@ -79,6 +86,10 @@ class Message(SQLModel, table=True):
     # How the answer was made: retrieval ids and scores, models after fallback, retries, cache.
     audit: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
     created_at: datetime = _timestamp()
+    # The asker's rating of an answer (`POST /v1/feedback`): changeable, so one per message.
+    rating: int | None = Field(default=None, sa_type=SmallInteger)
+    rating_reason: str | None = Field(default=None, sa_type=Text)
+    rated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class KnowledgeGap(SQLModel, table=True):
@@ -190,3 +201,38 @@ class LabReport(SQLModel, table=True):
     progress: int = Field(default=0, sa_type=SmallInteger)  # percent, for polling clients
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class GoldAnswer(SQLModel, table=True):
+    """A 5-star answer to a first-turn question, reused for later questions that mean the same
+    (`shared/chat/gold.py`); it goes with its message, and an admin can revoke it."""
+
+    __tablename__ = "gold_answer"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    message_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("message.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    question: str = Field(sa_type=Text)
+    language: str = Field(sa_type=String(8))
+    kb_version: str = Field(sa_type=String(64))
+    embedder: str = Field(sa_type=String(128))  # the model whose vector `embedding` is
+    embedding: list[float] = Field(sa_type=JSONB)
+    answer: dict[str, Any] = Field(sa_type=JSONB)  # the cache entry's shape
+    created_at: datetime = _timestamp()
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class AdminAudit(SQLModel, table=True):
+    """One request to an admin route: who (client address), what, when and its status."""
+
+    __tablename__ = "admin_audit"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    at: datetime = _timestamp(index=True)
+    method: str = Field(sa_type=String(8))
+    path: str = Field(sa_type=Text)
+    query: str = Field(sa_type=Text)
+    client_ip: str = Field(sa_type=String(64))
+    request_id: str = Field(sa_type=String(64))
+    status: int = Field(sa_type=SmallInteger)

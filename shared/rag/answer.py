@@ -74,7 +74,7 @@ class Answer:
             created_at_ms=created_at_ms,
         )
 
-    def stored_message(self) -> dict[str, Any]:
+    def stored_message(self, queue_ms: float) -> dict[str, Any]:
         """The answer's columns of its stored message (`shared/db/models.py:Message`)."""
         return {
             "content": self.text,
@@ -82,7 +82,12 @@ class Answer:
             "answer_mode": self.mode,
             "citations": [citation.model_dump() for citation in self.citations],
             "suggestions": self.suggestions,
-            "timings": {"retrieval_ms": self.retrieval_ms, "ttft_ms": self.ttft_ms},
+            "timings": {
+                "queue_ms": queue_ms,
+                "retrieval_ms": self.retrieval_ms,
+                "ttft_ms": self.ttft_ms,
+                "total_ms": self.total_ms,
+            },
             "audit": {**self.audit, "source": self.source.value},
         }
 

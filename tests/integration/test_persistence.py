@@ -83,10 +83,10 @@ async def test_a_job_writes_its_question_and_answer_exactly_once(resources: Reso
     asked = question(issued.session.id, uuid.uuid4(), "What is IVF?")
     await record_question(resources.engine, asked)
     first = await save_exchange(
-        resources.sessionmaker, asked, Answer("first", "en", "en", "extractive")
+        resources.sessionmaker, asked, Answer("first", "en", "en", "extractive"), 0.0
     )
     again = await save_exchange(
-        resources.sessionmaker, asked, Answer("second", "en", "en", "extractive")
+        resources.sessionmaker, asked, Answer("second", "en", "en", "extractive"), 0.0
     )
     assert first == again
     assert await count_messages(resources, asked.job_id) == {
@@ -100,7 +100,9 @@ async def test_the_worker_stores_the_question_even_if_admission_did_not(
 ) -> None:
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     asked = question(issued.session.id, uuid.uuid4(), "Is PCOS genetic?")
-    await save_exchange(resources.sessionmaker, asked, Answer("Often.", "en", "en", "extractive"))
+    await save_exchange(
+        resources.sessionmaker, asked, Answer("Often.", "en", "en", "extractive"), 0.0
+    )
     await ensure_conversation_owner(
         resources.sessionmaker, issued.session.id, asked.conversation_id
     )
@@ -129,6 +131,6 @@ async def test_every_citation_is_counted_once_per_answer(resources: Resources) -
     for text in ("What is IVF?", "How long does IVF take?"):
         asked = question(issued.session.id, uuid.uuid4(), text)
         answer = Answer("IVF joins egg and sperm.", "en", "en", "extractive", citations=citations)
-        await save_exchange(resources.sessionmaker, asked, answer)
-        await save_exchange(resources.sessionmaker, asked, answer)  # a re-run of the same job
+        await save_exchange(resources.sessionmaker, asked, answer, 0.0)
+        await save_exchange(resources.sessionmaker, asked, answer, 0.0)  # a re-run of the same job
     assert await citation_counts(resources, cited) == dict.fromkeys(cited, 2)

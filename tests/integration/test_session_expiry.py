@@ -27,7 +27,7 @@ async def session_with_data(resources: Resources, ttl: timedelta) -> uuid.UUID:
     session_id = (await create_session(resources.sessionmaker, ttl)).session.id
     question = Question(new_job_id(), session_id, uuid.uuid4(), "What is AMH?", "en")
     await save_exchange(
-        resources.sessionmaker, question, Answer("AMH is a hormone.", "en", "en", "x")
+        resources.sessionmaker, question, Answer("AMH is a hormone.", "en", "en", "x"), 0.0
     )
     await stored_report(resources, SAMPLE, session_id)
     return session_id
