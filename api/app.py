@@ -23,7 +23,16 @@ from api.middleware import (
     trace_requests,
 )
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
-from api.routes import admin, bloodwork, chat, feedback, health, jobs, sessions
+from api.routes import (
+    admin,
+    bloodwork,
+    chat,
+    conversations,
+    feedback,
+    health,
+    jobs,
+    sessions,
+)
 from api.sse.hub import StreamHub
 from api.sse.slots import StreamSlots
 from shared.config import Environment, Settings, get_settings
@@ -134,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions.router,
         chat.router,
         jobs.router,
+        conversations.router,
         feedback.router,
         bloodwork.router,
         admin.router,

@@ -100,6 +100,14 @@ class InvalidLastEventId(ApiError):
     message = "Last-Event-ID is not an event id of this stream."
 
 
+class InvalidCursor(ApiError):
+    """`cursor` is not one this API returned as `next_cursor`."""
+
+    status = 400
+    code = "invalid_cursor"
+    message = "The cursor is not valid; use the next_cursor of a previous page."
+
+
 class PathNotAllowed(ApiError):
     """A path to re-index lies outside `INGEST_ROOTS`."""
 

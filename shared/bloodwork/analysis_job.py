@@ -14,6 +14,7 @@ from shared.bloodwork.analysis import analysis_question, marker_sentences, offli
 from shared.bloodwork.models import Marker
 from shared.chat.conversations import Question
 from shared.chat.exchanges import complete_with
+from shared.db.models import ANALYSED_REPORT
 from shared.events import Citation, ErrorData, Stage
 from shared.jobs import BloodworkAnalysisJob
 from shared.providers.llm.base import AnswerMode
@@ -99,7 +100,12 @@ async def run_analysis_job(
     async def analyse(attempt: JobAttempt) -> str:
         result = await _analyse(resources, providers, job, markers, attempt.sink)
         # Personal (the user's values), and a generated question is no knowledge gap of theirs.
-        result = replace(result, source=AnswerSource.PERSONAL, knowledge_gap=False)
+        result = replace(
+            result,
+            source=AnswerSource.PERSONAL,
+            knowledge_gap=False,
+            audit={**result.audit, ANALYSED_REPORT: str(job.report_id)},
+        )
         question = Question(
             job.job_id, job.session_id, job.conversation_id,
             analysis_question(markers, job.treatment_stage), result.language,

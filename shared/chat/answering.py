@@ -1,14 +1,17 @@
 """Where a chat job's answer comes from: the response cache, another job answering the same
 question at this moment (single flight: followers relay the leader's stream), or the pipeline.
 
-Answers that used the conversation's history are personal: they bypass cache and flight.
+A follow-up question is first made standalone from the conversation's recent turns
+(`shared/rag/followup.py`); the offline answerer then answers it like any other question, cache
+included, while a chat model also reads those turns, which makes its answer personal: it
+bypasses cache and flight.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
 from shared.cache.single_flight import LeaderLost, SingleFlight, follow
@@ -51,13 +54,35 @@ def model_config(resources: Resources, providers: Providers) -> str:
     )
 
 
-async def _history(resources: Resources, providers: Providers, job: ChatJob) -> list[ChatMessage]:
-    if providers.llm.mode is not AnswerMode.GENERATED or job.new_conversation:
-        return []  # the offline answerer does not read history; a new conversation has none
+async def _history(resources: Resources, job: ChatJob) -> list[ChatMessage]:
+    if job.new_conversation:
+        return []
     turns = await load_history(
         resources.sessionmaker, job.conversation_id, job.job_id, resources.settings.history_messages
     )
     return [ChatMessage(role.value, content) for role, content in turns]
+
+
+@dataclass(frozen=True)
+class _FollowUp:
+    prepared: PreparedQuestion  # its text made standalone
+    history: list[ChatMessage]  # the turns the answer model reads (none for the offline one)
+    condensed: bool
+
+
+async def _follow_up(
+    resources: Resources, providers: Providers, job: ChatJob, prepared: PreparedQuestion
+) -> _FollowUp:
+    history = await _history(resources, job)
+    if not history:
+        return _FollowUp(prepared, [], condensed=False)
+    standalone = await providers.condenser.standalone(prepared.text, history)
+    read_by_model = providers.llm.mode is AnswerMode.GENERATED
+    return _FollowUp(
+        replace(prepared, text=standalone),
+        history if read_by_model else [],
+        condensed=standalone != prepared.text,
+    )
 
 
 async def _replay(
@@ -126,11 +151,25 @@ async def _follow_leader(
 async def produce_answer(
     resources: Resources, providers: Providers, job: ChatJob, sink: AnswerSink
 ) -> Answer:
+    asked = prepare_question(job.message, job.language, resources.settings.max_message_chars)
+    follow_up = await _follow_up(resources, providers, job, asked)
+    result = await _answer(resources, providers, job, follow_up.prepared, follow_up.history, sink)
+    if not follow_up.condensed:
+        return result
+    return replace(result, audit={**result.audit, "standalone_question": follow_up.prepared.text})
+
+
+async def _answer(
+    resources: Resources,
+    providers: Providers,
+    job: ChatJob,
+    prepared: PreparedQuestion,
+    history: list[ChatMessage],
+    sink: AnswerSink,
+) -> Answer:
     started = time.perf_counter()
     settings = resources.settings
-    prepared = prepare_question(job.message, job.language, settings.max_message_chars)
     config = RetrievalConfig.from_settings(settings)
-    history = await _history(resources, providers, job)
     cache = ResponseCache(resources.redis, settings.response_cache_ttl_seconds)
     if history or not cache.enabled:
         result = await answer_question(prepared, providers, sink, config, history)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Uuid, bindparam, text
+from sqlalchemy import DateTime, ScalarSelect, Uuid, bindparam, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlmodel import col, select
+from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from shared.db.models import (
     Conversation,
@@ -129,3 +131,87 @@ async def load_history(
     async with sessionmaker() as db:
         rows = (await db.execute(query)).all()
     return [(Role(role), content) for role, content in reversed(rows)]
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    id: uuid.UUID
+    created_at: datetime
+    last_message_at: datetime | None
+    messages: int
+    title: str  # the start of its first question
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[ConversationSummary]
+    next: ConversationSummary | None  # the last of this page when more follow
+
+
+TITLE_CHARS = 80
+
+
+def _first_question() -> ScalarSelect[str]:
+    asked = aliased(Message)  # apart from the outer query's messages
+    return (
+        select(col(asked.content))
+        .where(
+            col(asked.conversation_id) == col(Conversation.id),
+            col(asked.role) == Role.USER.value,
+        )
+        .order_by(col(asked.created_at))
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+
+
+async def list_conversations(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session_id: uuid.UUID,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> ConversationPage:
+    """The session's conversations, newest first, starting after `before` (created_at, id)."""
+    newest_first = (col(Conversation.created_at).desc(), col(Conversation.id).desc())
+    query = (
+        select(
+            col(Conversation.id),
+            col(Conversation.created_at),
+            func.max(Message.created_at),
+            func.count(col(Message.id)),
+            _first_question(),
+        )
+        .outerjoin(Message, col(Message.conversation_id) == col(Conversation.id))
+        .where(col(Conversation.session_id) == session_id)
+        .group_by(col(Conversation.id))
+        .order_by(*newest_first)
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(tuple_(col(Conversation.created_at), col(Conversation.id)) < before)
+    async with sessionmaker() as db:
+        rows = (await db.execute(query)).all()
+    summaries = [
+        ConversationSummary(id_, created, last, count, (first or "")[:TITLE_CHARS])
+        for id_, created, last, count, first in rows
+    ]
+    page = summaries[:limit]
+    return ConversationPage(page, page[-1] if len(summaries) > limit else None)
+
+
+async def conversation_messages(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+) -> list[Message]:
+    """The conversation's messages, oldest first; ConversationNotFound unless it is the
+    session's."""
+    await ensure_conversation_owner(sessionmaker, session_id, conversation_id)
+    query = (
+        select(Message)
+        .where(col(Message.conversation_id) == conversation_id)
+        .order_by(col(Message.created_at), col(Message.role).desc())
+    )
+    async with sessionmaker() as db:
+        return list((await db.execute(query)).scalars())

@@ -60,6 +60,10 @@ class Conversation(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+# The key of an analysis answer's audit that names the lab report it explains.
+ANALYSED_REPORT = "report_id"
+
+
 class Message(SQLModel, table=True):
     __tablename__ = "message"
     __table_args__ = (

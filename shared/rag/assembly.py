@@ -5,7 +5,7 @@ worker and the `izana` commands; `/readyz` shows the workers' choice
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +25,7 @@ from shared.providers.llm.generated import GeneratedAnswerer
 from shared.providers.rerank.base import Reranker
 from shared.providers.vectorstore.base import VectorStore
 from shared.providers.vectorstore.pinecone import PineconeStore, pinecone_index
+from shared.rag.followup import FocusCarryOver, FollowUpCondenser, ModelCondenser
 from shared.rag.review import ModelReviewer, PassageReviewer, Reviewer
 from shared.rag.translate import ModelTranslator, NoTranslation, QueryTranslator
 from shared.resilience.guard import ProviderGuard
@@ -40,6 +41,7 @@ class Providers:
     reranker: Reranker
     store: VectorStore
     guard: ProviderGuard | None = None  # the one every call passes (its breakers on /metrics)
+    condenser: FollowUpCondenser = field(default_factory=FocusCarryOver)
 
     def describe(self) -> dict[str, str]:
         """Which implementation serves each role (shown by /readyz and the startup log)."""
@@ -47,6 +49,7 @@ class Providers:
             "llm": self.llm.name,
             "review": self.reviewer.name,
             "translate": self.translator.name,
+            "condense": self.condenser.name,
             "embeddings": " + ".join(e.name for e in self.embedders) or "none",
             "rerank": self.reranker.name,
             "vectorstore": self.store.name,
@@ -70,6 +73,12 @@ def build_llm_roles(
     )
 
 
+def build_condenser(models: ChatModels, guard: ProviderGuard) -> FollowUpCondenser:
+    if not models.small:
+        return FocusCarryOver()
+    return ModelCondenser(ModelChain("condense", models.small, guard))
+
+
 def build_store(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -89,7 +98,8 @@ def build_providers(resources: Resources) -> Providers:
     settings, sessionmaker, redis = resources.settings, resources.sessionmaker, resources.redis
     guard = build_guard(settings, redis)
     embedders = build_embedders(settings, redis, guard)
-    llm, reviewer, translator = build_llm_roles(settings, chat_models(settings), guard)
+    models = chat_models(settings)
+    llm, reviewer, translator = build_llm_roles(settings, models, guard)
     return Providers(
         llm=llm,
         reviewer=reviewer,
@@ -98,6 +108,7 @@ def build_providers(resources: Resources) -> Providers:
         reranker=build_reranker(settings, guard),
         store=build_store(settings, sessionmaker, redis, embedders, guard),
         guard=guard,
+        condenser=build_condenser(models, guard),
     )
 
 

@@ -17,13 +17,14 @@ async def queued_job(
     *,
     language: str | None = None,
     conversation_id: uuid.UUID | None = None,
+    new_conversation: bool = False,
     enqueued_at_ms: int | None = None,
 ) -> ChatJob:
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     job = ChatJob(
         job_id=new_job_id(), session_id=issued.session.id,
-        conversation_id=conversation_id or uuid.uuid4(), message=message, language=language,
-        enqueued_at_ms=enqueued_at_ms or now_ms(),
+        conversation_id=conversation_id or uuid.uuid4(), new_conversation=new_conversation,
+        message=message, language=language, enqueued_at_ms=enqueued_at_ms or now_ms(),
     )  # fmt: skip
     await resources.jobs.create(job.queued_record())
     return job

@@ -34,6 +34,12 @@ TRANSLATE_SYSTEM = (
     "with the translation only."
 )
 
+CONDENSE_SYSTEM = (
+    "Rewrite the user's last question so that it can be understood without the conversation "
+    "before it: name what it refers to. Keep its language and its meaning; do not answer it. "
+    "Reply with the question only.\n\nConversation:\n{conversation}"
+)
+
 
 def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(Language(code), "English") if code in set(Language) else "English"
@@ -72,3 +78,9 @@ def review_messages(
 def translation_messages(text: str, language: str) -> list[ChatMessage]:
     system = TRANSLATE_SYSTEM.format(language=language_name(language))
     return [ChatMessage("system", system), ChatMessage("user", text)]
+
+
+def condense_messages(question: str, history: Sequence[ChatMessage]) -> list[ChatMessage]:
+    conversation = "\n".join(f"{message.role}: {message.content}" for message in history)
+    system = CONDENSE_SYSTEM.format(conversation=conversation)
+    return [ChatMessage("system", system), ChatMessage("user", question)]
