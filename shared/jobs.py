@@ -123,6 +123,11 @@ class JobStore:
         values: dict[str, str] = await self._redis.hgetall(job_key(job_id))  # type: ignore[misc]
         return JobRecord.from_hash(values) if values else None
 
+    async def status(self, job_id: str) -> JobStatus | None:
+        """The job's status; None once its record is gone."""
+        value: str | None = await self._redis.hget(job_key(job_id), "status")  # type: ignore[misc]
+        return JobStatus(value) if value else None
+
     async def transition(
         self, job_id: str, to: JobStatus, allowed_from: frozenset[JobStatus], **changes: object
     ) -> bool:

@@ -98,6 +98,7 @@ async def save_exchange(
 
 async def complete_with(attempt: JobAttempt, question: Question, answer: Answer) -> str:
     """Store the question and its answer, then end the job with `done`; the message id."""
+    await attempt.ensure_running()
     queue_ms = attempt.queue_ms
     stored = await save_exchange(attempt.resources.sessionmaker, question, answer, queue_ms)
     return await attempt.complete(answer.done(str(stored), queue_ms))

@@ -49,6 +49,11 @@ log = logging.getLogger(__name__)
 RUNNING = frozenset({JobStatus.IN_PROGRESS})
 
 
+class JobEnded(Exception):
+    """The job was ended from outside (cancelled, its conversation or session erased) while this
+    attempt ran: it stores nothing."""
+
+
 def failed(error: ErrorData, from_statuses: frozenset[JobStatus] = RUNNING) -> StatusChange:
     fields = {"finished_at_ms": str(now_ms()), "error_code": error.code}
     return StatusChange(JobStatus.FAILED, from_statuses, {**fields, "error_message": error.message})
@@ -90,6 +95,12 @@ class JobAttempt:
     def queue_ms(self) -> float:
         """How long the job waited before this attempt began."""
         return max(0.0, self.started * 1000 - self.job.enqueued_at_ms)
+
+    async def ensure_running(self) -> None:
+        """Raises JobEnded unless the job is still in progress: checked before an answer is
+        stored, so an answer cancelled or erased meanwhile is not written back."""
+        if await self.resources.jobs.status(self.job.job_id) not in RUNNING:
+            raise JobEnded(self.job.job_id)
 
     async def complete(self, done: DoneData) -> str:
         """End the job with `done`, its outcome the stored message; the message id."""
@@ -152,6 +163,8 @@ async def run_attempt(
                 return await work(attempt)
     except AttemptSuperseded:
         raise
+    except JobEnded:
+        log.info("job ended while it ran; nothing stored", extra={"job_id": job.job_id})
     except Exception as error:
         await _settle(attempt, error, policy, deadline.expired(), last_try)
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from shared.streamed_jobs.workers import live_workers
 from tests.conftest import offline_settings
 from tests.constants import unique_question
 from tests.e2e.conftest import process_env
-from tests.integration.jobs import events_of, queued_job
+from tests.integration.jobs import BOUND_SECONDS, events_of, eventually, queued_job
 from tests.tcp_proxy import postgres_proxy
 
 # Each test starts workers (models load in several seconds) and waits out a slow answer.
@@ -40,8 +40,6 @@ QUESTION = "What are the symptoms of endometriosis?"
 SLOW_WORDS_PER_SECOND = "2"
 # Answers take a few seconds: still streaming when Redis or Postgres goes away.
 BRISK_WORDS_PER_SECOND = "6"
-BOUND_SECONDS = 90.0
-POLL_SECONDS = 0.2
 OUTAGE_SECONDS = 3.0
 BRISK = {"LOCAL_LLM_WORDS_PER_SECOND": BRISK_WORDS_PER_SECOND, "JOB_LEASE_SECONDS": "3"}
 
@@ -73,14 +71,6 @@ def worker(redis_url: str, database_url: str, **settings: str) -> subprocess.Pop
         | settings
     )
     return start_izana(["worker"], env)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    for _ in range(int(BOUND_SECONDS / POLL_SECONDS)):
-        if await check():
-            return
-        await asyncio.sleep(POLL_SECONDS)
-    pytest.fail(f"not within {BOUND_SECONDS:.0f} s: {what}")
 
 
 async def queue_chats(resources: Resources, count: int) -> list[ChatJob]:

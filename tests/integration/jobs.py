@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+
+import pytest
 
 from shared.events import StreamEvent, read_after
 from shared.jobs import ChatJob, new_job_id, now_ms
@@ -32,3 +36,16 @@ async def queued_job(
 
 async def events_of(resources: Resources, job_id: str) -> list[StreamEvent]:
     return await read_after(resources.redis, job_id, "0-0", count=10_000)
+
+
+# How long a test waits for what must happen, polling: a bound against hanging, not a target.
+BOUND_SECONDS = 90.0
+POLL_SECONDS = 0.2
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    for _ in range(int(BOUND_SECONDS / POLL_SECONDS)):
+        if await check():
+            return
+        await asyncio.sleep(POLL_SECONDS)
+    pytest.fail(f"not within {BOUND_SECONDS:.0f} s: {what}")

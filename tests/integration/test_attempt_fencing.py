@@ -4,14 +4,16 @@ lease taken over), the earlier one can neither stream into the job nor end it.""
 import uuid
 
 import pytest
+from sqlmodel import col, select
 
 from shared.chat.conversations import Question
 from shared.chat.exchanges import complete_with
+from shared.db.models import Message
 from shared.events import AttemptSuperseded, EventType
 from shared.jobs import ChatJob, JobStatus
 from shared.rag.answer import Answer
 from shared.resources import Resources
-from shared.streamed_jobs.attempt import JobAttempt
+from shared.streamed_jobs.attempt import JobAttempt, JobEnded
 from shared.streamed_jobs.tries import SUPERSEDED_KEY, attempt_job
 from tests.constants import unique_question
 from tests.integration.jobs import events_of, queued_job
@@ -61,10 +63,14 @@ async def test_an_outcome_is_not_written_when_the_job_was_cancelled(resources: R
     assert await resources.jobs.transition(
         job.job_id, JobStatus.CANCELLED, frozenset({JobStatus.IN_PROGRESS})
     )
-    await complete_with(attempt, question_of(job), result("too late"))
+    with pytest.raises(JobEnded):
+        await complete_with(attempt, question_of(job), result("too late"))
     record = await resources.jobs.get(job.job_id)
     assert record is not None and record.status is JobStatus.CANCELLED
     assert EventType.DONE not in [e.type for e in await events_of(resources, job.job_id)]
+    async with resources.sessionmaker() as db:
+        stored = await db.scalar(select(Message).where(col(Message.job_id) == job.job_id))
+    assert stored is None
 
 
 async def test_arq_is_told_to_leave_a_superseded_job_alone(resources: Resources) -> None:

@@ -1,6 +1,8 @@
 """A chat job run against real Redis and Postgres: events, persistence, re-runs, deadlines."""
 
+import asyncio
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlmodel import col, select
@@ -9,10 +11,12 @@ from shared.chat.job import run_chat_job
 from shared.db.models import KnowledgeGap, Message
 from shared.events import EventType
 from shared.jobs import ACTIVE_STATUSES, ChatJob, JobStatus, now_ms
+from shared.providers.llm.extractive import ExtractiveAnswerer
 from shared.rag.assembly import Providers
 from shared.resources import Resources
+from shared.streamed_jobs.queue import cancel
 from tests.constants import unique_question
-from tests.integration.jobs import events_of, queued_job
+from tests.integration.jobs import events_of, eventually, queued_job
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +77,25 @@ async def test_a_cancelled_job_is_not_run(
     await resources.jobs.transition(job.job_id, JobStatus.CANCELLED, ACTIVE_STATUSES)
     assert await run_chat_job(providers, resources, job, last_try=False) is None
     assert await events_of(resources, job.job_id) == []
+
+
+async def test_a_job_cancelled_while_it_answers_stores_nothing(
+    providers: Providers, resources: Resources, knowledge_base: int
+) -> None:
+    """As when its conversation is deleted mid-answer: the answer must not be written back."""
+    slow = replace(providers, llm=ExtractiveAnswerer(words_per_second=50))
+    job = await new_job(resources)
+    running = asyncio.create_task(run_chat_job(slow, resources, job, last_try=False))
+
+    async def streaming() -> bool:
+        return any(e.type is EventType.TOKEN for e in await events_of(resources, job.job_id))
+
+    await eventually(streaming, "the answer streaming")
+    assert await cancel(resources.jobs, resources.arq, job.job_id)
+    assert await running is None
+    async with resources.sessionmaker() as db:
+        stored = await db.scalar(select(Message).where(col(Message.job_id) == job.job_id))
+    assert stored is None
 
 
 async def test_a_job_past_its_deadline_fails_with_a_clear_error(
