@@ -84,10 +84,14 @@ class Completion:
 
 
 def plan_completion(
-    request: ChatRequest, words: int, json_reply: dict[str, Any] | None = None
+    request: ChatRequest,
+    words: int,
+    json_reply: dict[str, Any] | None = None,
+    text_reply: str | None = None,
 ) -> Completion:
-    """`words` words for plain text; in JSON mode `json_reply`, or else the review object, four
-    characters a token. A `max_tokens` below that cuts the answer (finish_reason "length")."""
+    """`words` words for plain text, or `text_reply` word by word; in JSON mode `json_reply`, or
+    else the review object, four characters a token. A `max_tokens` below that cuts the answer
+    (finish_reason "length")."""
     texts = [message.text() for message in request.messages]
     pieces: list[str]
     if request.json_mode:
@@ -100,7 +104,7 @@ def plan_completion(
         pieces = [content[i : i + 4] for i in range(0, len(content), 4)]
     else:
         seed = json.dumps([request.model, [[m.role, m.text()] for m in request.messages]])
-        chosen = completion_words(seed, words)
+        chosen = text_reply.split() if text_reply else completion_words(seed, words)
         pieces = chosen[:1] + [" " + word for word in chosen[1:]]
     cap = request.max_completion_tokens or request.max_tokens
     if cap is not None and cap < len(pieces):

@@ -34,6 +34,7 @@ class EmulatorConfig(BaseModel):
     rate_truncate: float = Field(default=0.0, ge=0, le=1)
     rate_invalid_json: float = Field(default=0.0, ge=0, le=1)
     json_reply: dict[str, Any] | None = None  # JSON mode answers this object instead
+    text_reply: str | None = None  # plain completions answer this text instead of made-up words
     retry_after_seconds: int = Field(default=1, ge=0)
     hang_seconds: float = Field(default=30.0, ge=0)
     seed: int | None = None

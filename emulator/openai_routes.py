@@ -64,7 +64,9 @@ def _chat(state: EmulatorState, provider: Provider) -> Endpoint:
         if isinstance(body, Response):
             return body
         state.prompts.append([{"role": m.role, "content": m.text()} for m in body.messages])
-        completion = plan_completion(body, state.config.completion_tokens, state.config.json_reply)
+        completion = plan_completion(
+            body, state.config.completion_tokens, state.config.json_reply, state.config.text_reply
+        )
         call = Call(
             provider,
             EndpointKind.CHAT,

@@ -72,7 +72,8 @@ async def _analyse(
 ) -> Answer:
     """The analysis, streamed to `sink`; offline, it opens with the values themselves."""
     max_chars = resources.settings.max_message_chars
-    retrieval = RetrievalConfig.from_settings(resources.settings)
+    # A question made of the user's markers names no one focus: their analysis is not declined.
+    retrieval = replace(RetrievalConfig.from_settings(resources.settings), on_focus_only=False)
     if providers.llm.mode is not AnswerMode.EXTRACTIVE:
         question = analysis_question(markers, job.treatment_stage)
         prepared = prepare_question(question, job.language, max_chars)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.config import Settings
 from shared.db.models import DEFAULT_COLLECTION
+from shared.knowledge.focus import FocusCatalogue, FocusSource
 from shared.knowledge.hybrid_store import HybridStore, dense_views
 from shared.knowledge.ingest.ingestor import Ingestor, IngestReport
 from shared.knowledge.ingest.progress import Progress
@@ -40,6 +41,7 @@ class Providers:
     embedders: tuple[Embedder, ...]  # the dense views of the knowledge base; none: lexical only
     reranker: Reranker
     store: VectorStore
+    foci: FocusSource  # what the knowledge base's passages are about
     guard: ProviderGuard | None = None  # the one every call passes (its breakers on /metrics)
     condenser: FollowUpCondenser = field(default_factory=FocusCarryOver)
 
@@ -108,6 +110,7 @@ def build_providers(resources: Resources) -> Providers:
         reranker=build_reranker(settings, guard),
         store=build_store(settings, sessionmaker, redis, embedders, guard),
         guard=guard,
+        foci=FocusCatalogue(sessionmaker, redis),
         condenser=build_condenser(models, guard),
     )
 

@@ -21,7 +21,7 @@ from shared.providers.llm.chain import ModelChain
 from shared.providers.llm.chat import ChatMessage
 from shared.providers.llm.prompts import condense_messages
 from shared.resilience.errors import ProviderFailure
-from shared.text.terms import content_terms, words
+from shared.text.terms import ASPECT_WORDS, content_terms, words
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,6 @@ REFERRING_WORDS = frozenset(
     ello eso esto esa ese esas esos ella ellos ellas su sus""".split()
 )
 FOLLOW_UP_OPENERS = ("what about", "how about", "and ", "also ", "y ", "¿y ")
-# What a question asks about a focus, rather than the focus itself.
-ASPECT_WORDS = frozenset(
-    """symptom symptoms sign signs cause causes caused causing treatment treatments treat
-    treated treating cure cured therapy therapies diagnosis diagnose diagnosed test tests
-    tested testing risk risks risky prevent prevention prevented normal level levels range
-    side effect effects affect affects long often common chance chances rate rates success
-    help helps work works mean means type types kind kinds happen happens start starts
-    stop stops take takes taking safe dangerous serious need needs know tell explain
-    best good bad better worse usually possible way ways else another other more less use
-    used uses using síntoma síntomas signo signos causa causas tratamiento tratamientos
-    diagnóstico prueba pruebas riesgo riesgos nivel niveles normales efecto efectos""".split()
-)
 # Spanish function words, which the (English) content terms keep.
 SPANISH_FUNCTION_WORDS = frozenset(
     """qué que es son la el los las lo de del un una unos unas cuál cuáles cómo cuándo dónde

@@ -21,7 +21,10 @@ from shared.providers.vectorstore.timings import current_timings, timing_retriev
 from shared.rag.answer import Answer
 from shared.rag.assembly import Providers
 from shared.rag.citations import build_citations
+from shared.rag.grounding import DECLINE_ANSWER, Grounding, ground
+from shared.rag.review import Review
 from shared.rag.sanitize import sanitize
+from shared.rag.suggestions import suggest_follow_ups
 from shared.resilience.trail import tracking_calls
 from shared.text.language import Language, detect_language, parse_language
 
@@ -60,6 +63,8 @@ class RetrievalConfig:
     top_n: int
     max_question_chars: int
     gap_threshold: float = 0.0
+    # Only passages on the question's focus, or an honest decline (shared/rag/grounding.py).
+    on_focus_only: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalConfig:
@@ -94,19 +99,42 @@ class Retrieved:
     best_score: float  # the best retrieval score of any candidate (the knowledge-gap signal)
 
 
-async def retrieve(
+async def search(
     query: str, providers: Providers, sink: AnswerSink, config: RetrievalConfig
-) -> Retrieved:
+) -> list[Passage]:
+    """The store's `top_k` candidates, best first."""
     await sink.status(Stage.RETRIEVING)
     # A dense store embeds the query itself (through the cached embedder); a lexical one not.
-    candidates = await providers.store.search(SearchQuery(text=query, top_k=config.top_k))
+    return await providers.store.search(SearchQuery(text=query, top_k=config.top_k))
+
+
+async def rerank(
+    query: str,
+    candidates: list[Passage],
+    providers: Providers,
+    sink: AnswerSink,
+    config: RetrievalConfig,
+) -> list[Passage]:
+    """The best `top_n` candidates (none without candidates)."""
     if not candidates:
-        return Retrieved([], 0.0)
+        return []
     await sink.status(Stage.RERANKING)
     started = time.perf_counter()
     passages = await providers.reranker.rerank(query, candidates, config.top_n)
     current_timings().rerank_ms = elapsed_ms(started)
-    return Retrieved(passages, max(candidate.score for candidate in candidates))
+    return passages
+
+
+def best_score(candidates: Sequence[Passage]) -> float:
+    return max((candidate.score for candidate in candidates), default=0.0)
+
+
+async def retrieve(
+    query: str, providers: Providers, sink: AnswerSink, config: RetrievalConfig
+) -> Retrieved:
+    candidates = await search(query, providers, sink, config)
+    passages = await rerank(query, candidates, providers, sink, config)
+    return Retrieved(passages, best_score(candidates))
 
 
 async def search_text(question: str, language: str, providers: Providers, sink: AnswerSink) -> str:
@@ -125,6 +153,39 @@ def _retrieval_audit(passages: list[Passage]) -> list[dict[str, Any]]:
     return [{"id": passage.id, "score": round(passage.score, 6)} for passage in passages]
 
 
+async def _draft_and_review(
+    prepared: PreparedQuestion,
+    passages: list[Passage],
+    history: Sequence[ChatMessage],
+    providers: Providers,
+    timer: _FirstTokenTimer,
+) -> Review:
+    question, language = prepared.text, prepared.language
+    request = AnswerRequest(question, language, passages, history)
+    draft = await providers.llm.write_answer(request, timer)
+    if providers.llm.mode is AnswerMode.GENERATED:
+        await timer.sink.status(Stage.REVIEWING)
+    review = await providers.reviewer.review(question, draft, language, passages)
+    if not _same_text(review.answer, draft):
+        await timer.reset(REVISED_REASON)
+        await timer.token(review.answer)
+    return review
+
+
+async def _decline(prepared: PreparedQuestion, timer: _FirstTokenTimer) -> Review:
+    """Say the knowledge base has nothing on the question, rather than quote a neighbour."""
+    await timer.token(DECLINE_ANSWER)
+    return Review(DECLINE_ANSWER, suggest_follow_ups(prepared.text, []))
+
+
+async def _grounding(
+    query: str, candidates: list[Passage], providers: Providers, config: RetrievalConfig
+) -> Grounding:
+    if not config.on_focus_only:
+        return Grounding(candidates, [], [])
+    return ground(await providers.foci.lexicon(), query, candidates)
+
+
 async def answer_question(
     prepared: PreparedQuestion,
     providers: Providers,
@@ -133,42 +194,39 @@ async def answer_question(
     history: Sequence[ChatMessage] = (),
 ) -> Answer:
     started = time.perf_counter()
-    question, language = prepared.text, prepared.language
     with tracking_calls() as trail, timing_retrieval() as timings:
-        query = await search_text(question, language, providers, sink)
-        retrieved = await retrieve(query, providers, sink, config)
-        passages = retrieved.passages
+        query = await search_text(prepared.text, prepared.language, providers, sink)
+        candidates = await search(query, providers, sink, config)
+        grounding = await _grounding(query, candidates, providers, config)
+        passages = await rerank(query, grounding.passages, providers, sink, config)
         retrieval_ms = elapsed_ms(started)
 
         await sink.status(Stage.GENERATING)
         timer = _FirstTokenTimer(sink, started)
-        request = AnswerRequest(question, language, passages, history)
-        draft = await providers.llm.write_answer(request, timer)
-        if providers.llm.mode is AnswerMode.GENERATED:
-            await sink.status(Stage.REVIEWING)
-        review = await providers.reviewer.review(question, draft, language, passages)
-        if not _same_text(review.answer, draft):
-            await sink.reset(REVISED_REASON)
-            await sink.token(review.answer)
+        if grounding.declined:
+            review = await _decline(prepared, timer)
+        else:
+            review = await _draft_and_review(prepared, passages, history, providers, timer)
 
     citations = build_citations(passages)
     await sink.citations(citations)
     await sink.suggestions(review.suggestions)
-    best_score = retrieved.best_score
+    best = best_score(candidates)
     return Answer(
         text=review.answer,
-        language=language,
-        answer_language=providers.llm.answer_language or language,
+        language=prepared.language,
+        answer_language=providers.llm.answer_language or prepared.language,
         mode=providers.llm.mode.value,
         citations=citations,
         suggestions=review.suggestions,
         retrieval_ms=retrieval_ms,
         ttft_ms=timer.ttft_ms,
         total_ms=elapsed_ms(started),
-        best_score=best_score,
-        knowledge_gap=best_score < config.gap_threshold,
+        best_score=best,
+        knowledge_gap=grounding.declined or best < config.gap_threshold,
         audit={
             "retrieval": _retrieval_audit(passages),
+            "grounding": grounding.audit(),
             "retrieval_timings": timings.as_dict(),
             "providers": providers.describe(),
             **trail.as_audit(),

@@ -19,6 +19,19 @@ STOPWORDS = frozenset(
     yourselves get got also may might much many one two please thank thanks hi hello""".split()
 )
 
+# What a question asks about a focus, rather than the focus itself.
+ASPECT_WORDS = frozenset(
+    """symptom symptoms sign signs cause causes caused causing treatment treatments treat
+    treated treating cure cured therapy therapies diagnosis diagnose diagnosed test tests
+    tested testing risk risks risky prevent prevention prevented normal level levels range
+    side effect effects affect affects long often common chance chances rate rates success
+    help helps work works mean means type types kind kinds happen happens start starts
+    stop stops take takes taking safe dangerous serious need needs know tell explain
+    best good bad better worse usually possible way ways else another other more less use
+    used uses using síntoma síntomas signo signos causa causas tratamiento tratamientos
+    diagnóstico prueba pruebas riesgo riesgos nivel niveles normales efecto efectos""".split()
+)
+
 
 def words(text: str) -> list[str]:
     return [match.group(0).lower() for match in _WORD.finditer(text)]

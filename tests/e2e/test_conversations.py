@@ -64,8 +64,8 @@ async def test_conversations_are_listed_newest_first_and_read_with_their_answers
 ) -> None:
     async with httpx.AsyncClient(timeout=60) as client:
         auth = await new_session(client, api)
-        first = await ask_in(client, api, auth, unique_question("What is AMH?"))
-        again = await ask_in(client, api, auth, "Is it tested with FSH?", first["conversation_id"])
+        first = await ask_in(client, api, auth, unique_question("What is endometriosis?"))
+        again = await ask_in(client, api, auth, "How is it treated?", first["conversation_id"])
         others = [
             await ask_in(client, api, auth, unique_question(q))
             for q in ("What is IVF?", "What is PCOS?")
@@ -84,11 +84,11 @@ async def test_conversations_are_listed_newest_first_and_read_with_their_answers
     order = [others[1], others[0], first]
     assert [c["id"] for c in conversations] == [done["conversation_id"] for done in order]
     assert conversations[-1]["messages"] == 4 and conversations[-1]["title"].startswith(
-        "What is AMH?"
+        "What is endometriosis?"
     )
     messages = detail["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
-    assert messages[2]["content"] == "Is it tested with FSH?" and messages[2]["mode"] is None
+    assert messages[2]["content"] == "How is it treated?" and messages[2]["mode"] is None
     answer = messages[3]
     assert answer["id"] == again["message_id"] and answer["content"] == again["answer"]
     assert answer["mode"] == "extractive" and answer["language"] == "en" and answer["citations"]

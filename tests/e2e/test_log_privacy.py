@@ -56,7 +56,8 @@ async def test_keys_prompts_and_messages_stay_out_of_the_logs(
     logged_stack: tuple[ApiProcess, Path], emulator: RunningEmulator
 ) -> None:
     api, log_path = logged_stack
-    message = f"My name is {PRIVATE_WORDS}; is my AMH of 0.4 low? ({uuid.uuid4().hex[:8]})"
+    asked = "how is my endometriosis treated, 3 years on?"
+    message = f"My name is {PRIVATE_WORDS}; {asked} ({uuid.uuid4().int})"
     async with httpx.AsyncClient(timeout=30) as client:
         auth = await new_session(client, api.base_url)
         answered = await ask(client, api.base_url, auth, message)
@@ -64,12 +65,17 @@ async def test_keys_prompts_and_messages_stay_out_of_the_logs(
         assert (await read_events(client, events_url))[-1].type == "done"
         # Cohere fails: the rerank falls back to the lexical one, with a warning logged.
         await emulator.configure(rate_500=1.0, fault_kinds=["rerank"])
-        failing = await ask(client, api.base_url, auth, message.replace("0.4", "0.5"))
+        failing = await ask(client, api.base_url, auth, message.replace("3 years", "4 years"))
         events_url = api.base_url + failing["events_url"]
         assert (await read_events(client, events_url))[-1].type == "done"
     logs = log_path.read_text()
     assert '"level": "DEBUG"' in logs and '"level": "WARNING"' in logs  # the logs were written
-    for secret in [*SECRET_KEYS.values(), PRIVATE_WORDS, "AMH of 0.", DRAFT_SYSTEM[:40]]:
+    for secret in [
+        *SECRET_KEYS.values(),
+        PRIVATE_WORDS,
+        "my endometriosis treated",
+        DRAFT_SYSTEM[:40],
+    ]:
         assert secret not in logs
 
 

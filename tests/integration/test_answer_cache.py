@@ -22,7 +22,7 @@ from tests.integration.jobs import events_of, queued_job
 
 pytestmark = pytest.mark.integration
 
-QUESTION = "What does a high FSH level mean for fertility?"
+QUESTION = "How is endometriosis treated?"
 
 
 @dataclass(frozen=True)

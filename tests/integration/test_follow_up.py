@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 FIRST = "What is endometriosis?"
 FOLLOW_UP = "What are its symptoms?"
+STANDALONE = "What are the symptoms of endometriosis?"
 
 
 def uncached(resources: Resources) -> Resources:
@@ -96,6 +97,7 @@ async def test_with_a_chat_model_the_turns_reach_the_condensing_and_drafting_pro
     await run_chat_job(providers, modelled, first, last_try=False)
     first_answer = await stored_answer(modelled, first.job_id)
     await emulator.reset()
+    await emulator.configure(text_reply=STANDALONE)  # the model's rewrite, then its answer
     second = await follow_up(modelled, first, FOLLOW_UP)
     await run_chat_job(providers, modelled, second, last_try=False)
 

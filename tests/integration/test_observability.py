@@ -104,7 +104,7 @@ async def test_metrics_follow_a_chat_from_queue_to_answer(
         before = await scrape(client)
         assert value(before, "izana_queue_depth") == 0
 
-        status_url = await ask(client, unique_question("What is AMH?"), "metrics-test")
+        status_url = await ask(client, unique_question("What is endometriosis?"), "metrics-test")
         waiting = await scrape(client)
         assert value(waiting, "izana_queue_depth") == 1
         assert value(waiting, "izana_queue_oldest_age_seconds") >= 0
@@ -158,7 +158,7 @@ async def test_one_trace_spans_the_request_the_job_and_a_provider_call(
     )  # fmt: skip
     calls_before = groq_calls()
     async for client in serving(create_app(own)):
-        status_url = await ask(client, unique_question("What is AMH?"), "trace-test")
+        status_url = await ask(client, unique_question("What is endometriosis?"), "trace-test")
         await run_queued_jobs(own)
         assert await job_status(client, status_url) == "complete"
     assert groq_calls() > calls_before  # counted by the guard too

@@ -3,11 +3,13 @@ from collections.abc import Sequence
 import pytest
 
 from shared.events import Citation, Stage
+from shared.knowledge.focus import FixedFoci
 from shared.providers.llm.extractive import ExtractiveAnswerer
 from shared.providers.rerank.retrieval_order import RetrievalOrderReranker
 from shared.providers.vectorstore.base import Passage, SearchQuery
 from shared.rag.answer import Answer
 from shared.rag.assembly import Providers
+from shared.rag.grounding import DECLINE_ANSWER
 from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.rag.review import PassageReviewer
 from shared.rag.translate import NoTranslation
@@ -69,6 +71,7 @@ def providers(store: ListStore) -> Providers:
         embedders=(),
         reranker=RetrievalOrderReranker(),
         store=store,
+        foci=FixedFoci(tuple(passage.title for passage in store.passages)),
     )
 
 
@@ -114,7 +117,7 @@ async def test_nothing_found_skips_reranking_and_says_so() -> None:
     result = await ask("zzz qqq", None, providers(ListStore([])), sink)
     assert Stage.RERANKING not in [value for kind, value in sink.log if kind == "status"]
     assert result.citations == []
-    assert "could not find" in result.text
+    assert result.text == DECLINE_ANSWER and result.knowledge_gap
 
 
 async def test_language_is_detected_unless_requested() -> None:
