@@ -29,7 +29,6 @@ from sqlmodel import col
 
 from api.app import create_app
 from izana.processes import free_port
-from shared.admin.gaps import gap_key
 from shared.config import Settings
 from shared.db.models import (
     AdminAudit,
@@ -163,17 +162,19 @@ class Gap:
     language: str
     best_score: float  # binary fractions: sums and means are exact
     created_at: datetime
+    terms: str  # the group it belongs to
 
 
+STRESS = "cause infertility stress"
 GAPS = [
-    Gap("What is AMH?", "en", 0.25, at(date(2001, 1, 26))),
-    Gap("AMH: what is it", "es", 0.125, at(date(2001, 1, 28))),
-    Gap("what is amh", "en", 0.375, at(date(2001, 1, 30))),
-    Gap("Can stress cause infertility?", "en", 0.5, at(date(2001, 1, 27))),
-    Gap("Stress, infertility: can it cause?", "hi", 0.0625, at(date(2001, 1, 29))),
-    Gap('=HYPERLINK("http://x")', "en", 0.25, at(date(2001, 1, 31), hour=23)),
-    Gap("What is AMH?", "en", 0.0, AFTER_WINDOW),
-]
+    Gap("What is AMH?", "en", 0.25, at(date(2001, 1, 26)), "amh"),
+    Gap("AMH: what is it", "es", 0.125, at(date(2001, 1, 28)), "amh"),
+    Gap("what is amh", "en", 0.375, at(date(2001, 1, 30)), "amh"),
+    Gap("Can stress cause infertility?", "en", 0.5, at(date(2001, 1, 27)), STRESS),
+    Gap("Stress, infertility: can it cause?", "hi", 0.0625, at(date(2001, 1, 29)), STRESS),
+    Gap('=HYPERLINK("http://x")', "en", 0.25, at(date(2001, 1, 31), hour=23), "http hyperlink"),
+    Gap("What is AMH?", "en", 0.0, AFTER_WINDOW, "amh"),
+]  # fmt: skip
 GAPS_OUTSIDE = 1
 
 
@@ -425,7 +426,7 @@ def expected_stats() -> dict[str, Any]:
 def expected_gap_groups() -> list[dict[str, Any]]:
     groups: dict[str, list[Gap]] = {}
     for gap in GAPS[: len(GAPS) - GAPS_OUTSIDE]:
-        groups.setdefault(gap_key(gap.question), []).append(gap)
+        groups.setdefault(gap.terms, []).append(gap)
     rows = [
         {
             "terms": key,
@@ -530,9 +531,7 @@ async def test_gaps_are_grouped_by_content_terms(admin: httpx.AsyncClient, seede
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["groups"] == expected_gap_groups()
-    assert [group["terms"] for group in body["groups"]] == [
-        "amh", "cause infertility stress", "http hyperlink",
-    ]  # fmt: skip
+    assert [group["terms"] for group in body["groups"]] == ["amh", STRESS, "http hyperlink"]
     second = await admin.get(f"/v1/admin/gaps?{WINDOW}&limit=1&offset=1")
     assert second.json()["groups"] == expected_gap_groups()[1:2]
     assert second.json()["total_groups"] == body["total_groups"] == 3
