@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
+from api.admin_audit import AdminAuditMiddleware
 from api.capability import EventsCapability
 from api.docs_ui import install_docs
 from api.error_docs import catalogue_table
@@ -25,6 +26,7 @@ from api.middleware import (
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
 from api.routes import (
     admin,
+    admin_dashboards,
     bloodwork,
     chat,
     conversations,
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(AdminAuditMiddleware)  # inside the request id, which it records
     if configure_tracing("izana-api", settings.otel_exporter_otlp_endpoint):
         trace_requests(app)
     app.add_middleware(
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback.router,
         bloodwork.router,
         admin.router,
+        admin_dashboards.router,
     ):
         app.include_router(router)
     install_docs(app)

@@ -94,11 +94,13 @@ class ProviderGuard:
         if failure.kind is FailureKind.RATE_LIMITED:
             seconds = failure.retry_after or DEFAULT_COOLDOWN_SECONDS
             if await self.limiter.cool_down(failure.target, seconds):
+                current_trail().cooldowns.append(failure.target.key)
                 PROVIDER_COOLDOWNS.labels(**labels).inc()
                 await self.count("cooldowns")
         elif failure.kind is FailureKind.TRANSIENT and await self.breaker.record_failure(
             failure.target
         ):
+            current_trail().breakers_opened.append(failure.target.key)
             BREAKER_OPENED.labels(**labels).inc()
             await self.count("breaker_opened")
 

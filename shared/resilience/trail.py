@@ -12,12 +12,21 @@ class ProviderTrail:
     calls: list[dict[str, str | int]] = field(default_factory=list)
     retries: int = 0
     fallbacks: list[str] = field(default_factory=list)
+    # The models this answer's calls put in a shared cooldown (429) or whose breaker they opened.
+    cooldowns: list[str] = field(default_factory=list)
+    breakers_opened: list[str] = field(default_factory=list)
 
     def record_call(self, role: str, model: str, attempts: int) -> None:
         self.calls.append({"role": role, "model": model, "attempts": attempts})
 
     def as_audit(self) -> dict[str, object]:
-        return {"calls": self.calls, "retries": self.retries, "fallbacks": self.fallbacks}
+        return {
+            "calls": self.calls,
+            "retries": self.retries,
+            "fallbacks": self.fallbacks,
+            "cooldowns": self.cooldowns,
+            "breakers_opened": self.breakers_opened,
+        }
 
 
 _TRAIL = Collector("izana_provider_trail", ProviderTrail)

@@ -73,6 +73,7 @@ async def test_transient_failures_are_retried_on_the_same_model(guard: ProviderG
     assert completion.text.startswith("answer from a-")
     assert model.calls == 3
     assert trail.retries == 2 and trail.fallbacks == []
+    assert trail.cooldowns == [model.target.key]  # the 429's, which the answer's audit keeps
 
 
 async def test_a_model_that_keeps_failing_falls_back_to_the_next(
@@ -87,6 +88,22 @@ async def test_a_model_that_keeps_failing_falls_back_to_the_next(
     assert trail.fallbacks == [second.target.key]
     assert [call["model"] for call in trail.calls] == [first.target.key, second.target.key]
     assert int(await resources.redis.hget(STATS_KEY, "fallbacks") or 0) == fallbacks_before + 1
+
+
+async def test_the_trail_names_the_breaker_a_call_opened(guard: ProviderGuard) -> None:
+    """Answers keep failing on one model until its breaker opens: the answer whose call opened
+    it says so, the others do not, and once open the model is no longer called."""
+    dead = ScriptedModel("dead", [FailureKind.TRANSIENT] * 100)
+    opened: list[list[str]] = []
+    while not any(opened) and len(opened) < 20:
+        with tracking_calls() as trail:
+            await ModelChain("draft", [dead, ScriptedModel("ok", [])], guard).complete(MESSAGES, 50)
+        opened.append(trail.breakers_opened)
+    assert opened[-1] == [dead.target.key]
+    assert not any(opened[:-1])
+    calls_before = dead.calls
+    await ModelChain("draft", [dead, ScriptedModel("ok", [])], guard).complete(MESSAGES, 50)
+    assert dead.calls == calls_before
 
 
 async def test_permanent_failures_skip_retries_but_still_fall_back(guard: ProviderGuard) -> None:
