@@ -1,6 +1,6 @@
 """Benchmarks: python scripts/bench.py BENCHMARK [options] (or `python -m bench` from the
-repository root): overhead, limits, faults, cache, retrieval, bloodwork, cost, inflight, scaling,
-chaos, streams, or all of them quickly.
+repository root): overhead, limits, faults, cache, retrieval, grounding, bloodwork, cost,
+inflight, scaling, chaos, streams, or all of them quickly.
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -24,6 +24,10 @@ BENCHMARKS = {
     "retrieval": (
         "bench.retrieval",
         "BM25, dense views and hybrid fusion on the LiveQA-Med dev questions",
+    ),
+    "grounding": (
+        "bench.grounding",
+        "answers on the asked topic and declines on the labelled questions, beside LiveQA nDCG",
     ),
     "bloodwork": (
         "bench.bloodwork",

@@ -32,6 +32,7 @@ QUICK_OPTIONS: dict[str, list[str]] = {
     "faults": ["--jobs", "100", "--baseline-jobs", "50"],
     "cache": ["--questions", "10", "--hit-requests", "300", "--flight-requests", "50"],
     "retrieval": ["--corpus-lines", "3000"],
+    "grounding": ["--skip-retrieval"],
     "bloodwork": ["--uploads", "50"],
     "inflight": ["--levels", "1000", "--measure-seconds", "20"],
     "scaling": ["--workers", "1,4", "--measure-seconds", "20"],

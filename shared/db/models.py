@@ -89,7 +89,7 @@ class Message(SQLModel, table=True):
     timings: dict[str, float] = Field(default_factory=dict, sa_type=JSONB)
     # How the answer was made: retrieval ids and scores, models after fallback, retries, cache.
     audit: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
-    created_at: datetime = _timestamp()
+    created_at: datetime = _timestamp(index=True)
     # The asker's rating of an answer (`POST /v1/feedback`): changeable, so one per message.
     rating: int | None = Field(default=None, sa_type=SmallInteger)
     rating_reason: str | None = Field(default=None, sa_type=Text)

@@ -5,7 +5,12 @@ document's title or heading otherwise), normalised: "Klinefelter's Syndrome" and
 syndrome" are one focus. `focus_aliases.json` beside this module names each focus's synonyms
 and abbreviations (PCOS, POF/POI, IVF/ART...), folds titles that name one condition into one
 focus, and marks the broad topics (infertility, pregnancy...) that a specific focus belongs to.
-A question's foci are the foci whose names or aliases it mentions, longest first.
+
+A text names a focus when it holds every key word of the focus's name or of an alias close
+together, in any order ("cancer of the fallopian tubes" names "Fallopian tube cancer"): the
+words of the name as
+nouns ("ovarian" as "ovary"), less the ones that name no condition ("syndrome", "of", "and").
+Of two foci named, one whose key words are part of the other's is not counted.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,6 +37,24 @@ ALIASES_PATH = Path(__file__).with_name("focus_aliases.json")
 _TOKEN = re.compile(r"[a-z0-9]+")
 _TITLE_PREFIX = re.compile(r"^(what i need to know about|do you have information about)\s+")
 _TITLE_QUALIFIER = re.compile(r"\s+(familial|isolated|\d+)$")
+# Adjectives and other forms of a word as the noun a focus's name may use instead.
+NOUN_FORMS = {
+    "ovarian": "ovary", "ovarie": "ovary", "uterine": "uterus", "testicular": "testicle",
+    "testis": "testicle", "teste": "testicle", "cervical": "cervix", "endometrial": "endometrium",
+    "vaginal": "vagina", "pelvic": "pelvis", "menstrual": "menstruation", "pregnant": "pregnancy",
+    "infertile": "infertility", "fertile": "fertility", "menopausal": "menopause",
+    "diabetic": "diabete", "hormonal": "hormone", "genetic": "gene", "chromosomal": "chromosome",
+    "prolactin": "prolactin", "tubal": "tube", "sterilisation": "sterilization",
+    "fertilisation": "fertilization", "labour": "labor", "oestrogen": "estrogen",
+    "caesarean": "cesarean", "foetus": "fetus", "foetal": "fetus", "fetal": "fetus",
+}  # fmt: skip
+# How many other words may come between the key words of one name ("cancer of the fallopian
+# tubes" for "fallopian tube cancer").
+SPAN_SLACK = 3
+# Words of a focus's name that name no condition of their own.
+FILLER_WORDS = frozenset(
+    "a an the and or of with in on to for due by from syndrome disease disorder".split()
+)
 
 
 def tokens(text: str) -> list[str]:
@@ -47,6 +70,11 @@ def _singular(token: str) -> str:
     return token
 
 
+def key_words(text: str) -> frozenset[str]:
+    """The words of `text` as a focus's name is matched: nouns, no filler."""
+    return frozenset(NOUN_FORMS.get(word, word) for word in tokens(text)) - FILLER_WORDS
+
+
 def focus_name(title: str) -> str:
     """A title as a focus: lower case, tokens joined by spaces, qualifiers dropped."""
     name = " ".join(tokens(title))
@@ -59,7 +87,7 @@ class Aliases:
     """The curated vocabulary (`focus_aliases.json`)."""
 
     same_as: dict[str, str]  # a focus name or alias → the focus it names
-    broad: frozenset[str]  # topics a specific focus may belong to
+    broad: dict[str, frozenset[str]]  # a broad topic → the specific foci it covers
 
     @classmethod
     def load(cls, path: Path = ALIASES_PATH) -> Aliases:
@@ -69,7 +97,26 @@ class Aliases:
             for focus, aliases in raw["aliases"].items()
             for alias in aliases
         }
-        return cls(same_as, frozenset(focus_name(topic) for topic in raw["broad"]))
+        broad = {
+            focus_name(topic): frozenset(_folded(same_as, focus) for focus in foci)
+            for topic, foci in raw["broad"].items()
+        }
+        return cls(same_as, broad)
+
+
+def _first_span(words: list[str], keys: frozenset[str]) -> int | None:
+    """Where the first run of words holding every key, with at most SPAN_SLACK others among
+    them, starts; None when the keys are never that close."""
+    width = len(keys) + SPAN_SLACK
+    for start, word in enumerate(words):
+        if word in keys and keys <= set(words[start : start + width]):
+            return start
+    return None
+
+
+def _folded(same_as: dict[str, str], title: str) -> str:
+    name = focus_name(title)
+    return same_as.get(name, name)
 
 
 @cache
@@ -77,71 +124,60 @@ def shipped_aliases() -> Aliases:
     return Aliases.load()
 
 
-Phrase = tuple[str, ...]
-
-
 @dataclass(frozen=True)
 class FocusLexicon:
-    """Every focus of a knowledge base and the phrases that name each one."""
+    """Every focus of a knowledge base and the key words of each name that names it."""
 
-    phrases: dict[str, list[tuple[Phrase, str]]]  # first token → (a name or alias, its focus)
-    broad: frozenset[str]
+    names: dict[frozenset[str], str]  # a name's or an alias's key words → its focus
     aliases: Aliases
 
     @classmethod
     def build(cls, titles: Iterable[str], aliases: Aliases | None = None) -> FocusLexicon:
         aliases = aliases or shipped_aliases()
-        named: dict[Phrase, str] = {}
-        for title in titles:
+        named: dict[frozenset[str], str] = {}
+        for title in sorted(titles):  # of two foci named alike, the same one always wins
             name = focus_name(title)
             focus = aliases.same_as.get(name, name)
-            named[tuple(name.split())] = focus
-            named[tuple(focus.split())] = focus
+            named.setdefault(key_words(focus), focus)
+            named.setdefault(key_words(name), focus)
         known = set(named.values())
         for alias, focus in aliases.same_as.items():
             if focus in known:
-                named.setdefault(tuple(alias.split()), focus)
-        phrases: dict[str, list[tuple[Phrase, str]]] = {}
-        for phrase, focus in named.items():
-            if phrase:
-                phrases.setdefault(phrase[0], []).append((phrase, focus))
-        return cls(phrases, aliases.broad & known, aliases)
+                named.setdefault(key_words(alias), focus)
+        named.pop(frozenset(), None)
+        return cls(named, aliases)
 
     def passage_focus(self, title: str) -> str:
-        name = focus_name(title)
-        return self.aliases.same_as.get(name, name)
+        return _folded(self.aliases.same_as, title)
 
-    def _spans(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
-        return [
-            (start, start + len(phrase), focus)
-            for start, word in enumerate(words)
-            for phrase, focus in self.phrases.get(word, ())
-            if tuple(words[start : start + len(phrase)]) == phrase
+    def _named(self, text: str) -> list[tuple[int, frozenset[str]]]:
+        """Where `text` names each key-word set it holds close together, in order, less the
+        sets inside another one it holds."""
+        words = [NOUN_FORMS.get(word, word) for word in tokens(text)]
+        present = set(words)
+        held = [
+            (start, keys)
+            for keys in self.names
+            if keys <= present and (start := _first_span(words, keys)) is not None
         ]
+        kept = [(start, keys) for start, keys in held if not any(keys < other for _, other in held)]
+        return sorted(kept, key=lambda item: item[0])
 
     def mentions(self, text: str) -> list[str]:
-        """The foci `text` names, in order of appearance, each once; a longer phrase wins over
-        the shorter ones inside it ("fragile X-associated primary ovarian insufficiency" over
-        "primary ovarian insufficiency")."""
-        foci = [focus for _, _, focus in _outermost(self._spans(tokens(text)))]
-        return list(dict.fromkeys(foci))
+        """The foci `text` names, in the order it names them, each once."""
+        return list(dict.fromkeys(self.names[keys] for _, keys in self._named(text)))
 
     def naming_words(self, text: str) -> set[str]:
-        """The tokens of `text` that belong to a phrase naming a focus."""
-        words = tokens(text)
-        return {word for start, end, _ in self._spans(words) for word in words[start:end]}
+        """The words of `text` that name one of its foci."""
+        named = set().union(*(keys for _, keys in self._named(text)))
+        return {word for word in tokens(text) if NOUN_FORMS.get(word, word) in named}
 
     def is_broad(self, focus: str) -> bool:
-        return focus in self.broad
+        return focus in self.aliases.broad
 
-
-def _outermost(spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """The spans not inside a longer one, in order."""
-    kept: list[tuple[int, int, str]] = []
-    for span in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
-        if not kept or span[1] > kept[-1][1]:
-            kept.append(span)
-    return kept
+    def within(self, focus: str, topic: str) -> bool:
+        """`focus` is `topic`, or one of the specific foci of the broad `topic`."""
+        return focus == topic or focus in self.aliases.broad.get(topic, frozenset())
 
 
 class FocusSource(Protocol):

@@ -3,19 +3,19 @@
 Of the passages retrieval found, only those on the question's focus may be quoted, cited or
 shown to a chat model, and within them no sentence about another condition. A question on a
 topic the knowledge base does not cover is declined instead of answered from a neighbouring
-one: when it names no focus the knowledge base has, when no passage found is on its focus, or
-when a word it asks about (not a generic word of the
+one: when no passage found is on its focus, or when a word it asks about (not a generic word of the
 domain nor of how people ask, but one medical texts use) appears in none of the passages on
 its focus.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from shared.knowledge.focus import FocusLexicon, tokens
-from shared.knowledge.vocabulary import medical_words
+from shared.knowledge.vocabulary import medical_vocabulary
 from shared.providers.vectorstore.base import Passage
 from shared.text.terms import ASPECT_WORDS, STOPWORDS, split_sentences
 
@@ -31,6 +31,11 @@ GENERIC_WORDS = frozenset(
         becoming doctor doctors gp specialist nurse clinic body health healthy age aged old
         year years month months week weeks day days time times wife husband partner
         girlfriend boyfriend mom mum mother dad father family sister daughter son friend
+        brother aunt uncle cousin niece nephew grandmother grandfather grandma grandpa
+        gynecologist gynaecologist obstetrician ob gyn obgyn urologist pediatrician
+        paediatrician endocrinologist geneticist midwife physician surgeon oncologist
+        isn aren wasn weren hasn haven hadn doesn didn don won wouldn shouldn couldn can t ve
+        ll re im youve ive underactive overactive
         feel feeling felt worried worry worrying scared afraid anxious concerned nervous
         problem problems issue issues condition conditions disease diseases disorder
         disorders thing things lot lots people person someone anyone anything something
@@ -45,8 +50,14 @@ GENERIC_WORDS = frozenset(
         options choice choices"""
     )
 )
+# A word an answer must speak of: in at most this share of medical passages, and used in them
+# at least 10**MIN_SPECIFICITY times as often as in English at large
+# (docs/benchmarks/grounding.md: both chosen on half of the labelled questions).
+SPECIFIC_SHARE = 0.002
+MIN_SPECIFICITY = 2.5
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A prefix this long stands for a word's forms ("ovulate", "ovulation").
-STEM_CHARS = 6
+STEM_CHARS = 5
 
 
 def _stem(word: str) -> str:
@@ -76,33 +87,44 @@ class Grounding:
 
 
 def question_foci(lexicon: FocusLexicon, question: str) -> list[str]:
-    """The specific foci the question names; the broad ones only when it names no other."""
-    named = lexicon.mentions(question)
-    return [f for f in named if not lexicon.is_broad(f)] or named
+    """The question's focus: of the last sentence naming any (people ask after telling their
+    story), the first specific focus named, else the first broad topic; none when no sentence
+    names one."""
+    for sentence in reversed(split_question(question)):
+        if named := lexicon.mentions(sentence):
+            return ([f for f in named if not lexicon.is_broad(f)] or named)[:1]
+    return []
+
+
+def split_question(question: str) -> list[str]:
+    return [part for part in _SENTENCE_END.split(question) if part.strip()]
 
 
 def _within(lexicon: FocusLexicon, focus: str, foci: Sequence[str]) -> bool:
-    """`focus` is one of `foci`, or part of a broad one ("male infertility" of
+    """`focus` is one of `foci`, or one that a broad one covers ("male infertility" of
     "infertility")."""
-    if focus in foci:
-        return True
-    words = set(focus.split())
-    return any(lexicon.is_broad(f) and set(f.split()) <= words for f in foci)
+    return any(lexicon.within(focus, topic) for topic in foci)
 
 
 def asked_words(lexicon: FocusLexicon, question: str) -> list[str]:
     """The medical words the question asks about beyond its foci and aspects (names, typos
     and small talk are in no medical text)."""
     naming = lexicon.naming_words(question)
-    medical = medical_words()
     return list(
         dict.fromkeys(
             word
             for word in tokens(question)
-            if word in medical and word not in naming and word not in SKIPPED
+            if _specific(word) and word not in naming and word not in SKIPPED
             and not word.startswith(ASPECT_STEMS)
         )
     )  # fmt: skip
+
+
+def _specific(word: str) -> bool:
+    known = medical_vocabulary().get(word)
+    return (
+        known is not None and known.share <= SPECIFIC_SHARE and known.specificity >= MIN_SPECIFICITY
+    )
 
 
 def _vocabulary(passages: Sequence[Passage]) -> set[str]:
@@ -131,14 +153,48 @@ def _on_focus_sentences(lexicon: FocusLexicon, passage: Passage, foci: Sequence[
     return replace(passage, body=" ".join(kept))
 
 
+def _on_focus(
+    lexicon: FocusLexicon, foci: Sequence[str], candidates: Sequence[Passage]
+) -> list[Passage]:
+    return [p for p in candidates if _within(lexicon, lexicon.passage_focus(p.title), foci)]
+
+
+def focus_query(lexicon: FocusLexicon, question: str, candidates: Sequence[Passage]) -> str | None:
+    """A search for the passages on the question's foci, when it names some and none of the
+    candidates is on them (retrieval missed "how rare is AIS?"); None otherwise."""
+    foci = question_foci(lexicon, question)
+    if not foci or _on_focus(lexicon, foci, candidates):
+        return None
+    return " ".join([question, *foci])
+
+
+def _one_focus(
+    lexicon: FocusLexicon, asked: Sequence[str], candidates: Sequence[Passage]
+) -> list[Passage]:
+    """The candidates on one focus: that of the best candidate speaking of every specific word
+    the question asks about, else the best candidate's."""
+    if not candidates:
+        return []
+    covering = [p for p in candidates if not _missing(asked, [p])]
+    focus = lexicon.passage_focus((covering or candidates)[0].title)
+    return [p for p in candidates if lexicon.passage_focus(p.title) == focus]
+
+
 def ground(lexicon: FocusLexicon, question: str, candidates: Sequence[Passage]) -> Grounding:
     """The candidates (best first) that may answer `question`; none when it is declined."""
     foci = question_foci(lexicon, question)
-    on_focus = [p for p in candidates if _within(lexicon, lexicon.passage_focus(p.title), foci)]
-    uncovered = _missing(asked_words(lexicon, question), on_focus)
+    asked = asked_words(lexicon, question)
+    if not foci:  # only the specific words it asks about can tell what it is about
+        on_focus = _one_focus(lexicon, asked, candidates) if asked else []
+    elif lexicon.is_broad(foci[0]):  # "how much iodine do I need while pregnant"
+        on_focus = _one_focus(lexicon, asked, _on_focus(lexicon, foci, candidates))
+    else:
+        on_focus = _on_focus(lexicon, foci, candidates)
+    uncovered = _missing(asked, on_focus)
     if uncovered or not on_focus:
         return Grounding([], foci, uncovered)
-    trimmed = [_on_focus_sentences(lexicon, passage, foci) for passage in on_focus]
+    own = foci or [lexicon.passage_focus(on_focus[0].title)]
+    trimmed = [_on_focus_sentences(lexicon, passage, own) for passage in on_focus]
     return Grounding([p for p in trimmed if p.body], foci, [])
 
 

@@ -21,7 +21,7 @@ from shared.providers.vectorstore.timings import current_timings, timing_retriev
 from shared.rag.answer import Answer
 from shared.rag.assembly import Providers
 from shared.rag.citations import build_citations
-from shared.rag.grounding import DECLINE_ANSWER, Grounding, ground
+from shared.rag.grounding import DECLINE_ANSWER, Grounding, focus_query, ground
 from shared.rag.review import Review
 from shared.rag.sanitize import sanitize
 from shared.rag.suggestions import suggest_follow_ups
@@ -179,11 +179,20 @@ async def _decline(prepared: PreparedQuestion, timer: _FirstTokenTimer) -> Revie
 
 
 async def _grounding(
-    query: str, candidates: list[Passage], providers: Providers, config: RetrievalConfig
+    query: str,
+    candidates: list[Passage],
+    providers: Providers,
+    sink: AnswerSink,
+    config: RetrievalConfig,
 ) -> Grounding:
     if not config.on_focus_only:
         return Grounding(candidates, [], [])
-    return ground(await providers.foci.lexicon(), query, candidates)
+    lexicon = await providers.foci.lexicon()
+    if (expanded := focus_query(lexicon, query, candidates)) is not None:
+        found = await search(expanded, providers, sink, config)
+        seen = {passage.id for passage in candidates}
+        candidates = candidates + [passage for passage in found if passage.id not in seen]
+    return ground(lexicon, query, candidates)
 
 
 async def answer_question(
@@ -197,7 +206,7 @@ async def answer_question(
     with tracking_calls() as trail, timing_retrieval() as timings:
         query = await search_text(prepared.text, prepared.language, providers, sink)
         candidates = await search(query, providers, sink, config)
-        grounding = await _grounding(query, candidates, providers, config)
+        grounding = await _grounding(query, candidates, providers, sink, config)
         passages = await rerank(query, grounding.passages, providers, sink, config)
         retrieval_ms = elapsed_ms(started)
 

@@ -22,7 +22,7 @@ STOPWORDS = frozenset(
 # What a question asks about a focus, rather than the focus itself.
 ASPECT_WORDS = frozenset(
     """symptom symptoms sign signs cause causes caused causing treatment treatments treat
-    treated treating cure cured therapy therapies diagnosis diagnose diagnosed test tests
+    treated treating cure cured curable therapy therapies diagnosis diagnose diagnosed test tests
     tested testing risk risks risky prevent prevention prevented normal level levels range
     side effect effects affect affects long often common chance chances rate rates success
     help helps work works mean means type types kind kinds happen happens start starts

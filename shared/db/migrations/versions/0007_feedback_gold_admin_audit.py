@@ -1,5 +1,5 @@
 """Ratings of answers (1 to 5 stars and a reason, one per message), gold answers made from
-5-star answers, and the audit of admin reads.
+5-star answers, the audit of admin requests, and messages indexed by time for the dashboards.
 
 Revision ID: 0007
 Revises: 0006
@@ -28,6 +28,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_message_rating", "message", ["rating"], postgresql_where=sa.text("rating IS NOT NULL")
     )
+    op.create_index("ix_message_created_at", "message", ["created_at"])  # the admin dashboards
     op.create_table(
         "gold_answer",
         sa.Column("id", sa.Uuid, primary_key=True),
@@ -63,6 +64,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("admin_audit")
     op.drop_table("gold_answer")
+    op.drop_index("ix_message_created_at", "message")
     op.drop_index("ix_message_rating", "message")
     op.drop_constraint("ck_message_rating", "message")
     op.drop_column("message", "rated_at")
