@@ -23,13 +23,18 @@ from typing import Any
 
 from bench import REPO_ROOT
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from bench.retrieval import DATASETS, as_runs, build_views, fresh_services, product_passes
+from bench.retrieval import (
+    add_dataset_arguments,
+    as_runs,
+    build_views,
+    fresh_services,
+    product_passes,
+)
 from bench.retrieval_methods import TOP_K, Scorer, mean_metrics
 from izana.embedded import exit_on_sigterm
 from shared.config import Settings
-from shared.events import Citation, Stage
 from shared.rag.assembly import build_providers, ingest_shipped
-from shared.rag.evaluation import evaluation_providers, read_queries, run_config
+from shared.rag.evaluation import SilentSink, evaluation_providers, read_queries, run_config
 from shared.rag.grounding import MIN_SPECIFICITY, SPECIFIC_SHARE
 from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.resources import open_resources
@@ -43,23 +48,6 @@ TARGETS = {
     "uncovered questions declined": 0.90,
     "covered questions wrongly declined": 0.05,
 }
-
-
-class _Silent:
-    async def status(self, stage: Stage) -> None:
-        pass
-
-    async def token(self, text: str) -> None:
-        pass
-
-    async def reset(self, reason: str) -> None:
-        pass
-
-    async def citations(self, citations: list[Citation]) -> None:
-        pass
-
-    async def suggestions(self, suggestions: list[str]) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -104,7 +92,7 @@ async def answer_all(settings: Settings, questions: Sequence[dict[str, Any]]) ->
         outcomes = []
         for question in questions:
             prepared = prepare_question(question["question"], None, config.max_question_chars)
-            answer = await answer_question(prepared, providers, _Silent(), config)
+            answer = await answer_question(prepared, providers, SilentSink(), config)
             declined = bool(answer.audit["grounding"]["declined"])
             cited = [citation.passage_id for citation in answer.citations]
             outcomes.append(Outcome(question, declined, cited))
@@ -191,12 +179,7 @@ def plot(report: dict[str, Any]) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
-    parser.add_argument("--corpus", type=Path, default=DATASETS / "medquad" / "corpus.jsonl")
-    parser.add_argument(
-        "--queries", type=Path, default=DATASETS / "liveqa_med" / "dev_queries.jsonl"
-    )
-    parser.add_argument("--qrels", type=Path, default=DATASETS / "liveqa_med" / "dev_qrels.tsv")
-    parser.add_argument("--scorer", type=Path, default=DATASETS / "score_retrieval.py")
+    add_dataset_arguments(parser)
     parser.add_argument(
         "--skip-retrieval", action="store_true", help="no LiveQA nDCG (it indexes all MedQuAD)"
     )

@@ -598,13 +598,18 @@ def plot(report: dict[str, Any]) -> None:
     figure.savefig(BENCHMARKS_DIR / "retrieval.png", dpi=120)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The MedQuAD corpus, the LiveQA-Med dev questions and judgments, and their scorer."""
     parser.add_argument("--corpus", type=Path, default=DATASETS / "medquad" / "corpus.jsonl")
     parser.add_argument(
         "--queries", type=Path, default=DATASETS / "liveqa_med" / "dev_queries.jsonl"
     )
     parser.add_argument("--qrels", type=Path, default=DATASETS / "liveqa_med" / "dev_qrels.tsv")
     parser.add_argument("--scorer", type=Path, default=DATASETS / "score_retrieval.py")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_dataset_arguments(parser)
     parser.add_argument(
         "--corpus-lines", type=int, help="index only the first N corpus lines (development)"
     )

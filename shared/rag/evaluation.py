@@ -40,7 +40,7 @@ class QueryResult:
     timings: RetrievalTimings
 
 
-class _Silent:
+class SilentSink:
     """The pipeline's sink, with nobody listening."""
 
     async def status(self, stage: Stage) -> None:
@@ -105,7 +105,7 @@ def run_config(settings: Settings, top_k: int) -> RetrievalConfig:
 
 async def run_query(query: EvalQuery, providers: Providers, config: RetrievalConfig) -> QueryResult:
     """One query through sanitizing, language detection, translation, search and rerank."""
-    sink = _Silent()
+    sink = SilentSink()
     started = time.perf_counter()
     with timing_retrieval() as timings:
         prepared = prepare_question(query.question, None, config.max_question_chars)
