@@ -55,6 +55,7 @@ GENERIC_WORDS = frozenset(
 # (docs/benchmarks/grounding.md: both chosen on half of the labelled questions).
 SPECIFIC_SHARE = 0.002
 MIN_SPECIFICITY = 2.5
+_CITATION = re.compile(r"\[(\d+)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A prefix this long stands for a word's forms ("ovulate", "ovulation").
 STEM_CHARS = 5
@@ -77,6 +78,7 @@ class Grounding:
     passages: list[Passage]  # on the focus, best first, other conditions' sentences removed
     foci: list[str]  # the question's
     uncovered: list[str]  # words asked about that no passage on the focus mentions
+    lexicon: FocusLexicon | None = None  # None: not grounded (the passages as found)
 
     @property
     def declined(self) -> bool:
@@ -84,6 +86,27 @@ class Grounding:
 
     def audit(self) -> dict[str, object]:
         return {"foci": self.foci, "declined": self.declined, "uncovered": self.uncovered}
+
+    def off_focus_claims(self, answer: str, passages: Sequence[Passage]) -> list[str]:
+        """The sentences of a drafted `answer` whose [n] cites no passage shown, or that name
+        another specific condition than the asked one and the cited passage's own."""
+        if self.lexicon is None:
+            return []
+        return [
+            sentence
+            for sentence in split_sentences(answer)
+            if any(self._off_focus(sentence, n, passages) for n in _cited(sentence))
+        ]
+
+    def _off_focus(self, sentence: str, number: int, passages: Sequence[Passage]) -> bool:
+        if not 1 <= number <= len(passages) or self.lexicon is None:
+            return True
+        own = self.lexicon.passage_focus(passages[number - 1].title)
+        return _about_other_condition(self.lexicon, sentence, self.foci, own)
+
+
+def _cited(sentence: str) -> list[int]:
+    return [int(number) for number in _CITATION.findall(sentence)]
 
 
 def question_foci(lexicon: FocusLexicon, question: str) -> list[str]:
@@ -192,10 +215,10 @@ def ground(lexicon: FocusLexicon, question: str, candidates: Sequence[Passage]) 
         on_focus = _on_focus(lexicon, foci, candidates)
     uncovered = _missing(asked, on_focus)
     if uncovered or not on_focus:
-        return Grounding([], foci, uncovered)
+        return Grounding([], foci, uncovered, lexicon)
     own = foci or [lexicon.passage_focus(on_focus[0].title)]
     trimmed = [_on_focus_sentences(lexicon, passage, own) for passage in on_focus]
-    return Grounding([p for p in trimmed if p.body], foci, [])
+    return Grounding([p for p in trimmed if p.body], foci, [], lexicon)
 
 
 def _missing(asked: Sequence[str], passages: Sequence[Passage]) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from shared.config import Settings
@@ -27,6 +27,7 @@ from shared.rag.sanitize import sanitize
 from shared.rag.suggestions import suggest_follow_ups
 from shared.resilience.trail import tracking_calls
 from shared.text.language import Language, detect_language, parse_language
+from shared.text.terms import split_sentences
 
 REVISED_REASON = "revised"
 
@@ -153,23 +154,33 @@ def _retrieval_audit(passages: list[Passage]) -> list[dict[str, Any]]:
     return [{"id": passage.id, "score": round(passage.score, 6)} for passage in passages]
 
 
+@dataclass(frozen=True)
+class _Drafting:
+    prepared: PreparedQuestion
+    passages: list[Passage]
+    history: Sequence[ChatMessage]
+    grounding: Grounding
+
+
 async def _draft_and_review(
-    prepared: PreparedQuestion,
-    passages: list[Passage],
-    history: Sequence[ChatMessage],
-    providers: Providers,
-    timer: _FirstTokenTimer,
-) -> Review:
-    question, language = prepared.text, prepared.language
-    request = AnswerRequest(question, language, passages, history)
+    drafting: _Drafting, providers: Providers, timer: _FirstTokenTimer
+) -> tuple[Review, list[str]]:
+    """The reviewed answer, without its claims off the question's focus, and those claims."""
+    question, language = drafting.prepared.text, drafting.prepared.language
+    passages = drafting.passages
+    request = AnswerRequest(question, language, passages, drafting.history)
     draft = await providers.llm.write_answer(request, timer)
     if providers.llm.mode is AnswerMode.GENERATED:
         await timer.sink.status(Stage.REVIEWING)
     review = await providers.reviewer.review(question, draft, language, passages)
+    flagged = drafting.grounding.off_focus_claims(review.answer, passages)
+    if flagged:
+        kept = [s for s in split_sentences(review.answer) if s not in flagged]
+        review = replace(review, answer=" ".join(kept))
     if not _same_text(review.answer, draft):
         await timer.reset(REVISED_REASON)
         await timer.token(review.answer)
-    return review
+    return review, flagged
 
 
 async def _decline(prepared: PreparedQuestion, timer: _FirstTokenTimer) -> Review:
@@ -212,10 +223,12 @@ async def answer_question(
 
         await sink.status(Stage.GENERATING)
         timer = _FirstTokenTimer(sink, started)
+        flagged: list[str] = []
         if grounding.declined:
             review = await _decline(prepared, timer)
         else:
-            review = await _draft_and_review(prepared, passages, history, providers, timer)
+            drafting = _Drafting(prepared, passages, history, grounding)
+            review, flagged = await _draft_and_review(drafting, providers, timer)
 
     citations = build_citations(passages)
     await sink.citations(citations)
@@ -235,7 +248,7 @@ async def answer_question(
         knowledge_gap=grounding.declined or best < config.gap_threshold,
         audit={
             "retrieval": _retrieval_audit(passages),
-            "grounding": grounding.audit(),
+            "grounding": {**grounding.audit(), "off_focus_claims": len(flagged)},
             "retrieval_timings": timings.as_dict(),
             "providers": providers.describe(),
             **trail.as_audit(),

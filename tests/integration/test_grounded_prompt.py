@@ -47,3 +47,21 @@ async def test_an_uncovered_question_is_declined_without_a_model_call(
     answer = await ask(emulator, resources, "Does acupuncture improve IVF success?")
     assert answer == DECLINE_ANSWER
     assert not [p for p in await emulator.prompts() if "numbered passages" in p[0]["content"]]
+
+
+async def test_a_drafted_claim_about_another_condition_is_flagged_and_dropped(
+    emulator: RunningEmulator, resources: Resources, knowledge_base: int
+) -> None:
+    on_focus = "Endometriosis can cause pelvic pain [1]."
+    off_focus = "Endometrial cancer often causes unusual vaginal bleeding [1]."
+    uncited = "Some women have no symptoms [7]."
+    await emulator.configure(text_reply=f"{on_focus} {off_focus} {uncited}")
+    settings = emulated(emulator, resources, pinecone_api_key=None, cohere_api_key=None)
+    modelled = replace(resources, settings=settings)
+    prepared = prepare_question("What are the symptoms of endometriosis?", None, 2000)
+    sink = RecordingSink()
+    config = RetrievalConfig.from_settings(settings)
+    answer = await answer_question(prepared, build_providers(modelled), sink, config)
+    assert answer.text == on_focus
+    assert answer.audit["grounding"]["off_focus_claims"] == 2
+    assert ("reset", "revised") in sink.log  # the client drops the streamed draft
