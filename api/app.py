@@ -25,6 +25,7 @@ from api.middleware import (
 from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_general
 from api.routes import (
     admin,
+    admin_gold,
     bloodwork,
     chat,
     conversations,
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback.router,
         bloodwork.router,
         admin.router,
+        admin_gold.router,
     ):
         app.include_router(router)
     install_docs(app)
