@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
 from typing import TypeVar
@@ -109,6 +109,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 _PLURAL_MIN_CHARS = 3
 _AND = frozenset({"and", "y"})
+_TENS = frozenset(range(20, 100, 10))  # twenty to ninety: a units word may follow
 _OPENING_FILLER = frozenset({"and", "so", "but", "also", "ok", "okay", "y", "pero", "entonces"})
 _LEFT_OUT_UNITS = frozenset({"year"})  # an age is in years unless said otherwise
 
@@ -185,13 +186,6 @@ def _longest_match(
     return None
 
 
-def _plain(number: str) -> str:
-    try:
-        return format(Decimal(number).normalize(), "f")
-    except InvalidOperation:
-        return number
-
-
 def _number_at(words: list[str], start: int) -> tuple[str, int] | None:
     """The number written at `start` (digits, an ordinal, or words: "thirty five", "treinta y
     cinco"), and how many words it took."""
@@ -199,23 +193,25 @@ def _number_at(words: list[str], start: int) -> tuple[str, int] | None:
         return None
     word = words[start]
     if _NUMBER.fullmatch(word):
-        suffix = words[start + 1] if start + 1 < len(words) else ""
-        return _plain(word), 2 if suffix in _ORDINAL_SUFFIXES else 1
+        ordinal = start + 1 < len(words) and words[start + 1] in _ORDINAL_SUFFIXES
+        return format(Decimal(word).normalize(), "f"), 2 if ordinal else 1
     value = _NUMBER_WORDS.get((word,))
     if value is None:
         return None
-    rest = words[start + 1 : start + 3]
-    if value % 10 == 0 and 20 <= value <= 90:
-        if rest and (units := _NUMBER_WORDS.get((rest[0],))) is not None and units < 10:
-            return str(value + units), 2
-        if (
-            len(rest) == 2
-            and rest[0] in _AND
-            and (units := _NUMBER_WORDS.get((rest[1],))) is not None
-            and units < 10
-        ):
-            return str(value + units), 3
+    if value in _TENS:
+        units, length = _units_after(words, start + 1)
+        return str(value + units), 1 + length
     return str(value), 1
+
+
+def _units_after(words: list[str], start: int) -> tuple[int, int]:
+    """The units word after a tens word ("five" of "thirty five", "cinco" of "treinta y cinco"),
+    and how many words it took; (0, 0) when there is none."""
+    skip = 1 if start < len(words) and words[start] in _AND else 0
+    units = _NUMBER_WORDS.get(tuple(words[start + skip : start + skip + 1]))
+    if units is None or not 0 < units < 10:
+        return 0, 0
+    return units, skip + 1
 
 
 def _unit_at(words: list[str], start: int) -> tuple[str | None, int]:
@@ -285,7 +281,7 @@ class _Reading:
         return length + unit_length
 
     def _unit_then_number(self, position: int) -> int:
-        """ "day 5", "cycle 2": a unit before its number."""
+        """A unit before its number: "day 5", "cycle 2"."""
         unit = _longest_match(_UNITS, self.words, position)
         if unit is None:
             return 0

@@ -9,12 +9,14 @@ embedding cache, so retrieval reuses the vector on a miss) and compared with the
 at or above GOLD_SIMILARITY_THRESHOLD answers it. Those gold answers are read from Postgres at
 that moment, so one revoked, removed with its message or rating, or of another knowledge-base
 version is never replayed, whatever the index holds. A gold answer not yet embedded by the
-current embedder (a new one, or after a change of model) is embedded then, and stored.
+current embedder (a new one, or after a change of model) is embedded then, and stored. When
+the embedder fails, the question is answered as though no gold answer matched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import uuid
 from collections import defaultdict
@@ -34,7 +36,10 @@ from shared.providers.embeddings.base import Embedder
 from shared.rag.answer import Answer, AnswerSource
 from shared.rag.pipeline import PreparedQuestion
 from shared.rag.sanitize import sanitize
+from shared.resilience.errors import ProviderFailure
 from shared.resources import Resources
+
+log = logging.getLogger(__name__)
 
 
 def similarity(a: Sequence[float], b: Sequence[float]) -> float:
@@ -96,7 +101,11 @@ class GoldAnswers:
         candidates = await _live(resources.sessionmaker, ids, kb_version, max_chars)
         if not candidates:
             return None
-        scored = await _scored(resources.sessionmaker, embedders[0], asked.text, candidates)
+        try:
+            scored = await _scored(resources.sessionmaker, embedders[0], asked.text, candidates)
+        except ProviderFailure as failure:  # the question is answered as if no gold matched
+            log.warning("gold answers skipped: embeddings unavailable (%s)", failure.kind.value)
+            return None
         best_similarity, best = max(scored, key=lambda pair: pair[0])
         if best_similarity < resources.settings.gold_similarity_threshold:
             return None

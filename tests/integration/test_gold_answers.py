@@ -5,7 +5,8 @@ follow-ups, another language, a revoked gold answer or another knowledge-base ve
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -19,7 +20,9 @@ from shared.db.models import GoldAnswer, Message
 from shared.events import EventType
 from shared.jobs import ChatJob, new_job_id, now_ms
 from shared.knowledge.version import kb_version, set_kb_version
+from shared.providers.embeddings.base import Purpose
 from shared.rag.assembly import Providers
+from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
 from shared.resources import Resources
 from tests.integration.jobs import events_of, queued_job
 
@@ -213,3 +216,25 @@ async def test_a_gold_answer_of_another_knowledge_base_version_is_not_replayed(
     finally:
         await set_kb_version(redis, version)
     assert after_reindex.audit["source"] == "pipeline"
+
+
+class UnavailableEmbedder:
+    """An embedding provider that is down (every call fails, as through an open breaker)."""
+
+    name = "openai:text-embedding-3-small"
+
+    async def embed(self, texts: Sequence[str], purpose: Purpose = "passage") -> list[list[float]]:
+        target = ModelRef("openai", "text-embedding-3-small")
+        raise ProviderFailure(target, FailureKind.UNAVAILABLE, "breaker open")
+
+    async def warm(self) -> None:
+        """Nothing to load."""
+
+
+async def test_without_embeddings_a_paraphrase_is_answered_as_if_no_gold_matched(
+    worker: Worker, ref: str
+) -> None:
+    await made_gold(worker, referenced(GOLD_QUESTION, ref))
+    down = replace(worker, providers=replace(worker.providers, embedders=(UnavailableEmbedder(),)))
+    asked = await down.answer(referenced("What's a normal AMH level?", ref), new_conversation=True)
+    assert asked.done["cached"] is False and asked.audit["source"] == "pipeline"
