@@ -53,7 +53,8 @@ class Worker:
         return await self.run(queued)
 
     async def run(self, job: ChatJob) -> Answered:
-        message_id = await run_chat_job(self.providers, self.gold, self.resources, job, False)
+        gold, resources = self.gold, self.resources
+        message_id = await run_chat_job(self.providers, gold, resources, job, last_try=False)
         assert message_id is not None
         events = await events_of(self.resources, job.job_id)
         async with self.resources.sessionmaker() as db:
