@@ -27,6 +27,7 @@ from api.ratelimit import RATE_LIMIT_HEADERS, RateLimitHeadersMiddleware, limit_
 from api.routes import (
     admin,
     admin_dashboards,
+    admin_gold,
     bloodwork,
     chat,
     conversations,
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bloodwork.router,
         admin.router,
         admin_dashboards.router,
+        admin_gold.router,
     ):
         app.include_router(router)
     install_docs(app)

@@ -242,6 +242,14 @@ class MessageNotFound(ApiError):
     message = "No such answer."
 
 
+class GoldAnswerNotFound(ApiError):
+    """No gold answer has this id."""
+
+    status = 404
+    code = "gold_answer_not_found"
+    message = "No such gold answer."
+
+
 class ReportNotFound(ApiError):
     """The report is unknown or belongs to another session."""
 

@@ -1,6 +1,6 @@
 """Benchmarks: python scripts/bench.py BENCHMARK [options] (or `python -m bench` from the
 repository root): overhead, limits, faults, cache, retrieval, grounding, bloodwork, cost,
-inflight, scaling, chaos, streams, or all of them quickly.
+inflight, scaling, chaos, streams, gold, or all of them quickly.
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -47,6 +47,10 @@ BENCHMARKS = {
     "streams": (
         "bench.streams",
         "concurrent SSE streams one API process holds, against a naive relay",
+    ),
+    "gold": (
+        "bench.gold",
+        "gold answers' similarity threshold: precision and recall on labelled question pairs",
     ),
 }
 

@@ -246,6 +246,11 @@ class Settings(BaseSettings):
     single_flight_idle_seconds: float = Field(default=3.0, gt=0)
     # Earlier messages of the conversation given to the model (such answers are never cached).
     history_messages: int = Field(default=6, ge=0)
+    # A first question whose embedding (the first embedding view's) has at least this cosine
+    # similarity to a gold answer's question, and passes the guard, is answered with it. Chosen
+    # for multilingual-e5-small on data/gold_pairs.jsonl (docs/benchmarks/gold.md); recalibrate
+    # it for another embedder.
+    gold_similarity_threshold: float = Field(default=0.965, gt=0, le=1)
 
     # Blood-work uploads: the largest PDF accepted, its most pages, and whether the PDF is kept
     # after extraction (by default only the markers read from it are).

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
@@ -53,10 +53,16 @@ class Timings(BaseModel):
     total_ms: float
 
 
+# `done.cached`: true for an answer from the response cache, "gold" for one replayed from a gold
+# answer (a 5-star answer to another wording of the question), false for one made for this job.
+GOLD: Final = "gold"
+Cached = bool | Literal["gold"]
+
+
 class DoneData(BaseModel):
     message_id: str
     answer: str
-    cached: bool
+    cached: Cached
     mode: str
     language: str
     timings: Timings

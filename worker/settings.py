@@ -14,6 +14,7 @@ from arq.worker import Function, func
 
 from shared.bloodwork.extraction import Reading
 from shared.bloodwork.llm_extraction import lab_extractor
+from shared.chat.gold_match import GoldAnswers
 from shared.config import Settings
 from shared.jobs import JobName
 from shared.observability.metrics import SCRAPED
@@ -49,6 +50,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         ctx["resources"] = resources
         providers = build_providers(resources)
         ctx["providers"] = providers
+        ctx["gold_answers"] = GoldAnswers()  # this worker's index of them, shared by its jobs
         ctx["lab_reading"] = Reading(
             extractor=lab_extractor(resources.settings, resources.redis),
             timeout_seconds=resources.settings.bloodwork_read_timeout_seconds,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -14,17 +12,14 @@ from pydantic import BaseModel, Field
 from api.deps import SESSION_ERRORS, ResourcesDep, SessionDep
 from api.error_docs import error_responses
 from api.errors import ConversationNotFound, InvalidCursor, ValidationFailed
+from api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, decode_cursor, encode_cursor
 from api.ratelimit import LIMIT_ERRORS
 from shared.chat import conversations
-from shared.chat.conversations import ConversationSummary
 from shared.db.models import Message, Role
 from shared.events import Citation
 from shared.sessions.erasure import erase_conversation
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
-
-PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
 
 class ConversationOut(BaseModel):
@@ -60,20 +55,6 @@ class ConversationDetail(BaseModel):
     messages: list[MessageOut] = Field(description="Oldest first.")
 
 
-def encode_cursor(last: ConversationSummary) -> str:
-    raw = f"{last.created_at.isoformat()}|{last.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, conversation_id = raw.split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(conversation_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise InvalidCursor from error
-
-
 def _message_out(message: Message) -> MessageOut:
     return MessageOut(
         id=message.id, role=message.role, content=message.content, language=message.language,
@@ -98,7 +79,7 @@ async def list_conversations(
     page = await conversations.list_conversations(resources.sessionmaker, session.id, limit, before)
     return ConversationsPage(
         conversations=[ConversationOut(**vars(summary)) for summary in page.conversations],
-        next_cursor=encode_cursor(page.next) if page.next else None,
+        next_cursor=encode_cursor(page.next.created_at, page.next.id) if page.next else None,
     )
 
 

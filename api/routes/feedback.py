@@ -39,11 +39,13 @@ class FeedbackOut(BaseModel):
     ),
 )
 async def rate(body: FeedbackIn, session: SessionDep, resources: ResourcesDep) -> FeedbackOut:
-    """Rate an answer; rating it again replaces the earlier rating."""
+    """Rate an answer; rating it again replaces the earlier rating. Five stars make the answer
+    to a conversation's first question a gold answer, replayed to new conversations that ask the
+    same; a lower rating takes that back."""
     reason = (body.reason or "").strip() or None
     rating = Rating(body.message_id, body.rating, reason)
     try:
-        await rate_answer(resources.sessionmaker, session.id, rating)
+        await rate_answer(resources.sessionmaker, resources.redis, session.id, rating)
     except AnswerNotFound as error:
         raise MessageNotFound from error
     return FeedbackOut(message_id=rating.message_id, rating=rating.rating, reason=reason)

@@ -1,5 +1,6 @@
-"""Where a chat job's answer comes from: the response cache, another job answering the same
-question at this moment (single flight: followers relay the leader's stream), or the pipeline.
+"""Where a chat job's answer comes from: a gold answer (a new conversation's question only), the
+response cache, another job answering the same question at this moment (single flight:
+followers relay the leader's stream), or the pipeline.
 
 A follow-up question is first made standalone from the conversation's recent turns
 (`shared/rag/followup.py`); the offline answerer then answers it like any other question, cache
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
 from shared.cache.single_flight import LeaderLost, SingleFlight, follow
 from shared.chat.conversations import load_history
+from shared.chat.gold_match import GoldAnswers
 from shared.events import Citation, DoneData, EventType, Stage, StreamEvent
 from shared.jobs import ChatJob, now_ms
 from shared.knowledge.version import kb_version
@@ -149,11 +151,13 @@ async def _follow_leader(
 
 
 async def produce_answer(
-    resources: Resources, providers: Providers, job: ChatJob, sink: AnswerSink
+    resources: Resources, providers: Providers, gold: GoldAnswers, job: ChatJob, sink: AnswerSink
 ) -> Answer:
     asked = prepare_question(job.message, job.language, resources.settings.max_message_chars)
     follow_up = await _follow_up(resources, providers, job, asked)
-    result = await _answer(resources, providers, job, follow_up.prepared, follow_up.history, sink)
+    result = await _answer(
+        resources, providers, gold, job, follow_up.prepared, follow_up.history, sink
+    )
     if not follow_up.condensed:
         return result
     return replace(result, audit={**result.audit, "standalone_question": follow_up.prepared.text})
@@ -162,20 +166,43 @@ async def produce_answer(
 async def _answer(
     resources: Resources,
     providers: Providers,
+    gold: GoldAnswers,
     job: ChatJob,
     prepared: PreparedQuestion,
     history: list[ChatMessage],
     sink: AnswerSink,
 ) -> Answer:
     started = time.perf_counter()
+    if history:
+        config = RetrievalConfig.from_settings(resources.settings)
+        result = await answer_question(prepared, providers, sink, config, history)
+        return replace(result, source=AnswerSource.PERSONAL)
+    version = await kb_version(resources.redis)
+    match = None
+    if job.new_conversation:  # like the cache, only a question read without history
+        match = await gold.find(resources, providers.embedders, prepared, version)
+    if match is not None:
+        result = match.replayed(await _replay(match.answer, prepared, sink, started))
+    else:
+        result = await _through_cache(resources, providers, job, prepared, sink, started, version)
+    return replace(result, audit={**result.audit, "kb_version": version})
+
+
+async def _through_cache(
+    resources: Resources,
+    providers: Providers,
+    job: ChatJob,
+    prepared: PreparedQuestion,
+    sink: AnswerSink,
+    started: float,
+    version: str,
+) -> Answer:
+    """From the response cache, another job answering it now, or the pipeline (then cached)."""
     settings = resources.settings
     config = RetrievalConfig.from_settings(settings)
     cache = ResponseCache(resources.redis, settings.response_cache_ttl_seconds)
-    if history or not cache.enabled:
-        result = await answer_question(prepared, providers, sink, config, history)
-        return replace(result, source=AnswerSource.PERSONAL if history else AnswerSource.PIPELINE)
-
-    version = await kb_version(resources.redis)
+    if not cache.enabled:
+        return await answer_question(prepared, providers, sink, config)
     key = cache_key(prepared.text, prepared.language, version, model_config(resources, providers))
     flight = SingleFlight(resources.redis, settings.single_flight_lease_seconds)
     for _ in range(MAX_FLIGHT_ROUNDS):
@@ -189,7 +216,7 @@ async def _answer(
             async with flight.leading(key, job.job_id):
                 result = await answer_question(prepared, providers, sink, config)
                 await cache.put(key, result.cache_entry(now_ms()))
-            return replace(result, audit={**result.audit, "kb_version": version})
+            return result
         relay = _Relay(sink, prepared, started)
         try:
             shared = await _follow_leader(resources, key, claim.leader, relay)

@@ -208,8 +208,9 @@ class LabReport(SQLModel, table=True):
 
 
 class GoldAnswer(SQLModel, table=True):
-    """A 5-star answer to a first-turn question, reused for later questions that mean the same
-    (`shared/chat/gold.py`); it goes with its message, and an admin can revoke it."""
+    """A 5-star answer to a first-turn question, replayed for later first questions that mean the
+    same (`shared/chat/gold.py`). The answer replayed is its message's own; the row goes with the
+    message, and with a rating changed below 5; an admin can revoke it."""
 
     __tablename__ = "gold_answer"
 
@@ -219,10 +220,11 @@ class GoldAnswer(SQLModel, table=True):
     )
     question: str = Field(sa_type=Text)
     language: str = Field(sa_type=String(8))
-    kb_version: str = Field(sa_type=String(64))
-    embedder: str = Field(sa_type=String(128))  # the model whose vector `embedding` is
-    embedding: list[float] = Field(sa_type=JSONB)
-    answer: dict[str, Any] = Field(sa_type=JSONB)  # the cache entry's shape
+    kb_version: str = Field(sa_type=String(64))  # the knowledge base the answer was made from
+    # The question's vector and the model that made it, filled in by the first worker that
+    # compares a question with it (the API embeds nothing), and again after a model change.
+    embedder: str | None = Field(default=None, sa_type=String(128))
+    embedding: list[float] | None = Field(default=None, sa_type=JSONB)
     created_at: datetime = _timestamp()
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 

@@ -57,7 +57,8 @@ LEASE_TAKEOVERS = Counter(
     "Attempts that found a later attempt had taken their job over (their lease had lapsed).",
 )
 ANSWERS = Counter(
-    "izana_answers", "Chat answers by where they came from (pipeline, cache, shared, personal).",
+    "izana_answers",
+    "Chat answers by where they came from (pipeline, cache, shared, personal, gold).",
     ["source"],
 )  # fmt: skip
 PROVIDER_CALLS = Counter(

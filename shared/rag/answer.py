@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.cache.response_cache import CachedAnswer
-from shared.events import Citation, DoneData, Timings
+from shared.events import GOLD, Cached, Citation, DoneData, Timings
 
 
 class AnswerSource(StrEnum):
@@ -19,6 +19,7 @@ class AnswerSource(StrEnum):
     CACHE = "cache"  # a stored answer to the same question
     SHARED = "shared"  # relayed from a job answering the same question right now
     PERSONAL = "personal"  # used the conversation's history: never cached nor shared
+    GOLD = "gold"  # a 5-star answer to another wording of the question (shared/chat/gold.py)
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,15 @@ class Answer:
             total_ms=self.total_ms,
         )
         return DoneData(
-            message_id=message_id, answer=self.text, cached=self.source is AnswerSource.CACHE,
-            mode=self.mode, language=self.answer_language, timings=timings,
+            message_id=message_id, answer=self.text, cached=self.cached(), mode=self.mode,
+            language=self.answer_language, timings=timings,
         )  # fmt: skip
+
+    def cached(self) -> Cached:
+        """`done.cached`: true from the response cache, "gold" from a gold answer."""
+        if self.source is AnswerSource.GOLD:
+            return GOLD
+        return self.source is AnswerSource.CACHE
 
     def cache_entry(self, created_at_ms: int) -> CachedAnswer:
         return CachedAnswer(

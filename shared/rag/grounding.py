@@ -82,7 +82,8 @@ class Grounding:
 
     @property
     def declined(self) -> bool:
-        return not self.passages
+        """Nothing may be quoted; never so for an answer that is not grounded."""
+        return self.lexicon is not None and not self.passages
 
     def audit(self) -> dict[str, object]:
         return {"foci": self.foci, "declined": self.declined, "uncovered": self.uncovered}

@@ -93,7 +93,9 @@ async def test_the_api_counts_the_streams_it_relays(stack: Stack) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         auth = await new_session(client, base_url)
         response = await client.post(
-            f"{base_url}/v1/chat", json={"message": unique_question("What is AMH?")}, headers=auth
+            f"{base_url}/v1/chat",
+            json={"message": unique_question("What is endometriosis?")},
+            headers=auth,
         )
         assert response.status_code == 202, response.text
         assert await gauge(client, metrics, "izana_sse_streams_open") == 0

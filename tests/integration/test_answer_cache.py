@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from emulator import RunningEmulator
+from shared.chat.gold_match import GoldAnswers
 from shared.chat.job import run_chat_job
 from shared.config import Settings
 from shared.db.models import Message
@@ -52,7 +53,7 @@ async def answer(
     """Run a chat job to its end; its `done` payload plus its stored audit `source`."""
     resources = live.resources
     job = await queued_job(resources, message, language=language, conversation_id=conversation_id)
-    message_id = await run_chat_job(live.providers, resources, job, last_try=True)
+    message_id = await run_chat_job(live.providers, GoldAnswers(), resources, job, last_try=True)
     assert message_id is not None
     events = await events_of(resources, job.job_id)
     done = events[-1].payload()

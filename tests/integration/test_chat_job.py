@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from sqlmodel import col, select
 
+from shared.chat.gold_match import GoldAnswers
 from shared.chat.job import run_chat_job
 from shared.db.models import KnowledgeGap, Message
 from shared.events import EventType
@@ -31,7 +32,7 @@ async def test_a_job_streams_a_cited_answer_and_stores_it(
     providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     job = await new_job(resources)
-    message_id = await run_chat_job(providers, resources, job, last_try=False)
+    message_id = await run_chat_job(providers, GoldAnswers(), resources, job, last_try=False)
     events = await events_of(resources, job.job_id)
     kinds = [event.type for event in events]
     assert kinds[0] is EventType.STATUS and kinds[-1] is EventType.DONE
@@ -53,9 +54,9 @@ async def test_a_rerun_of_a_finished_job_does_nothing(
     providers: Providers, resources: Resources, knowledge_base: int
 ) -> None:
     job = await new_job(resources)
-    await run_chat_job(providers, resources, job, last_try=False)
+    await run_chat_job(providers, GoldAnswers(), resources, job, last_try=False)
     before = await events_of(resources, job.job_id)
-    assert await run_chat_job(providers, resources, job, last_try=False) is None
+    assert await run_chat_job(providers, GoldAnswers(), resources, job, last_try=False) is None
     assert await events_of(resources, job.job_id) == before
 
 
@@ -64,7 +65,7 @@ async def test_a_retried_attempt_starts_with_reset_and_keeps_one_message(
 ) -> None:
     job = await new_job(resources)
     await resources.jobs.start_attempt(job.job_id)  # a first attempt that crashed mid-way
-    message_id = await run_chat_job(providers, resources, job, last_try=False)
+    message_id = await run_chat_job(providers, GoldAnswers(), resources, job, last_try=False)
     events = await events_of(resources, job.job_id)
     assert events[0].type is EventType.RESET
     assert events[-1].payload()["message_id"] == message_id
@@ -75,7 +76,7 @@ async def test_a_cancelled_job_is_not_run(
 ) -> None:
     job = await new_job(resources)
     await resources.jobs.transition(job.job_id, JobStatus.CANCELLED, ACTIVE_STATUSES)
-    assert await run_chat_job(providers, resources, job, last_try=False) is None
+    assert await run_chat_job(providers, GoldAnswers(), resources, job, last_try=False) is None
     assert await events_of(resources, job.job_id) == []
 
 
@@ -85,7 +86,7 @@ async def test_a_job_cancelled_while_it_answers_stores_nothing(
     """As when its conversation is deleted mid-answer: the answer must not be written back."""
     slow = replace(providers, llm=ExtractiveAnswerer(words_per_second=50))
     job = await new_job(resources)
-    running = asyncio.create_task(run_chat_job(slow, resources, job, last_try=False))
+    running = asyncio.create_task(run_chat_job(slow, GoldAnswers(), resources, job, last_try=False))
 
     async def streaming() -> bool:
         return any(e.type is EventType.TOKEN for e in await events_of(resources, job.job_id))
@@ -103,7 +104,7 @@ async def test_a_job_past_its_deadline_fails_with_a_clear_error(
 ) -> None:
     deadline_ms = resources.settings.job_deadline_seconds * 1000
     job = await new_job(resources, enqueued_at_ms=now_ms() - deadline_ms - 1000)
-    assert await run_chat_job(providers, resources, job, last_try=False) is None
+    assert await run_chat_job(providers, GoldAnswers(), resources, job, last_try=False) is None
     events = await events_of(resources, job.job_id)
     assert events[-1].type is EventType.ERROR
     assert events[-1].payload()["code"] == "deadline_exceeded"
@@ -125,7 +126,7 @@ async def test_a_question_the_knowledge_base_cannot_answer_is_logged_as_a_gap(
     off_topic = await queued_job(resources, unique_question("How do I rotate the tyres of a van?"))
     covered = await new_job(resources)
     for job in (off_topic, covered):
-        await run_chat_job(providers, resources, job, last_try=False)
+        await run_chat_job(providers, GoldAnswers(), resources, job, last_try=False)
     gap = await gap_of(resources, off_topic.job_id)
     assert gap is not None and gap.language == "en" and gap.best_score < threshold
     assert gap.question.startswith("How do I rotate the tyres of a van?")

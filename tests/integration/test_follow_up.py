@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from emulator import RunningEmulator
+from shared.chat.gold_match import GoldAnswers
 from shared.chat.job import run_chat_job
 from shared.db.models import KnowledgePassage, Message
 from shared.jobs import ChatJob, new_job_id, now_ms
@@ -69,11 +70,11 @@ async def test_offline_a_follow_up_retrieves_the_earlier_questions_topic(
 ) -> None:
     resources = uncached(resources)
     first = await queued_job(resources, FIRST, new_conversation=True)
-    await run_chat_job(providers, resources, first, last_try=False)
+    await run_chat_job(providers, GoldAnswers(), resources, first, last_try=False)
     second = await follow_up(resources, first, FOLLOW_UP)
-    await run_chat_job(providers, resources, second, last_try=False)
+    await run_chat_job(providers, GoldAnswers(), resources, second, last_try=False)
     alone = await queued_job(resources, FOLLOW_UP, new_conversation=True)
-    await run_chat_job(providers, resources, alone, last_try=False)
+    await run_chat_job(providers, GoldAnswers(), resources, alone, last_try=False)
 
     followed = await stored_answer(resources, second.job_id)
     assert followed.audit["standalone_question"] == f"{FOLLOW_UP} endometriosis"
@@ -94,12 +95,12 @@ async def test_with_a_chat_model_the_turns_reach_the_condensing_and_drafting_pro
     modelled = uncached(replace(resources, settings=settings))
     providers = build_providers(modelled)
     first = await queued_job(modelled, FIRST, new_conversation=True)
-    await run_chat_job(providers, modelled, first, last_try=False)
+    await run_chat_job(providers, GoldAnswers(), modelled, first, last_try=False)
     first_answer = await stored_answer(modelled, first.job_id)
     await emulator.reset()
     await emulator.configure(text_reply=STANDALONE)  # the model's rewrite, then its answer
     second = await follow_up(modelled, first, FOLLOW_UP)
-    await run_chat_job(providers, modelled, second, last_try=False)
+    await run_chat_job(providers, GoldAnswers(), modelled, second, last_try=False)
 
     prompts = await emulator.prompts()
     condensing = next(

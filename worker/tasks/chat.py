@@ -12,5 +12,5 @@ from shared.streamed_jobs.tries import attempt_job
 
 
 async def answer_chat(ctx: dict[str, Any], payload: dict[str, Any]) -> str | None:
-    run = functools.partial(run_chat_job, ctx["providers"])
+    run = functools.partial(run_chat_job, ctx["providers"], ctx["gold_answers"])
     return await attempt_job(ctx, ChatJob.model_validate(payload), run, fail_exhausted)

@@ -42,9 +42,8 @@ def upgrade() -> None:
         sa.Column("question", sa.Text, nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
         sa.Column("kb_version", sa.String(64), nullable=False),
-        sa.Column("embedder", sa.String(128), nullable=False),
-        sa.Column("embedding", JSONB, nullable=False),
-        sa.Column("answer", JSONB, nullable=False),
+        sa.Column("embedder", sa.String(128), nullable=True),
+        sa.Column("embedding", JSONB, nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("revoked_at", TIMESTAMP, nullable=True),
     )
