@@ -19,10 +19,6 @@ from shared.knowledge.vocabulary import medical_words
 from shared.providers.vectorstore.base import Passage
 from shared.text.terms import ASPECT_WORDS, STOPWORDS, split_sentences
 
-DECLINE_ANSWER = (
-    "The knowledge base I draw on has nothing on this topic, so I cannot answer it reliably. "
-    "Please ask your fertility specialist."
-)
 # Words of the domain and of how people ask, which say nothing of what a question is about.
 GENERIC_WORDS = frozenset(
     tokens(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from shared.config import Settings
@@ -21,12 +21,13 @@ from shared.providers.vectorstore.timings import current_timings, timing_retriev
 from shared.rag.answer import Answer
 from shared.rag.assembly import Providers
 from shared.rag.citations import build_citations
-from shared.rag.grounding import DECLINE_ANSWER, Grounding, ground
+from shared.rag.grounding import Grounding, ground
 from shared.rag.review import Review
 from shared.rag.sanitize import sanitize
 from shared.rag.suggestions import suggest_follow_ups
 from shared.resilience.trail import tracking_calls
 from shared.text.language import Language, detect_language, parse_language
+from shared.text.localized import localized
 
 REVISED_REASON = "revised"
 
@@ -160,22 +161,27 @@ async def _draft_and_review(
     providers: Providers,
     timer: _FirstTokenTimer,
 ) -> Review:
+    """The answer drafted, reviewed and closed with the "not medical advice" line."""
     question, language = prepared.text, prepared.language
     request = AnswerRequest(question, language, passages, history)
     draft = await providers.llm.write_answer(request, timer)
     if providers.llm.mode is AnswerMode.GENERATED:
         await timer.sink.status(Stage.REVIEWING)
     review = await providers.reviewer.review(question, draft, language, passages)
-    if not _same_text(review.answer, draft):
+    if not _same_text(review.answer, draft.text):
         await timer.reset(REVISED_REASON)
         await timer.token(review.answer)
-    return review
+    closing = f"\n\n{localized(language).disclaimer}"
+    await timer.token(closing)
+    return replace(review, answer=review.answer + closing)
 
 
 async def _decline(prepared: PreparedQuestion, timer: _FirstTokenTimer) -> Review:
     """Say the knowledge base has nothing on the question, rather than quote a neighbour."""
-    await timer.token(DECLINE_ANSWER)
-    return Review(DECLINE_ANSWER, suggest_follow_ups(prepared.text, []))
+    language = prepared.language
+    decline = localized(language).decline
+    await timer.token(decline)
+    return Review(decline, language, suggest_follow_ups(prepared.text, [], language))
 
 
 async def _grounding(
@@ -215,7 +221,7 @@ async def answer_question(
     return Answer(
         text=review.answer,
         language=prepared.language,
-        answer_language=providers.llm.answer_language or prepared.language,
+        answer_language=review.answer_language,
         mode=providers.llm.mode.value,
         citations=citations,
         suggestions=review.suggestions,
