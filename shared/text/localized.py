@@ -21,7 +21,7 @@ class LocalizedTexts:
     sources_in_english: str | None
     nothing_quotable: str  # the offline answer when no sentence of the passages fits
     decline: str  # the knowledge base has nothing on the question's topic
-    disclaimer: str  # closes every answer drawn from the knowledge base
+    disclaimer: str  # closes every answer but a decline
     # By MedQuAD question type; `{focus}` is the (English) title of a topic the answer cited.
     follow_ups: Mapping[str, str]
     general_follow_ups: tuple[str, ...]  # when the topics offer too few
