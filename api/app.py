@@ -34,6 +34,7 @@ from api.routes import (
     feedback,
     health,
     jobs,
+    languages,
     sessions,
 )
 from api.sse.hub import StreamHub
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health.router,
         sessions.router,
+        languages.router,
         chat.router,
         jobs.router,
         conversations.router,

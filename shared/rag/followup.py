@@ -21,7 +21,7 @@ from shared.providers.llm.chain import ModelChain
 from shared.providers.llm.chat import ChatMessage
 from shared.providers.llm.prompts import condense_messages
 from shared.resilience.errors import ProviderFailure
-from shared.text.terms import ASPECT_WORDS, content_terms, words
+from shared.text.terms import ASPECT_WORDS, SPANISH_FUNCTION_WORDS, content_terms, words
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +33,6 @@ REFERRING_WORDS = frozenset(
     ello eso esto esa ese esas esos ella ellos ellas su sus""".split()
 )
 FOLLOW_UP_OPENERS = ("what about", "how about", "and ", "also ", "y ", "¿y ")
-# Spanish function words, which the (English) content terms keep.
-SPANISH_FUNCTION_WORDS = frozenset(
-    """qué que es son la el los las lo de del un una unos unas cuál cuáles cómo cuándo dónde
-    se en por para con sin mi mis tu tus hay está están puedo puede""".split()
-)
 
 
 class FollowUpCondenser(Protocol):

@@ -17,12 +17,8 @@ from dataclasses import dataclass, replace
 from shared.knowledge.focus import FocusLexicon, tokens
 from shared.knowledge.vocabulary import medical_vocabulary
 from shared.providers.vectorstore.base import Passage
-from shared.text.terms import ASPECT_WORDS, STOPWORDS, split_sentences
+from shared.text.terms import ASPECT_WORDS, SPANISH_FUNCTION_WORDS, STOPWORDS, split_sentences
 
-DECLINE_ANSWER = (
-    "The knowledge base I draw on has nothing on this topic, so I cannot answer it reliably. "
-    "Please ask your fertility specialist."
-)
 # Words of the domain and of how people ask, which say nothing of what a question is about.
 GENERIC_WORDS = frozenset(
     tokens(
@@ -67,7 +63,7 @@ def _stem(word: str) -> str:
 
 _ASPECTS = frozenset(tokens(" ".join(ASPECT_WORDS)))
 # As `tokens` spells them ("does" → "doe").
-SKIPPED = frozenset(tokens(" ".join(STOPWORDS))) | GENERIC_WORDS | _ASPECTS
+SKIPPED = frozenset(tokens(" ".join(STOPWORDS | SPANISH_FUNCTION_WORDS))) | GENERIC_WORDS | _ASPECTS
 # A longer aspect's forms start with its stem ("treatable", "diagnostic"); a short one's would
 # catch other words ("test" in "testicular").
 ASPECT_STEMS = tuple(sorted({_stem(word) for word in _ASPECTS if len(word) >= 5}))

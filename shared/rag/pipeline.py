@@ -21,12 +21,13 @@ from shared.providers.vectorstore.timings import current_timings, timing_retriev
 from shared.rag.answer import Answer
 from shared.rag.assembly import Providers
 from shared.rag.citations import build_citations
-from shared.rag.grounding import DECLINE_ANSWER, Grounding, focus_query, ground
+from shared.rag.grounding import Grounding, focus_query, ground
 from shared.rag.review import Review
 from shared.rag.sanitize import sanitize
 from shared.rag.suggestions import suggest_follow_ups
 from shared.resilience.trail import tracking_calls
 from shared.text.language import Language, detect_language, parse_language
+from shared.text.localized import localized
 from shared.text.terms import split_sentences
 
 REVISED_REASON = "revised"
@@ -165,7 +166,8 @@ class _Drafting:
 async def _draft_and_review(
     drafting: _Drafting, providers: Providers, timer: _FirstTokenTimer
 ) -> tuple[Review, list[str]]:
-    """The reviewed answer, without its claims off the question's focus, and those claims."""
+    """The answer drafted, reviewed, without its claims off the question's focus and closed
+    with the "not medical advice" line; and the claims dropped."""
     question, language = drafting.prepared.text, drafting.prepared.language
     passages = drafting.passages
     request = AnswerRequest(question, language, passages, drafting.history)
@@ -177,16 +179,20 @@ async def _draft_and_review(
     if flagged:
         kept = [s for s in split_sentences(review.answer) if s not in flagged]
         review = replace(review, answer=" ".join(kept))
-    if not _same_text(review.answer, draft):
+    if not _same_text(review.answer, draft.text):
         await timer.reset(REVISED_REASON)
         await timer.token(review.answer)
-    return review, flagged
+    closing = f"\n\n{localized(language).disclaimer}"
+    await timer.token(closing)
+    return replace(review, answer=review.answer + closing), flagged
 
 
 async def _decline(prepared: PreparedQuestion, timer: _FirstTokenTimer) -> Review:
     """Say the knowledge base has nothing on the question, rather than quote a neighbour."""
-    await timer.token(DECLINE_ANSWER)
-    return Review(DECLINE_ANSWER, suggest_follow_ups(prepared.text, []))
+    language = prepared.language
+    decline = localized(language).decline
+    await timer.token(decline)
+    return Review(decline, language, suggest_follow_ups(prepared.text, [], language))
 
 
 async def _grounding(
@@ -237,7 +243,7 @@ async def answer_question(
     return Answer(
         text=review.answer,
         language=prepared.language,
-        answer_language=providers.llm.answer_language or prepared.language,
+        answer_language=review.answer_language,
         mode=providers.llm.mode.value,
         citations=citations,
         suggestions=review.suggestions,

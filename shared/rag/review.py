@@ -13,6 +13,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
+from shared.providers.llm.base import WrittenAnswer
 from shared.providers.llm.chain import ModelChain
 from shared.providers.llm.chat import ChatMessage
 from shared.providers.llm.prompts import review_messages
@@ -33,15 +34,18 @@ class ReviewReply(BaseModel):
 @dataclass(frozen=True)
 class Review:
     answer: str
-    suggestions: list[str]
+    answer_language: str  # what `answer` is written in
+    suggestions: list[str]  # in the user's language
 
 
 class Reviewer(Protocol):
     name: str
 
     async def review(
-        self, question: str, draft: str, language: str, passages: Sequence[Passage]
-    ) -> Review: ...
+        self, question: str, draft: WrittenAnswer, language: str, passages: Sequence[Passage]
+    ) -> Review:
+        """The draft as the user, who reads `language`, will read it, and follow-ups."""
+        ...
 
 
 class PassageReviewer:
@@ -50,9 +54,9 @@ class PassageReviewer:
     name = "passages"
 
     async def review(
-        self, question: str, draft: str, language: str, passages: Sequence[Passage]
+        self, question: str, draft: WrittenAnswer, language: str, passages: Sequence[Passage]
     ) -> Review:
-        return Review(draft, suggest_follow_ups(question, passages))
+        return Review(draft.text, draft.language, suggest_follow_ups(question, passages, language))
 
 
 class ModelReviewer:
@@ -68,15 +72,17 @@ class ModelReviewer:
             return None
 
     async def review(
-        self, question: str, draft: str, language: str, passages: Sequence[Passage]
+        self, question: str, draft: WrittenAnswer, language: str, passages: Sequence[Passage]
     ) -> Review:
         try:
-            reply = await self._reply(review_messages(question, draft, language))
+            reply = await self._reply(review_messages(question, draft.text, language))
             if reply is None:
-                reply = await self._reply(review_messages(question, draft, language, repair=True))
+                repair = review_messages(question, draft.text, language, repair=True)
+                reply = await self._reply(repair)
         except ProviderFailure as failure:
             log.warning("review unavailable (%s); keeping the draft", failure.kind.value)
             reply = None
         if reply is None:
             return await PassageReviewer().review(question, draft, language, passages)
-        return Review(reply.revised_response.strip(), reply.suggested_questions[:3])
+        # The review is asked for the answer and its follow-ups in `language`.
+        return Review(reply.revised_response.strip(), language, reply.suggested_questions[:3])

@@ -1,21 +1,13 @@
-"""Three follow-up questions drawn from the topics of the passages the answer used."""
+"""Three follow-up questions drawn from the topics of the passages the answer used, in the
+user's language (the templates are in shared/text/localized.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from shared.providers.vectorstore.base import Passage
+from shared.text.localized import localized
 
-FOLLOW_UP_TEMPLATES = {
-    "information": "What is {focus}?",
-    "causes": "What causes {focus}?",
-    "symptoms": "What are the symptoms of {focus}?",
-    "exams and tests": "How is {focus} diagnosed?",
-    "treatment": "How is {focus} treated?",
-    "susceptibility": "Who is at risk of {focus}?",
-    "outlook": "What is the outlook for {focus}?",
-    "prevention": "Can {focus} be prevented?",
-}
 # Words that show which question type the user already asked.
 ASKED_TYPE_HINTS = {
     "causes": ("cause", "why"),
@@ -26,11 +18,6 @@ ASKED_TYPE_HINTS = {
     "outlook": ("outlook", "prognosis"),
     "prevention": ("prevent",),
 }
-GENERAL_FOLLOW_UPS = (
-    "When should we see a fertility specialist?",
-    "Which tests are part of a fertility work-up?",
-    "How can lifestyle changes support fertility?",
-)
 
 
 def _normalised(question: str) -> str:
@@ -42,8 +29,12 @@ def asked_types(question: str) -> set[str]:
     return {kind for kind, hints in ASKED_TYPE_HINTS.items() if any(h in lowered for h in hints)}
 
 
-def suggest_follow_ups(question: str, passages: Sequence[Passage], count: int = 3) -> list[str]:
-    """Questions about the cited topics that the answer's top passage did not cover."""
+def suggest_follow_ups(
+    question: str, passages: Sequence[Passage], language: str, count: int = 3
+) -> list[str]:
+    """Questions in `language` about the cited topics that the answer's top passage did not
+    cover."""
+    texts = localized(language)
     covered = asked_types(question)
     if passages:
         covered.add(passages[0].question_type)
@@ -53,10 +44,10 @@ def suggest_follow_ups(question: str, passages: Sequence[Passage], count: int = 
     candidates = [
         template.format(focus=topic)
         for topic in topics
-        for question_type, template in FOLLOW_UP_TEMPLATES.items()
+        for question_type, template in texts.follow_ups.items()
         if question_type not in covered
     ]
-    for candidate in [*candidates, *GENERAL_FOLLOW_UPS]:
+    for candidate in [*candidates, *texts.general_follow_ups]:
         key = _normalised(candidate)
         if key not in seen:
             seen.add(key)

@@ -33,6 +33,18 @@ LANGUAGE_NAMES: Mapping[Language, str] = MappingProxyType(
         Language.JA: "Japanese",
     }
 )
+# Each language's name for itself, as a language menu shows it.
+NATIVE_NAMES: Mapping[Language, str] = MappingProxyType(
+    {
+        Language.EN: "English",
+        Language.TA: "தமிழ்",
+        Language.HI: "हिन्दी",
+        Language.TE: "తెలుగు",
+        Language.ML: "മലയാളം",
+        Language.ES: "Español",
+        Language.JA: "日本語",
+    }
+)
 
 # Unicode blocks per script. Latin letters count under EN and are split into en/es afterwards.
 _SCRIPT_BLOCKS: tuple[tuple[int, int, Language], ...] = (

@@ -32,6 +32,12 @@ ASPECT_WORDS = frozenset(
     diagnóstico prueba pruebas riesgo riesgos nivel niveles normales efecto efectos""".split()
 )
 
+# Spanish function words, which the (English) content terms keep.
+SPANISH_FUNCTION_WORDS = frozenset(
+    """qué que es son la el los las lo de del un una unos unas cuál cuáles cómo cuándo dónde
+    se en por para con sin mi mis tu tus hay está están puedo puede""".split()
+)
+
 
 def words(text: str) -> list[str]:
     return [match.group(0).lower() for match in _WORD.finditer(text)]

@@ -55,6 +55,7 @@ LIMITS = (RateLimited, Unavailable, InternalError)
 # What each route can raise, read from its code (its dependencies included).
 RAISES: dict[tuple[str, str], tuple[type[ApiError], ...]] = {
     ("post", "/v1/sessions"): LIMITS,
+    ("get", "/v1/languages"): LIMITS,
     ("delete", "/v1/sessions/current"): (*LIMITS, *SESSION),
     ("post", "/v1/chat"): (
         *LIMITS,
@@ -183,7 +184,12 @@ def test_a_route_documents_the_errors_it_raises(
 def test_only_routes_that_validate_input_document_validation_errors(
     schema: dict[str, Any],
 ) -> None:
-    without_input = [("get", "/healthz"), ("post", "/v1/sessions"), ("get", "/v1/jobs/{job_id}")]
+    without_input = [
+        ("get", "/healthz"),
+        ("post", "/v1/sessions"),
+        ("get", "/v1/languages"),
+        ("get", "/v1/jobs/{job_id}"),
+    ]
     for method, path in without_input:
         assert "422" not in schema["paths"][path][method]["responses"]
 

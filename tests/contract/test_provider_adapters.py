@@ -12,7 +12,7 @@ from shared.config import Settings
 from shared.providers.chat_models import chat_models
 from shared.providers.embeddings.base import Embedder
 from shared.providers.factory import build_embedders, build_reranker
-from shared.providers.llm.base import LLM, AnswerRequest
+from shared.providers.llm.base import LLM, AnswerRequest, WrittenAnswer
 from shared.providers.llm.chat import ChatMessage, ChatModel
 from shared.providers.llm.generated import GeneratedAnswerer
 from shared.providers.rerank.cohere import CohereReranker, cohere_client
@@ -84,7 +84,7 @@ async def test_the_generated_answerer_drafts_through_the_fallback_chain(
     )
     out = Collected()
     answer = await llm.write_answer(AnswerRequest("What is IVF?", "en", [passage()]), out)
-    assert "".join(out.chunks) == answer
+    assert "".join(out.chunks) == answer.text and answer.language == "en"
     assert await translator.to_english("¿Qué es la FIV?", "es")  # the small model answered
 
 
@@ -92,7 +92,8 @@ async def test_the_review_reply_is_validated_json(
     emulator: RunningEmulator, resources: Resources
 ) -> None:
     _, reviewer, _ = llm_roles(emulator, resources)
-    review = await reviewer.review("What is IVF?", "IVF joins egg and sperm. [1]", "en", [])
+    draft = WrittenAnswer("IVF joins egg and sperm. [1]", "en")
+    review = await reviewer.review("What is IVF?", draft, "en", [])
     # The emulator's review echoes the draft it was sent and proposes three questions.
     assert review.answer == "IVF joins egg and sperm. [1]"
     assert len(review.suggestions) == 3 and all(q.endswith("?") for q in review.suggestions)
@@ -114,8 +115,9 @@ async def test_invalid_review_json_gets_one_repair_request(
     seed = seed_drawing(first_below=True, second_below=False, rate=0.5)
     await emulator.configure(rate_invalid_json=0.5, seed=seed)
     await emulator.reset()
-    review = await reviewer.review("What is IVF?", "IVF joins egg and sperm.", "en", [])
-    assert review.answer == "IVF joins egg and sperm." and len(review.suggestions) == 3
+    draft = WrittenAnswer("IVF joins egg and sperm.", "en")
+    review = await reviewer.review("What is IVF?", draft, "en", [])
+    assert review.answer == draft.text and len(review.suggestions) == 3
     assert await outcomes(emulator) == {"invalid_json": 1, "ok": 1}
 
 
@@ -124,9 +126,9 @@ async def test_review_json_invalid_twice_keeps_the_draft(
 ) -> None:
     _, reviewer, _ = llm_roles(emulator, resources)
     await emulator.configure(rate_invalid_json=1.0)
-    draft = "Polycystic ovary syndrome is a hormonal disorder. [1]"
+    draft = WrittenAnswer("Polycystic ovary syndrome is a hormonal disorder. [1]", "en")
     review = await reviewer.review("What is PCOS?", draft, "en", [passage()])
-    assert review.answer == draft
+    assert review.answer == draft.text
     assert review.suggestions  # from the passages' topics instead
     assert await outcomes(emulator) == {"invalid_json": 2}
 

@@ -23,9 +23,14 @@ async def new_session(client: httpx.AsyncClient, base_url: str) -> dict[str, str
 
 
 async def ask(
-    client: httpx.AsyncClient, base_url: str, auth: dict[str, str], message: str
+    client: httpx.AsyncClient,
+    base_url: str,
+    auth: dict[str, str],
+    message: str,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    response = await client.post(f"{base_url}/v1/chat", json={"message": message}, headers=auth)
+    body = {"message": message} if language is None else {"message": message, "language": language}
+    response = await client.post(f"{base_url}/v1/chat", json=body, headers=auth)
     assert response.status_code == 202, response.text
     accepted: dict[str, Any] = response.json()
     return accepted

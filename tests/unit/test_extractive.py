@@ -1,7 +1,12 @@
 import pytest
 
-from shared.providers.llm.base import AnswerMode, AnswerRequest
-from shared.providers.llm.extractive import NO_ANSWER, ExtractiveAnswerer, compose_extractive_answer
+from shared.providers.llm.base import AnswerMode, AnswerRequest, WrittenAnswer
+from shared.providers.llm.extractive import (
+    ExtractiveAnswerer,
+    compose_extractive_answer,
+    extractive_answer,
+)
+from shared.text.localized import localized
 from tests.unit.passages import passage
 
 pytestmark = pytest.mark.unit
@@ -37,11 +42,26 @@ def test_answer_respects_sentence_budget() -> None:
 
 def test_list_lead_ins_and_fragments_are_not_quoted() -> None:
     fragment = passage(body="Causes of infertility include - Blocked tubes - Low sperm count")
-    assert compose_extractive_answer("causes of infertility", [fragment]) == NO_ANSWER
+    assert compose_extractive_answer("causes of infertility", [fragment]) is None
 
 
-def test_no_passages_gives_the_no_answer_text() -> None:
-    assert compose_extractive_answer("anything", []) == NO_ANSWER
+def test_nothing_to_quote_is_said_in_the_users_own_language() -> None:
+    assert extractive_answer("anything", "en", []) == WrittenAnswer(
+        localized("en").nothing_quotable, "en"
+    )
+    assert extractive_answer("何でも", "ja", []) == WrittenAnswer(
+        localized("ja").nothing_quotable, "ja"
+    )
+
+
+def test_english_quotes_open_with_a_note_in_the_users_language() -> None:
+    quoted = compose_extractive_answer("PCOS pregnant", [PCOS])
+    assert quoted is not None
+    assert extractive_answer("PCOS pregnant", "en", [PCOS]) == WrittenAnswer(quoted, "en")
+    spanish = extractive_answer("PCOS pregnant", "es", [PCOS])
+    assert spanish == WrittenAnswer(
+        f"Las fuentes están en inglés; estas son las citas relevantes.\n\n{quoted}", "en"
+    )  # `en`: what it says is the knowledge base's English
 
 
 class ChunkCollector:
@@ -61,7 +81,7 @@ async def test_streamed_chunks_join_to_the_composed_answer() -> None:
     out = ChunkCollector()
     answer = await answerer.write_answer(request, out)
     assert len(out.chunks) > 5
-    assert "".join(out.chunks) == answer == compose_extractive_answer("PCOS pregnant", [PCOS])
+    assert "".join(out.chunks) == answer.text == compose_extractive_answer("PCOS pregnant", [PCOS])
     assert answerer.mode is AnswerMode.EXTRACTIVE
 
 

@@ -9,10 +9,10 @@ from shared.providers.rerank.retrieval_order import RetrievalOrderReranker
 from shared.providers.vectorstore.base import Passage, SearchQuery
 from shared.rag.answer import Answer
 from shared.rag.assembly import Providers
-from shared.rag.grounding import DECLINE_ANSWER
 from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.rag.review import PassageReviewer
 from shared.rag.translate import NoTranslation
+from shared.text.localized import localized
 from tests.unit.passages import passage
 
 pytestmark = pytest.mark.unit
@@ -96,6 +96,7 @@ async def test_events_come_in_protocol_order_and_tokens_make_the_answer() -> Non
     assert set(kinds[3:-2]) == {"token"}
     assert "".join(str(v) for k, v in sink.log if k == "token") == result.text
     assert "pregnant harder" in result.text
+    assert result.text.endswith("[1]\n\nThis is general information, not medical advice.")
     assert result.citations[0].url == "https://example.org/pcos"
     assert len(result.suggestions) == 3
     assert (result.mode, result.language) == ("extractive", "en")
@@ -117,7 +118,7 @@ async def test_nothing_found_skips_reranking_and_says_so() -> None:
     result = await ask("zzz qqq", None, providers(ListStore([])), sink)
     assert Stage.RERANKING not in [value for kind, value in sink.log if kind == "status"]
     assert result.citations == []
-    assert result.text == DECLINE_ANSWER and result.knowledge_gap
+    assert result.text == localized("en").decline and result.knowledge_gap
 
 
 async def test_language_is_detected_unless_requested() -> None:
@@ -127,4 +128,21 @@ async def test_language_is_detected_unless_requested() -> None:
     )  # fmt: skip
     requested = await ask("PCOS", "ja", providers(ListStore([])), RecordingSink())
     assert (detected.language, requested.language) == ("es", "ja")
-    assert detected.answer_language == "en"  # the extractive answerer quotes English passages
+
+
+async def test_a_decline_is_in_the_users_language() -> None:
+    declined = await ask("¿Qué es el SOP?", None, providers(ListStore([])), RecordingSink())
+    assert declined.text == localized("es").decline
+    assert declined.answer_language == "es"  # Izana's own words, no English quote
+    assert declined.suggestions == list(localized("es").general_follow_ups)
+
+
+async def test_english_quotes_come_between_lines_in_the_users_language() -> None:
+    sink = RecordingSink()
+    result = await ask("¿Qué es el PCOS exactamente?", None, providers(ListStore(KNOWLEDGE)), sink)
+    texts = localized("es")
+    assert result.text.startswith(f"{texts.sources_in_english}\n\nPCOS is a hormonal disorder")
+    assert result.text.endswith(f"[1]\n\n{texts.disclaimer}")
+    assert "".join(str(v) for k, v in sink.log if k == "token") == result.text
+    assert (result.language, result.answer_language) == ("es", "en")
+    assert result.suggestions and all(s.startswith("¿") for s in result.suggestions)

@@ -19,9 +19,15 @@ class AnswerMode(StrEnum):
 @dataclass(frozen=True)
 class AnswerRequest:
     question: str
-    language: str
+    language: str  # the one to answer in
     passages: Sequence[Passage]
     history: Sequence[ChatMessage] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    text: str
+    language: str  # what the text is written in: English where it quotes the knowledge base
 
 
 class AnswerOutput(Protocol):
@@ -35,9 +41,7 @@ class AnswerOutput(Protocol):
 class LLM(Protocol):
     name: str
     mode: AnswerMode
-    # The one language its answers come in, or None when it answers in the user's language.
-    answer_language: str | None
 
-    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> str:
+    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> WrittenAnswer:
         """Send the answer to `out` chunk by chunk; return the whole answer."""
         ...

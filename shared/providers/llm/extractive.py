@@ -1,6 +1,7 @@
 """Offline answerer: quotes the passage sentences that best match the question, with citations.
 
 No language model is involved; `done.mode` says "extractive" so clients can label the answer.
+The quotes stay in the knowledge base's English; in another language a note says so first.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.providers.llm.base import AnswerMode, AnswerOutput, AnswerRequest
+from shared.providers.llm.base import AnswerMode, AnswerOutput, AnswerRequest, WrittenAnswer
 from shared.providers.vectorstore.base import Passage
+from shared.text.language import Language
+from shared.text.localized import localized
 from shared.text.terms import content_terms, split_sentences
 
-NO_ANSWER = (
-    "I could not find this in the knowledge base I draw on. Please rephrase the question, "
-    "or ask your fertility specialist."
-)
 MAX_SENTENCE_CHARS = 400
 MIN_SENTENCE_WORDS = 5
 # Passages scoring under this share of the best one are too weak to quote from.
@@ -64,11 +63,12 @@ def _candidates(question: str, passages: Sequence[Passage]) -> list[_Candidate]:
 
 def compose_extractive_answer(
     question: str, passages: Sequence[Passage], max_sentences: int = 4
-) -> str:
-    """The best-matching sentences in reading order, each passage's group ending in [n]."""
+) -> str | None:
+    """The best-matching sentences in reading order, each passage's group ending in [n]; None
+    when no sentence is worth quoting."""
     candidates = _candidates(question, passages)
     if not candidates:
-        return NO_ANSWER
+        return None
     best = sorted(candidates, key=lambda c: c.score, reverse=True)[:max_sentences]
     chosen = sorted(best, key=lambda c: (c.passage_rank, c.position))
     groups: dict[int, list[str]] = {}
@@ -77,18 +77,33 @@ def compose_extractive_answer(
     return " ".join(f"{' '.join(sentences)} [{rank + 1}]" for rank, sentences in groups.items())
 
 
+def extractive_answer(
+    question: str, language: str, passages: Sequence[Passage], max_sentences: int = 4
+) -> WrittenAnswer:
+    """The quotes, after a note in `language` that they are English; or, in `language`, that
+    nothing fits."""
+    texts = localized(language)
+    quoted = compose_extractive_answer(question, passages, max_sentences)
+    if quoted is None:
+        return WrittenAnswer(texts.nothing_quotable, language)
+    if texts.sources_in_english is None:
+        return WrittenAnswer(quoted, Language.EN.value)
+    return WrittenAnswer(f"{texts.sources_in_english}\n\n{quoted}", Language.EN.value)
+
+
 class ExtractiveAnswerer:
     name = "extractive"
     mode = AnswerMode.EXTRACTIVE
-    answer_language: str | None = "en"  # it quotes the (English) knowledge base as it is
 
     def __init__(self, words_per_second: float = 0.0, max_sentences: int = 4) -> None:
         self._delay = 1.0 / words_per_second if words_per_second > 0 else 0.0
         self._max_sentences = max_sentences
 
-    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> str:
-        answer = compose_extractive_answer(request.question, request.passages, self._max_sentences)
-        for match in _WORD_WITH_SPACE.finditer(answer):
+    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> WrittenAnswer:
+        answer = extractive_answer(
+            request.question, request.language, request.passages, self._max_sentences
+        )
+        for match in _WORD_WITH_SPACE.finditer(answer.text):
             await out.token(match.group(0))
             if self._delay:
                 await asyncio.sleep(self._delay)

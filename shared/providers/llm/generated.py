@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.providers.llm.base import AnswerMode, AnswerOutput, AnswerRequest
+from shared.providers.llm.base import AnswerMode, AnswerOutput, AnswerRequest, WrittenAnswer
 from shared.providers.llm.chain import ModelChain
 from shared.providers.llm.prompts import draft_messages
 
@@ -11,14 +11,13 @@ RESTART_REASON = "provider_retry"
 
 class GeneratedAnswerer:
     mode = AnswerMode.GENERATED
-    answer_language: str | None = None
 
     def __init__(self, chain: ModelChain, max_tokens: int) -> None:
         self._chain = chain
         self._max_tokens = max_tokens
         self.name = chain.name
 
-    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> str:
+    async def write_answer(self, request: AnswerRequest, out: AnswerOutput) -> WrittenAnswer:
         messages = draft_messages(
             request.question, request.language, request.passages, request.history
         )
@@ -27,4 +26,4 @@ class GeneratedAnswerer:
             await out.reset(RESTART_REASON)
 
         completion = await self._chain.stream(messages, self._max_tokens, out.token, restart)
-        return completion.text
+        return WrittenAnswer(completion.text, request.language)

@@ -8,20 +8,27 @@ from shared.providers.llm.chat import ChatMessage
 from shared.providers.vectorstore.base import Passage
 from shared.text.language import LANGUAGE_NAMES, Language
 
-PROMPTS_VERSION = "1"  # part of the response-cache key: change it when the prompts change
+# Part of the response-cache key: change it when the prompts, or Izana's own texts
+# (shared/text/localized.py), change.
+PROMPTS_VERSION = "2"
 
+# Izana closes every answer with its own "not medical advice" line (shared/text/localized.py),
+# so the models are told not to write one.
 DRAFT_SYSTEM = (
     "You are Izana, a warm and careful assistant for fertility and reproductive health. "
     "Answer only from the numbered passages below; cite them as [1], [2] after the sentences "
     "they support. When the passages do not answer the question, say so plainly. Do not "
     "diagnose or prescribe; suggest speaking with a fertility specialist where it matters. "
-    "Answer in {language}, in at most 200 words.\n\nPassages:\n{passages}"
+    "Write the whole answer in {language}, whatever the language of the question and of the "
+    "passages (they are in English), in at most 200 words, and end it without a disclaimer: "
+    "one is added after it.\n\nPassages:\n{passages}"
 )
 REVIEW_SYSTEM = (
     "You review a draft answer of a fertility assistant before a patient reads it. Question: "
     "{question}\nCheck it is safe (no diagnosis, no dosing instructions, no false certainty), "
-    "kind, grounded in the cited passages and written in {language}; fix what is not, and keep "
-    "the [n] citations. Then write three short follow-up questions the patient may ask next, "
+    "kind, grounded in the cited passages and written wholly in {language}; fix what is not "
+    "(translate any part in another language into {language}), keep the [n] citations and add "
+    "no disclaimer. Then write three short follow-up questions the patient may ask next, "
     'in {language}. Reply with only a JSON object: {{"revised_response": "...", '
     '"suggested_questions": ["...", "...", "..."]}}. The user message is the draft.'
 )
