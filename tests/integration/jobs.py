@@ -34,6 +34,16 @@ async def queued_job(
     return job
 
 
+async def queued_follow_up(resources: Resources, first: ChatJob, message: str) -> ChatJob:
+    """A next question in `first`'s conversation, queued as the API admits it."""
+    job = ChatJob(
+        job_id=new_job_id(), session_id=first.session_id, conversation_id=first.conversation_id,
+        message=message, enqueued_at_ms=now_ms(),
+    )  # fmt: skip
+    await resources.jobs.create(job.queued_record())
+    return job
+
+
 async def events_of(resources: Resources, job_id: str) -> list[StreamEvent]:
     return await read_after(resources.redis, job_id, "0-0", count=10_000)
 

@@ -13,11 +13,10 @@ from emulator import RunningEmulator
 from shared.chat.gold_match import GoldAnswers
 from shared.chat.job import run_chat_job
 from shared.db.models import KnowledgePassage, Message
-from shared.jobs import ChatJob, new_job_id, now_ms
 from shared.rag.assembly import Providers, build_providers
 from shared.resources import Resources
 from tests.contract.providers import emulated
-from tests.integration.jobs import queued_job
+from tests.integration.jobs import queued_follow_up, queued_job
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +30,6 @@ def uncached(resources: Resources) -> Resources:
     return replace(
         resources, settings=resources.settings.model_copy(update={"response_cache_ttl_seconds": 0})
     )
-
-
-async def follow_up(resources: Resources, first: ChatJob, message: str) -> ChatJob:
-    job = ChatJob(
-        job_id=new_job_id(), session_id=first.session_id, conversation_id=first.conversation_id,
-        message=message, enqueued_at_ms=now_ms(),
-    )  # fmt: skip
-    await resources.jobs.create(job.queued_record())
-    return job
 
 
 async def stored_answer(resources: Resources, job_id: str) -> Message:
@@ -71,7 +61,7 @@ async def test_offline_a_follow_up_retrieves_the_earlier_questions_topic(
     resources = uncached(resources)
     first = await queued_job(resources, FIRST, new_conversation=True)
     await run_chat_job(providers, GoldAnswers(), resources, first, last_try=False)
-    second = await follow_up(resources, first, FOLLOW_UP)
+    second = await queued_follow_up(resources, first, FOLLOW_UP)
     await run_chat_job(providers, GoldAnswers(), resources, second, last_try=False)
     alone = await queued_job(resources, FOLLOW_UP, new_conversation=True)
     await run_chat_job(providers, GoldAnswers(), resources, alone, last_try=False)
@@ -99,7 +89,7 @@ async def test_with_a_chat_model_the_turns_reach_the_condensing_and_drafting_pro
     first_answer = await stored_answer(modelled, first.job_id)
     await emulator.reset()
     await emulator.configure(text_reply=STANDALONE)  # the model's rewrite, then its answer
-    second = await follow_up(modelled, first, FOLLOW_UP)
+    second = await queued_follow_up(modelled, first, FOLLOW_UP)
     await run_chat_job(providers, GoldAnswers(), modelled, second, last_try=False)
 
     prompts = await emulator.prompts()

@@ -18,13 +18,13 @@ from shared.chat.job import run_chat_job
 from shared.chat.ratings import Rating, rate_answer
 from shared.db.models import GoldAnswer, Message
 from shared.events import EventType
-from shared.jobs import ChatJob, new_job_id, now_ms
+from shared.jobs import ChatJob
 from shared.knowledge.version import kb_version, set_kb_version
 from shared.providers.embeddings.base import Purpose
 from shared.rag.assembly import Providers
 from shared.resilience.errors import FailureKind, ModelRef, ProviderFailure
 from shared.resources import Resources
-from tests.integration.jobs import events_of, queued_job
+from tests.integration.jobs import events_of, queued_follow_up, queued_job
 
 pytestmark = pytest.mark.integration
 
@@ -101,15 +101,6 @@ async def made_gold(worker: Worker, question: str) -> tuple[Answered, GoldAnswer
     return answered, gold
 
 
-async def follow_up_of(resources: Resources, first: ChatJob, message: str) -> ChatJob:
-    job = ChatJob(
-        job_id=new_job_id(), session_id=first.session_id, conversation_id=first.conversation_id,
-        message=message, enqueued_at_ms=now_ms(),
-    )  # fmt: skip
-    await resources.jobs.create(job.queued_record())
-    return job
-
-
 async def test_five_stars_make_a_first_answer_gold_and_fewer_take_it_back(
     worker: Worker, ref: str
 ) -> None:
@@ -129,7 +120,7 @@ async def test_five_stars_make_a_first_answer_gold_and_fewer_take_it_back(
 async def test_a_follow_up_answer_is_never_made_gold(worker: Worker, ref: str) -> None:
     first = await worker.answer(referenced(GOLD_QUESTION, ref), new_conversation=True)
     second = await worker.run(
-        await follow_up_of(
+        await queued_follow_up(
             worker.resources, first.job, referenced("What is a normal FSH level?", ref)
         )
     )
@@ -184,7 +175,7 @@ async def test_a_paraphrase_in_an_existing_conversation_is_not_answered_with_gol
     opening = await worker.answer(referenced("What is PCOS?", ref), new_conversation=True)
     await made_gold(worker, referenced(GOLD_QUESTION, ref))
     later = await worker.run(
-        await follow_up_of(
+        await queued_follow_up(
             worker.resources, opening.job, referenced("What's a normal AMH level?", ref)
         )
     )
