@@ -64,7 +64,7 @@ async def list_gold_answers(
     page = await gold.list_gold(resources.sessionmaker, limit, before)
     last = page.next
     return GoldAnswersPage(
-        gold_answers=[_out(summary) for summary in page.gold_answers],
+        gold_answers=[_out(summary) for summary in page.items],
         next_cursor=encode_cursor(last.created_at, last.id) if last else None,
     )
 

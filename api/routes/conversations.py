@@ -78,7 +78,7 @@ async def list_conversations(
     before = decode_cursor(cursor) if cursor else None
     page = await conversations.list_conversations(resources.sessionmaker, session.id, limit, before)
     return ConversationsPage(
-        conversations=[ConversationOut(**vars(summary)) for summary in page.conversations],
+        conversations=[ConversationOut(**vars(summary)) for summary in page.items],
         next_cursor=encode_cursor(page.next.created_at, page.next.id) if page.next else None,
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ScalarSelect, Uuid, bindparam, func, select, text, tuple_
+from sqlalchemy import DateTime, ScalarSelect, Uuid, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -24,6 +24,7 @@ from shared.db.models import (
     Role,
     utcnow,
 )
+from shared.db.pages import Page, Position, newest_first, page_of
 
 
 class ConversationNotFound(LookupError):
@@ -142,12 +143,6 @@ class ConversationSummary:
     title: str  # the start of its first question
 
 
-@dataclass(frozen=True)
-class ConversationPage:
-    conversations: list[ConversationSummary]
-    next: ConversationSummary | None  # the last of this page when more follow
-
-
 TITLE_CHARS = 80
 
 
@@ -170,10 +165,9 @@ async def list_conversations(
     sessionmaker: async_sessionmaker[AsyncSession],
     session_id: uuid.UUID,
     limit: int,
-    before: tuple[datetime, uuid.UUID] | None = None,
-) -> ConversationPage:
-    """The session's conversations, newest first, starting after `before` (created_at, id)."""
-    newest_first = (col(Conversation.created_at).desc(), col(Conversation.id).desc())
+    before: Position | None = None,
+) -> Page[ConversationSummary]:
+    """The session's conversations, newest first, starting after `before`."""
     query = (
         select(
             col(Conversation.id),
@@ -185,19 +179,15 @@ async def list_conversations(
         .outerjoin(Message, col(Message.conversation_id) == col(Conversation.id))
         .where(col(Conversation.session_id) == session_id)
         .group_by(col(Conversation.id))
-        .order_by(*newest_first)
-        .limit(limit + 1)
     )
-    if before is not None:
-        query = query.where(tuple_(col(Conversation.created_at), col(Conversation.id)) < before)
+    query = newest_first(query, col(Conversation.created_at), col(Conversation.id), limit, before)
     async with sessionmaker() as db:
         rows = (await db.execute(query)).all()
     summaries = [
         ConversationSummary(id_, created, last, count, (first or "")[:TITLE_CHARS])
         for id_, created, last, count, first in rows
     ]
-    page = summaries[:limit]
-    return ConversationPage(page, page[-1] if len(summaries) > limit else None)
+    return page_of(summaries, limit)
 
 
 async def conversation_messages(

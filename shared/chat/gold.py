@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redis.asyncio import Redis
-from sqlalchemy import String, Uuid, bindparam, delete, select, text, tuple_, update
+from sqlalchemy import String, Uuid, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from shared.db.models import GoldAnswer, Message, utcnow
+from shared.db.pages import Page, Position, newest_first, page_of
 
 GENERATION_KEY = "izana:gold:generation"
 # The audit sources (shared/rag/answer.py, AnswerSource) of answers made from the question alone,
@@ -106,12 +107,6 @@ class GoldSummary:
     revoked_at: datetime | None
 
 
-@dataclass(frozen=True)
-class GoldPage:
-    gold_answers: list[GoldSummary]
-    next: GoldSummary | None  # the last of this page when more follow
-
-
 _SUMMARY = (
     col(GoldAnswer.id), col(GoldAnswer.message_id), col(GoldAnswer.question),
     col(Message.content), col(GoldAnswer.language), col(GoldAnswer.kb_version),
@@ -122,23 +117,14 @@ _SUMMARY = (
 async def list_gold(
     sessionmaker: async_sessionmaker[AsyncSession],
     limit: int,
-    before: tuple[datetime, uuid.UUID] | None = None,
-) -> GoldPage:
+    before: Position | None = None,
+) -> Page[GoldSummary]:
     """Every gold answer, revoked ones too, newest first, starting after `before`."""
-    newest_first = (col(GoldAnswer.created_at).desc(), col(GoldAnswer.id).desc())
-    query = (
-        select(*_SUMMARY)
-        .join(Message, col(Message.id) == col(GoldAnswer.message_id))
-        .order_by(*newest_first)
-        .limit(limit + 1)
-    )
-    if before is not None:
-        query = query.where(tuple_(col(GoldAnswer.created_at), col(GoldAnswer.id)) < before)
+    query = select(*_SUMMARY).join(Message, col(Message.id) == col(GoldAnswer.message_id))
+    query = newest_first(query, col(GoldAnswer.created_at), col(GoldAnswer.id), limit, before)
     async with sessionmaker() as db:
         rows = (await db.execute(query)).all()
-    summaries = [GoldSummary(*row) for row in rows]
-    page = summaries[:limit]
-    return GoldPage(page, page[-1] if len(summaries) > limit else None)
+    return page_of([GoldSummary(*row) for row in rows], limit)
 
 
 async def revoke_gold(
