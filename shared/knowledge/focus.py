@@ -165,7 +165,11 @@ class FocusLexicon:
 
     def mentions(self, text: str) -> list[str]:
         """The foci `text` names, in the order it names them, each once."""
-        return list(dict.fromkeys(self.names[keys] for _, keys in self._named(text)))
+        return list(dict.fromkeys(focus for _, focus in self.mentions_at(text)))
+
+    def mentions_at(self, text: str) -> list[tuple[int, str]]:
+        """Each focus `text` names with the index (in `tokens(text)`) of its first word."""
+        return [(start, self.names[keys]) for start, keys in self._named(text)]
 
     def naming_words(self, text: str) -> set[str]:
         """The words of `text` that name one of its foci."""

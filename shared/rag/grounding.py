@@ -13,9 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from shared.knowledge.focus import FocusLexicon, tokens
-from shared.knowledge.vocabulary import medical_vocabulary
+from shared.knowledge.vocabulary import (
+    common_english,
+    english_zipf,
+    medical_vocabulary,
+    stem,
+    stems,
+)
 from shared.providers.vectorstore.base import Passage
 from shared.text.terms import ASPECT_WORDS, SPANISH_FUNCTION_WORDS, STOPWORDS, split_sentences
 
@@ -50,23 +57,24 @@ GENERIC_WORDS = frozenset(
 # at least 10**MIN_SPECIFICITY times as often as in English at large
 # (docs/benchmarks/grounding.md: both chosen on half of the labelled questions).
 SPECIFIC_SHARE = 0.002
-MIN_SPECIFICITY = 2.5
+MIN_SPECIFICITY = 2.0
+# A word no medical text uses is asked about when English uses it, but at most this often (Zipf):
+# "IUI", "Clomid", not chatter ("haywire") (docs/benchmarks/grounding.md).
+MAX_UNHEARD_OF_ZIPF = 2.3
 _CITATION = re.compile(r"\[(\d+)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-# A prefix this long stands for a word's forms ("ovulate", "ovulation").
-STEM_CHARS = 5
-
-
-def _stem(word: str) -> str:
-    return word[:STEM_CHARS]
-
+# Words that ask about what follows them within ASKING_WINDOW words ("what are the signs of").
+ASKING_WORDS = frozenset(
+    tokens("what is are sign symptom risk cause treatment chance different difference")
+)
+ASKING_WINDOW = 3
 
 _ASPECTS = frozenset(tokens(" ".join(ASPECT_WORDS)))
 # As `tokens` spells them ("does" → "doe").
 SKIPPED = frozenset(tokens(" ".join(STOPWORDS | SPANISH_FUNCTION_WORDS))) | GENERIC_WORDS | _ASPECTS
-# A longer aspect's forms start with its stem ("treatable", "diagnostic"); a short one's would
-# catch other words ("test" in "testicular").
-ASPECT_STEMS = tuple(sorted({_stem(word) for word in _ASPECTS if len(word) >= 5}))
+# A longer aspect's forms start with its first five letters ("treatable", "diagnostic"); a short
+# one's would catch other words ("test" in "testicular").
+ASPECT_PREFIXES = tuple(sorted({word[:5] for word in _ASPECTS if len(word) >= 5}))
 
 
 @dataclass(frozen=True)
@@ -107,13 +115,40 @@ def _cited(sentence: str) -> list[int]:
 
 
 def question_foci(lexicon: FocusLexicon, question: str) -> list[str]:
-    """The question's focus: of the last sentence naming any (people ask after telling their
-    story), the first specific focus named, else the first broad topic; none when no sentence
-    names one."""
-    for sentence in reversed(split_question(question)):
-        if named := lexicon.mentions(sentence):
-            return ([f for f in named if not lexicon.is_broad(f)] or named)[:1]
-    return []
+    """The question's focus (the first of `named_foci`); none when no sentence names one."""
+    return named_foci(lexicon, question)[:1]
+
+
+def named_foci(lexicon: FocusLexicon, question: str) -> list[str]:
+    """The foci the question names, the likeliest to be asked about first: specific ones before
+    broad topics; of the sentences that ask (those ending "?") before those that tell, the last
+    first (people ask after telling their story); in a sentence, `_asked_first`."""
+    sentences = list(reversed(split_question(question)))
+    asking = [sentence for sentence in sentences if sentence.rstrip().endswith("?")]
+    telling = [sentence for sentence in sentences if not sentence.rstrip().endswith("?")]
+    named_by_sentence = [_asked_first(lexicon, sentence) for sentence in asking + telling]
+    ordered = [
+        focus
+        for broad in (False, True)
+        for named in named_by_sentence
+        for focus in named
+        if lexicon.is_broad(focus) is broad
+    ]
+    return list(dict.fromkeys(ordered))
+
+
+def _asked_first(lexicon: FocusLexicon, sentence: str) -> list[str]:
+    """The foci a sentence names: those right after words that ask ("the signs of a miscarriage",
+    "what is uterine sarcoma"), then the others, the last named first ("does PCOS raise my risk
+    of endometrial cancer")."""
+    words = tokens(sentence)
+    named = lexicon.mentions_at(sentence)
+    asked = [
+        focus
+        for start, focus in named
+        if ASKING_WORDS.intersection(words[max(0, start - ASKING_WINDOW) : start])
+    ]
+    return list(dict.fromkeys(asked + [focus for _, focus in reversed(named)]))
 
 
 def split_question(question: str) -> list[str]:
@@ -134,8 +169,8 @@ def asked_words(lexicon: FocusLexicon, question: str) -> list[str]:
         dict.fromkeys(
             word
             for word in tokens(question)
-            if _specific(word) and word not in naming and word not in SKIPPED
-            and not word.startswith(ASPECT_STEMS)
+            if (_specific(word) or _unheard_of(word)) and word not in naming
+            and word not in SKIPPED and not word.startswith(ASPECT_PREFIXES)
         )
     )  # fmt: skip
 
@@ -147,9 +182,21 @@ def _specific(word: str) -> bool:
     )
 
 
-def _vocabulary(passages: Sequence[Passage]) -> set[str]:
-    text = " ".join(f"{p.title} {p.question} {p.body}" for p in passages)
-    return {_stem(word) for word in tokens(text)}
+def _unheard_of(word: str) -> bool:
+    """No medical text uses the word in any form, yet English does, rarely: a term medical texts
+    lack ("IUI", "Clomid", "hyperstimulation"). A word English never uses is a typo or a name."""
+    if word.isdigit() or medical_vocabulary().knows(word) or word in common_english():
+        return False
+    return 0 < english_zipf(word) <= MAX_UNHEARD_OF_ZIPF
+
+
+def _vocabulary(passages: Sequence[Passage]) -> frozenset[str]:
+    return frozenset().union(*(_stems_of(f"{p.title} {p.question} {p.body}") for p in passages))
+
+
+@lru_cache(maxsize=4096)  # a passage is grounded for many questions
+def _stems_of(text: str) -> frozenset[str]:
+    return frozenset(stems(tokens(text)))
 
 
 def _about_other_condition(
@@ -201,15 +248,32 @@ def _one_focus(
 
 
 def ground(lexicon: FocusLexicon, question: str, candidates: Sequence[Passage]) -> Grounding:
-    """The candidates (best first) that may answer `question`; none when it is declined."""
-    foci = question_foci(lexicon, question)
+    """The candidates (best first) that may answer `question`: those on the first focus it names
+    whose passages speak of every specific word it asks about; none when it is declined."""
     asked = asked_words(lexicon, question)
-    if not foci:  # only the specific words it asks about can tell what it is about
+    named = named_foci(lexicon, question)
+    if not named:  # only the specific words it asks about can tell what it is about
         on_focus = _one_focus(lexicon, asked, candidates) if asked else []
-    elif lexicon.is_broad(foci[0]):  # "how much iodine do I need while pregnant"
-        on_focus = _one_focus(lexicon, asked, _on_focus(lexicon, foci, candidates))
-    else:
-        on_focus = _on_focus(lexicon, foci, candidates)
+        return _answerable(lexicon, [], asked, on_focus)
+    tried = [
+        _answerable(lexicon, [focus], asked, _on(lexicon, focus, asked, candidates))
+        for focus in named
+    ]
+    return next((grounding for grounding in tried if not grounding.declined), tried[0])
+
+
+def _on(
+    lexicon: FocusLexicon, focus: str, asked: Sequence[str], candidates: Sequence[Passage]
+) -> list[Passage]:
+    on_focus = _on_focus(lexicon, [focus], candidates)
+    if lexicon.is_broad(focus):  # "how much iodine do I need while pregnant"
+        return _one_focus(lexicon, asked, on_focus)
+    return on_focus
+
+
+def _answerable(
+    lexicon: FocusLexicon, foci: list[str], asked: Sequence[str], on_focus: list[Passage]
+) -> Grounding:
     uncovered = _missing(asked, on_focus)
     if uncovered or not on_focus:
         return Grounding([], foci, uncovered, lexicon)
@@ -220,4 +284,4 @@ def ground(lexicon: FocusLexicon, question: str, candidates: Sequence[Passage]) 
 
 def _missing(asked: Sequence[str], passages: Sequence[Passage]) -> list[str]:
     vocabulary = _vocabulary(passages)
-    return [word for word in asked if _stem(word) not in vocabulary]
+    return [word for word in asked if stem(word) not in vocabulary]

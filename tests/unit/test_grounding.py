@@ -49,6 +49,13 @@ def titled(title: str) -> list[Passage]:
             "endometrial cancer",
         ),
         ("What causes infertility?", "infertility"),
+        # a specific focus before a broad topic, wherever each is named
+        ("what causes turner syndrome? is it something I did while pregnant", "turner syndrome"),
+        # of two foci in a sentence, the one after words that ask, else the last
+        ("Does having PCOS increase my risk of endometrial cancer?", "endometrial cancer"),
+        ("what are the signs of a miscarriage, im 8 weeks and spotting", "miscarriage"),
+        ("what is uterine sarcoma and how is it unlike endometrial cancer", "uterine sarcoma"),
+        ("will a pap smear pick up endometrial cancer", "endometrial cancer"),
     ],
 )
 def test_a_question_is_about_the_focus_it_names(question: str, focus: str) -> None:
@@ -89,6 +96,9 @@ def test_a_sentence_about_another_condition_is_not_kept() -> None:
         ("Can antiphospholipid syndrome cause recurrent miscarriage?", "Miscarriage"),
         ("What is a normal AMH level?", "Female Infertility"),
         ("How do I fix my car's gearbox?", "Endometriosis"),
+        # terms no medical text uses, which English uses rarely
+        ("What's the success rate of IUI compared with IVF?", "Assisted Reproductive Technology"),
+        ("How many rounds of Clomid should I try first?", "Assisted Reproductive Technology"),
     ],
 )
 def test_a_topic_the_knowledge_base_lacks_is_declined(question: str, title: str) -> None:
@@ -100,3 +110,24 @@ def test_names_and_small_talk_do_not_decline_a_covered_question() -> None:
     question = "My name is Zephyrine Quillfeather and I'm worried: how is endometriosis treated?"
     grounded = ground(lexicon(), question, titled("Endometriosis"))
     assert not grounded.declined
+
+
+def test_another_form_of_an_asked_word_covers_it() -> None:
+    question = "my palms itch like crazy at 32 weeks, is that cholestasis of pregnancy?"
+    passages = titled("Intrahepatic cholestasis of pregnancy")
+    assert "itching" in " ".join(p.body for p in passages) and "itch " not in question[-20:]
+    assert not ground(lexicon(), question, passages).declined
+
+
+def test_another_named_focus_answers_what_the_first_cannot() -> None:
+    question = (
+        "My nephew has fragile X and I may carry the premutation. Can that cause early menopause?"
+    )
+    candidates = titled("Premature Ovarian Failure") + titled(
+        "fragile X-associated primary ovarian insufficiency"
+    )
+    grounded = ground(lexicon(), question, candidates)
+    assert grounded.foci == ["fragile x associated primary ovarian insufficiency"]
+    assert {p.title for p in grounded.passages} == {
+        "fragile X-associated primary ovarian insufficiency"
+    }
