@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -175,6 +175,20 @@ class FocusLexicon:
         """The words of `text` that name one of its foci."""
         named = set().union(*(keys for _, keys in self._named(text)))
         return {word for word in tokens(text) if NOUN_FORMS.get(word, word) in named}
+
+    def refines(self, focus: str, other: str) -> bool:
+        """A name of `focus` holds every key word of a name of `other`, and more ("fragile X
+        associated primary ovarian insufficiency" refines "ovarian insufficiency")."""
+        return focus != other and any(
+            mine > theirs for mine in self.names_of[focus] for theirs in self.names_of[other]
+        )
+
+    @cached_property
+    def names_of(self) -> dict[str, list[frozenset[str]]]:
+        names: dict[str, list[frozenset[str]]] = {}
+        for keys, focus in self.names.items():
+            names.setdefault(focus, []).append(keys)
+        return names
 
     def is_broad(self, focus: str) -> bool:
         return focus in self.aliases.broad

@@ -134,7 +134,11 @@ def named_foci(lexicon: FocusLexicon, question: str) -> list[str]:
         for focus in named
         if lexicon.is_broad(focus) is broad
     ]
-    return list(dict.fromkeys(ordered))
+    refined = [
+        next((other for other in ordered if lexicon.refines(other, focus)), focus)
+        for focus in ordered
+    ]
+    return list(dict.fromkeys(refined + ordered))
 
 
 def _asked_first(lexicon: FocusLexicon, sentence: str) -> list[str]:

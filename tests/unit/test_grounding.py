@@ -56,6 +56,12 @@ def titled(title: str) -> list[Passage]:
         ("what are the signs of a miscarriage, im 8 weeks and spotting", "miscarriage"),
         ("what is uterine sarcoma and how is it unlike endometrial cancer", "uterine sarcoma"),
         ("will a pap smear pick up endometrial cancer", "endometrial cancer"),
+        # a focus whose name refines another's ("ovarian insufficiency")
+        (
+            "how many women with an FMR1 premutation end up with ovarian insufficiency",
+            "fragile x associated primary ovarian insufficiency",
+        ),
+        ("how long will I bleed after giving birth", "postpartum care"),
     ],
 )
 def test_a_question_is_about_the_focus_it_names(question: str, focus: str) -> None:
