@@ -35,7 +35,12 @@ from izana.embedded import exit_on_sigterm
 from shared.config import Settings
 from shared.rag.assembly import build_providers, ingest_shipped
 from shared.rag.evaluation import SilentSink, evaluation_providers, read_queries, run_config
-from shared.rag.grounding import MAX_UNHEARD_OF_ZIPF, MIN_SPECIFICITY, SPECIFIC_SHARE
+from shared.rag.grounding import (
+    MAX_UNHEARD_OF_ZIPF,
+    MIN_SPECIFICITY,
+    MIN_UNMENTIONED,
+    SPECIFIC_SHARE,
+)
 from shared.rag.pipeline import RetrievalConfig, answer_question, prepare_question
 from shared.resources import open_resources
 
@@ -130,6 +135,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "specific_share": SPECIFIC_SHARE,
             "min_specificity": MIN_SPECIFICITY,
             "max_unheard_of_zipf": MAX_UNHEARD_OF_ZIPF,
+            "min_unmentioned": MIN_UNMENTIONED,
         },
         "targets": TARGETS,
         "all": scores(outcomes),

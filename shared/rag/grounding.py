@@ -61,6 +61,8 @@ MIN_SPECIFICITY = 2.0
 # A word no medical text uses is asked about when English uses it, but at most this often (Zipf):
 # "IUI", "Clomid", not chatter ("haywire") (docs/benchmarks/grounding.md).
 MAX_UNHEARD_OF_ZIPF = 2.3
+# A question asking about this many words, none of them in the passages, is not answered by them.
+MIN_UNMENTIONED = 3
 _CITATION = re.compile(r"\[(\d+)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Words that ask about what follows them within ASKING_WINDOW words ("what are the signs of").
@@ -165,18 +167,23 @@ def _within(lexicon: FocusLexicon, focus: str, foci: Sequence[str]) -> bool:
     return any(lexicon.within(focus, topic) for topic in foci)
 
 
-def asked_words(lexicon: FocusLexicon, question: str) -> list[str]:
-    """The medical words the question asks about beyond its foci and aspects (names, typos
-    and small talk are in no medical text)."""
+@dataclass(frozen=True)
+class Asked:
+    """The words a question asks about beyond its foci, aspects and chatter."""
+
+    words: list[str]
+    specific: list[str]  # of `words`, those an answer must speak of
+
+
+def asked(lexicon: FocusLexicon, question: str) -> Asked:
     naming = lexicon.naming_words(question)
-    return list(
-        dict.fromkeys(
-            word
-            for word in tokens(question)
-            if (_specific(word) or _unheard_of(word)) and word not in naming
-            and word not in SKIPPED and not word.startswith(ASPECT_PREFIXES)
-        )
-    )  # fmt: skip
+    words = [
+        word
+        for word in dict.fromkeys(tokens(question))
+        if word not in naming and word not in SKIPPED and not word.startswith(ASPECT_PREFIXES)
+    ]
+    specific = [word for word in words if _specific(word) or _unheard_of(word)]
+    return Asked([word for word in words if len(word) > 2 and not word.isdigit()], specific)
 
 
 def _specific(word: str) -> bool:
@@ -253,37 +260,48 @@ def _one_focus(
 
 def ground(lexicon: FocusLexicon, question: str, candidates: Sequence[Passage]) -> Grounding:
     """The candidates (best first) that may answer `question`: those on the first focus it names
-    whose passages speak of every specific word it asks about; none when it is declined."""
-    asked = asked_words(lexicon, question)
+    whose passages speak of what it asks about; none when it is declined."""
+    words = asked(lexicon, question)
     named = named_foci(lexicon, question)
     if not named:  # only the specific words it asks about can tell what it is about
-        on_focus = _one_focus(lexicon, asked, candidates) if asked else []
-        return _answerable(lexicon, [], asked, on_focus)
+        on_focus = _one_focus(lexicon, words.specific, candidates) if words.specific else []
+        return _answerable(lexicon, [], words, on_focus)
     tried = [
-        _answerable(lexicon, [focus], asked, _on(lexicon, focus, asked, candidates))
+        _answerable(lexicon, [focus], words, _on(lexicon, focus, words.specific, candidates))
         for focus in named
     ]
     return next((grounding for grounding in tried if not grounding.declined), tried[0])
 
 
 def _on(
-    lexicon: FocusLexicon, focus: str, asked: Sequence[str], candidates: Sequence[Passage]
+    lexicon: FocusLexicon, focus: str, specific: Sequence[str], candidates: Sequence[Passage]
 ) -> list[Passage]:
     on_focus = _on_focus(lexicon, [focus], candidates)
     if lexicon.is_broad(focus):  # "how much iodine do I need while pregnant"
-        return _one_focus(lexicon, asked, on_focus)
+        return _one_focus(lexicon, specific, on_focus)
     return on_focus
 
 
 def _answerable(
-    lexicon: FocusLexicon, foci: list[str], asked: Sequence[str], on_focus: list[Passage]
+    lexicon: FocusLexicon, foci: list[str], words: Asked, on_focus: list[Passage]
 ) -> Grounding:
-    uncovered = _missing(asked, on_focus)
+    uncovered = _uncovered(words, on_focus)
     if uncovered or not on_focus:
         return Grounding([], foci, uncovered, lexicon)
     own = foci or [lexicon.passage_focus(on_focus[0].title)]
     trimmed = [_on_focus_sentences(lexicon, passage, own) for passage in on_focus]
     return Grounding([p for p in trimmed if p.body], foci, [], lexicon)
+
+
+def _uncovered(words: Asked, passages: Sequence[Passage]) -> list[str]:
+    """The specific words the passages never speak of; or all the words asked, when there are
+    at least MIN_UNMENTIONED and the passages speak of none ("IVF cost, insurance cover")."""
+    if missing := _missing(words.specific, passages):
+        return missing
+    unmentioned = _missing(words.words, passages)
+    if len(words.words) >= MIN_UNMENTIONED and len(unmentioned) == len(words.words):
+        return unmentioned
+    return []
 
 
 def _missing(asked: Sequence[str], passages: Sequence[Passage]) -> list[str]:

@@ -105,6 +105,11 @@ def test_a_sentence_about_another_condition_is_not_kept() -> None:
         # terms no medical text uses, which English uses rarely
         ("What's the success rate of IUI compared with IVF?", "Assisted Reproductive Technology"),
         ("How many rounds of Clomid should I try first?", "Assisted Reproductive Technology"),
+        # three words asked about, none of which the passages mention
+        (
+            "What does a cycle of IVF cost, and will my insurance pay for it?",
+            "Assisted Reproductive Technology",
+        ),
     ],
 )
 def test_a_topic_the_knowledge_base_lacks_is_declined(question: str, title: str) -> None:
