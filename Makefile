@@ -25,7 +25,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.
 	--python-platform x86_64-manylinux_2_28 --find-links $(TORCH_WHEELS) \
 	--custom-compile-command 'make lock'
 
-.PHONY: install dev lock lock-check test lint typecheck unit clean
+.PHONY: install dev lock lock-check system-packages test lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,7 +73,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint lock-check
+# The Debian programs some tests drive (Chromium, Tesseract, nginx): scripts/system_packages.sh.
+system-packages:
+	bash scripts/system_packages.sh
+
+test: lint lock-check system-packages
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
