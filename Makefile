@@ -77,7 +77,7 @@ lint: $(STAMP)
 system-packages:
 	bash scripts/system_packages.sh
 
-test: lint lock-check system-packages
+test: system-packages lint lock-check
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
