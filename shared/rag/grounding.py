@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import pairwise
 
 from shared.knowledge.focus import FocusLexicon, tokens
 from shared.knowledge.vocabulary import (
@@ -63,6 +64,15 @@ MIN_SPECIFICITY = 2.0
 MAX_UNHEARD_OF_ZIPF = 2.3
 # A question asking about this many words, none of them in the passages, is not answered by them.
 MIN_UNMENTIONED = 3
+# The word a condition's own name ends with ("Asherman syndrome"): the words before it name it.
+CONDITION_HEADS = frozenset({"syndrome", "disease"})
+# Endings of terms coined from Greek and Latin parts: "salpinx", "itis", "ectomy", "scopy"...
+MEDICAL_SUFFIXES = tuple(
+    """salpinx itis osis oma ectomy otomy ostomy plasty scopy graphy gram emia aemia uria
+    pathy algia rrhea rrhoea plasia trophy cele megaly penia lysis genesis""".split()
+)
+# What names one of several things a word names: "D" of "vitamin D", "B12".
+_LETTER = re.compile(r"[a-z]\d{0,2}")
 _CITATION = re.compile(r"\[(\d+)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Words that ask about what follows them within ASKING_WINDOW words ("what are the signs of").
@@ -177,13 +187,31 @@ class Asked:
 
 def asked(lexicon: FocusLexicon, question: str) -> Asked:
     naming = lexicon.naming_words(question)
+    said = tokens(question)
     words = [
         word
-        for word in dict.fromkeys(tokens(question))
+        for word in dict.fromkeys(said)
         if word not in naming and word not in SKIPPED and not word.startswith(ASPECT_PREFIXES)
     ]
-    specific = [word for word in words if _specific(word) or _unheard_of(word)]
+    names = _condition_names(said)
+    specific = [
+        word
+        for word in words
+        if word in names or _specific(word) or _unheard_of(word) or _medical_coinage(word)
+    ]
+    specific += [name for name in _lettered_names(said) if name.split("_")[0] not in naming]
     return Asked([word for word in words if len(word) > 2 and not word.isdigit()], specific)
+
+
+def _lettered_names(said: Sequence[str]) -> list[str]:
+    """Names made of a word and a letter ("vitamin D", "hepatitis B", "vitamin B12"), spelt
+    "vitamin_d": the word alone does not say which is meant."""
+    return [
+        f"{word}_{letter}"
+        for word, letter in pairwise(said)
+        if _LETTER.fullmatch(letter) and len(word) > 2 and word not in SKIPPED
+        and letter not in SKIPPED
+    ]  # fmt: skip
 
 
 def _specific(word: str) -> bool:
@@ -201,13 +229,50 @@ def _unheard_of(word: str) -> bool:
     return 0 < english_zipf(word) <= MAX_UNHEARD_OF_ZIPF
 
 
+def _condition_names(said: Sequence[str]) -> frozenset[str]:
+    """The words naming a syndrome or disease ("Asherman syndrome", "Crohn's disease"), which
+    an answer must speak of however rare or unheard of they are."""
+    return frozenset(word for word, next_word in pairwise(said) if next_word in CONDITION_HEADS)
+
+
+def _medical_coinage(word: str) -> bool:
+    """A word no text uses, built like a medical term ("hydrosalpinx", "...ectomy"), that is
+    not a misspelling of a word medical texts use."""
+    return (
+        word.endswith(MEDICAL_SUFFIXES)
+        and english_zipf(word) == 0
+        and not medical_vocabulary().knows(word)
+        and not any(medical_vocabulary().get(near) for near in _one_edit_away(word))
+    )
+
+
+def _one_edit_away(word: str) -> set[str]:
+    """Every string one deletion, transposition, replacement or insertion away (Norvig's)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {left + right[1:] for left, right in splits if right}
+    transposes = {
+        left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1
+    }
+    replaces = {left + c + right[1:] for left, right in splits if right for c in letters}
+    inserts = {left + c + right for left, right in splits for c in letters}
+    return deletes | transposes | replaces | inserts
+
+
 def _vocabulary(passages: Sequence[Passage]) -> frozenset[str]:
     return frozenset().union(*(_stems_of(f"{p.title} {p.question} {p.body}") for p in passages))
 
 
 @lru_cache(maxsize=4096)  # a passage is grounded for many questions
 def _stems_of(text: str) -> frozenset[str]:
-    return frozenset(stems(tokens(text)))
+    said = tokens(text)
+    return frozenset(stems(said)) | {_stem(name) for name in _lettered_names(said)}
+
+
+def _stem(word: str) -> str:
+    """The stem a word or lettered name ("vitamin_d") is compared by."""
+    head, lettered, letter = word.partition("_")
+    return f"{stem(head)}{lettered}{letter}"
 
 
 def _about_other_condition(
@@ -306,4 +371,4 @@ def _uncovered(words: Asked, passages: Sequence[Passage]) -> list[str]:
 
 def _missing(asked: Sequence[str], passages: Sequence[Passage]) -> list[str]:
     vocabulary = _vocabulary(passages)
-    return [word for word in asked if stem(word) not in vocabulary]
+    return [word for word in asked if _stem(word) not in vocabulary]

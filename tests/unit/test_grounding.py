@@ -110,6 +110,15 @@ def test_a_sentence_about_another_condition_is_not_kept() -> None:
             "What does a cycle of IVF cost, and will my insurance pay for it?",
             "Assisted Reproductive Technology",
         ),
+        # the name of a syndrome, however rare the word
+        ("Can Sheehan's syndrome stop my periods?", "Menstruation"),
+        # a word no text uses, coined like a medical term
+        (
+            "My scan showed a hydrosalpinx. Can I still have IVF?",
+            "Assisted Reproductive Technology",
+        ),
+        # a word and a letter name one thing: pregnancy passages speak of vitamins, not this one
+        ("Does vitamin B12 matter when pregnant?", "Pregnancy and Nutrition"),
     ],
 )
 def test_a_topic_the_knowledge_base_lacks_is_declined(question: str, title: str) -> None:
@@ -121,6 +130,19 @@ def test_names_and_small_talk_do_not_decline_a_covered_question() -> None:
     question = "My name is Zephyrine Quillfeather and I'm worried: how is endometriosis treated?"
     grounded = ground(lexicon(), question, titled("Endometriosis"))
     assert not grounded.declined
+
+
+def test_a_misspelt_medical_term_does_not_decline_a_covered_question() -> None:
+    grounded = ground(
+        lexicon(), "Is endometriosis treated with laparascopy?", titled("Endometriosis")
+    )
+    assert not grounded.declined
+
+
+def test_a_lettered_name_the_passages_speak_of_is_covered() -> None:
+    question = "Does vitamin D lower the risk of endometrial cancer?"
+    grounded = ground(lexicon(), question, titled("Endometrial Cancer"))
+    assert not grounded.declined and grounded.foci == ["endometrial cancer"]
 
 
 def test_another_form_of_an_asked_word_covers_it() -> None:
