@@ -1,6 +1,6 @@
 """Benchmarks: python scripts/bench.py BENCHMARK [options] (or `python -m bench` from the
-repository root): overhead, limits, faults, cache, retrieval, grounding, bloodwork, cost,
-inflight, scaling, chaos, streams, gold, or all of them quickly.
+repository root): overhead, limits, faults, cache, retrieval, grounding, bloodwork,
+bloodwork-accuracy, cost, inflight, scaling, chaos, streams, gold, or all of them quickly.
 
 Each prints a table and writes JSON, Markdown and a PNG plot to docs/benchmarks/.
 """
@@ -32,6 +32,10 @@ BENCHMARKS = {
     "bloodwork": (
         "bench.bloodwork",
         "blood-work upload→ready latency and reports/min on the offline parser",
+    ),
+    "bloodwork-accuracy": (
+        "bench.bloodwork_accuracy",
+        "offline reader precision and recall on generated lab reports, digital and scanned",
     ),
     "cost": (
         "bench.cost",

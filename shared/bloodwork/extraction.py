@@ -23,6 +23,7 @@ from shared.bloodwork import reports
 from shared.bloodwork.errors import LabReportError
 from shared.bloodwork.llm_extraction import LabExtractor
 from shared.bloodwork.models import Marker
+from shared.bloodwork.ocr import ocr_available, ocr_pages
 from shared.bloodwork.parser import extract_text, missing_key_markers, needs_ocr, parse_markers
 from shared.bloodwork.reports import Outcome
 from shared.db.models import LabReportStatus
@@ -35,6 +36,11 @@ UNEXPECTED_ERROR = "the report could not be read; please try again or upload ano
 PDF_GONE = "the uploaded file is no longer available; please upload it again"
 EXTRACTION_UNAVAILABLE = "the extraction service is unavailable; try again later"
 TOO_SLOW = "the report took too long to read; please upload another copy"
+NO_OCR = (
+    "the report is a scan (it has no text) and this server cannot read scans; upload the "
+    "laboratory's own PDF, or the scan after an OCR tool (e.g. `ocrmypdf scan.pdf report.pdf`)"
+)
+NOTHING_READ = "no text could be read from the scanned pages; please upload a sharper scan"
 
 Result = TypeVar("Result")
 
@@ -49,14 +55,18 @@ class Reading:
 
 
 def read_pages(pdf_bytes: bytes) -> list[str] | Outcome:
-    """The pages' text, or the outcome of a PDF that has none; blocking (pypdf)."""
+    """The pages' text, through OCR for a scan when Tesseract is installed, or the outcome of a
+    PDF none can be read from; blocking (pypdf, Tesseract)."""
     try:
         pages = extract_text(pdf_bytes)
     except LabReportError as error:
         return Outcome(LabReportStatus.FAILED, error=str(error))
-    if needs_ocr(pages):
-        return Outcome(LabReportStatus.NEEDS_OCR)
-    return pages
+    if not needs_ocr(pages):
+        return pages
+    if not ocr_available():
+        return Outcome(LabReportStatus.NEEDS_OCR, error=NO_OCR)
+    pages = ocr_pages(pdf_bytes)
+    return Outcome(LabReportStatus.NEEDS_OCR, error=NOTHING_READ) if needs_ocr(pages) else pages
 
 
 async def read_markers(text: str, extractor: LabExtractor | None) -> Outcome:
