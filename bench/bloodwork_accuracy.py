@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.report import BENCHMARKS_DIR, machine, markdown_table, measured_run, publish
-from shared.bloodwork.extraction import read_pages
+from shared.bloodwork.extraction import read_offline, read_pages
 from shared.bloodwork.models import Marker
 from shared.bloodwork.ocr import ocr_available
-from shared.bloodwork.parser import missing_key_markers, parse_markers
+from shared.bloodwork.parser import missing_key_markers
+from shared.bloodwork.reports import Outcome
 from tests.lab_generator import AXES, GeneratedReport, TrueMarker, generate
 
 FIELDS = ("value", "unit", "range", "flag", "missing")
@@ -35,7 +36,7 @@ TARGETS = {
 }
 PRECISION_TARGETS = {"digital": 0.99, "scanned": 0.98}
 RELATIVE_TOLERANCE = 0.005
-SCAN_DPI = 150
+SCAN_DPI = 200
 
 
 @dataclass
@@ -115,8 +116,8 @@ def _score_marker(counts: Counts, marker: Marker, true: TrueMarker) -> None:
 
 def read_report(pdf: bytes) -> list[Marker]:
     """The markers a worker's offline reader finds in an upload."""
-    pages = read_pages(pdf)
-    return [] if not isinstance(pages, list) else parse_markers("\n".join(pages))
+    report = read_pages(pdf)
+    return [] if isinstance(report, Outcome) else read_offline(report)
 
 
 def scanned(report: GeneratedReport) -> bytes:

@@ -54,33 +54,46 @@ class Reading:
     keep_pdf: bool = False
 
 
-def read_pages(pdf_bytes: bytes) -> list[str] | Outcome:
-    """The pages' text, through OCR for a scan when Tesseract is installed, or the outcome of a
-    PDF none can be read from; blocking (pypdf, Tesseract)."""
+@dataclass(frozen=True)
+class ReportText:
+    text: str  # every page's
+    scanned: bool  # read by OCR
+
+
+def read_pages(pdf_bytes: bytes) -> ReportText | Outcome:
+    """The report's text, through OCR for a scan when Tesseract is installed, or the outcome of
+    a PDF none can be read from; blocking (pypdf, Tesseract)."""
     try:
         pages = extract_text(pdf_bytes)
     except LabReportError as error:
         return Outcome(LabReportStatus.FAILED, error=str(error))
     if not needs_ocr(pages):
-        return pages
+        return ReportText("\n".join(pages), scanned=False)
     if not ocr_available():
         return Outcome(LabReportStatus.NEEDS_OCR, error=NO_OCR)
     pages = ocr_pages(pdf_bytes)
-    return Outcome(LabReportStatus.NEEDS_OCR, error=NOTHING_READ) if needs_ocr(pages) else pages
+    if needs_ocr(pages):
+        return Outcome(LabReportStatus.NEEDS_OCR, error=NOTHING_READ)
+    return ReportText("\n".join(pages), scanned=True)
 
 
-async def read_markers(text: str, extractor: LabExtractor | None) -> Outcome:
+def read_offline(report: ReportText) -> list[Marker]:
+    """The markers the offline reader finds in the report; blocking."""
+    return parse_markers(report.text, report.scanned)
+
+
+async def read_markers(report: ReportText, extractor: LabExtractor | None) -> Outcome:
     """The markers in a report's text, as the model reads them when there is one."""
     if extractor is None:
-        return _ready(await asyncio.to_thread(parse_markers, text))
+        return _ready(await asyncio.to_thread(read_offline, report))
     try:
-        markers = await extractor.extract(text)
+        markers = await extractor.extract(report.text)
     except ProviderFailure as failure:
         log.warning("lab report extraction service unavailable (%s)", failure.kind.value)
         return Outcome(LabReportStatus.FAILED, error=EXTRACTION_UNAVAILABLE)
     if markers is None:
         log.warning("the model's lab markers were invalid twice; using the offline parser")
-        markers = await asyncio.to_thread(parse_markers, text)
+        markers = await asyncio.to_thread(read_offline, report)
     return _ready(markers)
 
 
@@ -132,11 +145,11 @@ async def _outcome(
 ) -> Outcome:
     if pdf_bytes is None:
         return Outcome(LabReportStatus.FAILED, error=PDF_GONE)
-    pages = await _unless_broken(asyncio.to_thread(read_pages, pdf_bytes))
-    if isinstance(pages, Outcome):
-        return pages
+    report = await _unless_broken(asyncio.to_thread(read_pages, pdf_bytes))
+    if isinstance(report, Outcome):
+        return report
     await text_read()
-    return await _unless_broken(read_markers("\n".join(pages), extractor))
+    return await _unless_broken(read_markers(report, extractor))
 
 
 async def _unless_broken(reading: Awaitable[Result]) -> Result | Outcome:

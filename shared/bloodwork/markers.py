@@ -1,11 +1,12 @@
 """The fertility markers a lab report is read for, and the labels labs print for them.
 
-Labels are matched case-insensitively, in English and in Spanish.
+Labels are matched case-insensitively and without accents (`folded`), in English and Spanish.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MARKER_ALIASES: dict[str, tuple[str, ...]] = {
     "FSH": (
@@ -103,20 +104,47 @@ MARKER_ALIASES: dict[str, tuple[str, ...]] = {
 
 KEY_MARKERS = ("FSH", "AMH", "LH", "Estradiol", "TSH", "Prolactin")
 
+
+def folded(text: str) -> str:
+    """`text` with its letters' accents dropped, one character for one ("ü" → "u"; "µ" kept):
+    OCR reads "antimülleriana" as "antimúlleriana", and positions stay those of `text`."""
+    return "".join(unicodedata.normalize("NFD", char)[0] for char in text)
+
+
 _CANONICAL_BY_ALIAS = {
-    alias.casefold(): name for name, aliases in MARKER_ALIASES.items() for alias in aliases
+    folded(alias).casefold(): name for name, aliases in MARKER_ALIASES.items() for alias in aliases
 }
+# Characters OCR takes for a digit in a name ("HbAlc", "EZ", "25-OHD"): a name with digits is
+# matched with them, and with or without its spaces.
+_DIGIT_LOOKALIKES = {"1": "[1lI|]", "2": "[2Z]", "0": "[0O]"}
+
+
+def _pattern(alias: str) -> str:
+    escaped = re.escape(alias)
+    if not any(char.isdigit() for char in alias):
+        return escaped.replace(r"\ ", r"\s+")
+    lookalike = "".join(_DIGIT_LOOKALIKES.get(char, char) for char in escaped)
+    return lookalike.replace(r"\ ", r"\s*")
+
+
+_ALIAS_PATTERNS = [
+    (re.compile(_pattern(alias), re.IGNORECASE), name)
+    for alias, name in sorted(_CANONICAL_BY_ALIAS.items(), key=lambda item: -len(item[0]))
+]
 # Longest first, so that "Hemoglobina glicosilada" is taken whole rather than as "Hemoglobina".
-_ALIASES = "|".join(
-    re.escape(alias).replace(r"\ ", r"\s+")
-    for alias in sorted(_CANONICAL_BY_ALIAS, key=len, reverse=True)
-)
-# A label is an alias, optionally followed by another one in brackets: "Estradiol (E2)".
+_ALIASES = "|".join(pattern.pattern for pattern, _ in _ALIAS_PATTERNS)
+# A label is an alias, optionally followed by another one in brackets: "Estradiol (E2)". Match
+# it in `folded` text.
 LABEL = re.compile(
     rf"(?<![\w-])(?P<alias>{_ALIASES})(?:\s*\((?:{_ALIASES})\))?(?![\w-])", re.IGNORECASE
 )
 
 
 def canonical_name(alias: str) -> str:
-    """The canonical marker an alias names ("Prolactina" → "Prolactin"); KeyError if none."""
-    return _CANONICAL_BY_ALIAS[" ".join(alias.split()).casefold()]
+    """The canonical marker an alias names ("Prolactina" → "Prolactin", "HbAlc" → "HbA1c");
+    KeyError if none."""
+    key = folded(" ".join(alias.split())).casefold()
+    for pattern, name in _ALIAS_PATTERNS:
+        if pattern.fullmatch(key):
+            return name
+    raise KeyError(alias)

@@ -10,17 +10,35 @@ better than a wrong number.
 
 from __future__ import annotations
 
+import re
 import shutil
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shared.bloodwork.results import UNREADABLE
+from shared.bloodwork.units import is_unit
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 OCR_DPI = 300
 # Tesseract's confidence (0-100) below which a word is dropped rather than read.
 MIN_WORD_CONFIDENCE = 60
-TESSERACT_CONFIG = "--psm 6"
+TESSERACT_CONFIG = "--psm 6 -c load_system_dawg=0 -c load_freq_dawg=0"
 LANGUAGES = "eng+spa"
+# What OCR reads for the I of IU in a unit: "mlU/mL", "miU/mL", "JU/mL", "1U/L" are mIU/mL...
+_UNIT_CONFUSIONS = re.compile(r"(?:(?<=[mµuc])|(?<![A-Za-z]))[1lJji{|!](?=U/|U\b)")
+# A page is straightened by the angle (within ±MAX_SKEW_DEGREES) whose rows of ink are sharpest.
+MAX_SKEW_DEGREES = 3.0
+# Ink runs at least this long (inches) are a table's rules, not text: they are erased.
+RULE_INCHES = 0.4
+# Grey levels below this are ink (a thin rule, blurred by the scan, is light grey).
+INK_LEVEL = 190
 
 
 @dataclass(frozen=True)
@@ -46,12 +64,68 @@ def ocr_pages(pdf_bytes: bytes) -> list[str]:
 
     pages = []
     for page in pypdfium2.PdfDocument(pdf_bytes):
-        image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+        image = _without_rules(
+            _straightened(page.render(scale=OCR_DPI / 72, grayscale=True).to_pil())
+        )
         data = pytesseract.image_to_data(
             image, lang=LANGUAGES, config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT
         )
         pages.append(_page_text(data))
     return pages
+
+
+def _straightened(image: Image) -> Image:
+    """The page rotated so that its lines of text are level (a scan is rarely square)."""
+    small = image.reduce(4)
+    angles = np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 0.01, 0.2)
+    coarse = max(angles, key=lambda angle: _row_sharpness(small, angle))
+    fine = np.arange(coarse - 0.2, coarse + 0.21, 0.05)
+    best = float(max(fine, key=lambda angle: _row_sharpness(small, angle)))
+    return image.rotate(best, fillcolor=255) if abs(best) >= 0.05 else image
+
+
+def _row_sharpness(image: Image, angle: float) -> float:
+    ink = 255 - np.asarray(image.rotate(float(angle), fillcolor=255), dtype=np.float32)
+    return float(np.var(ink.sum(axis=1)))
+
+
+def _without_rules(image: Image) -> Image:
+    """The page with its long horizontal and vertical strokes (table rules) erased."""
+    from PIL import Image as PILImage
+
+    pixels = np.asarray(image).copy()
+    dark = pixels < INK_LEVEL
+    length = int(RULE_INCHES * OCR_DPI)
+    rules = _long_runs(dark, length, axis=1) | _long_runs(dark, length, axis=0)
+    # and the rules' blurred edges, a pixel either side
+    rules[1:] |= rules[:-1]
+    rules[:-1] |= rules[1:]
+    rules[:, 1:] |= rules[:, :-1]
+    rules[:, :-1] |= rules[:, 1:]
+    pixels[rules] = 255
+    return PILImage.fromarray(pixels)
+
+
+def _long_runs(dark: NDArray[np.bool_], length: int, axis: int) -> NDArray[np.bool_]:
+    """The pixels of runs of at least `length` dark pixels along `axis`: a morphological opening
+    by a line (windows wholly dark, then every pixel such a window covers)."""
+    wholly_dark = _window_counts(dark, length, axis) == length  # at each window's first pixel
+    return _window_counts(wholly_dark, length, axis, backwards=True) > 0
+
+
+def _window_counts(
+    values: NDArray[np.bool_], length: int, axis: int, backwards: bool = False
+) -> NDArray[np.int32]:
+    """For each pixel, how many of the `length` pixels from it along `axis` (up to it,
+    `backwards`) are true."""
+    moved = np.moveaxis(values, axis, -1).astype(np.int32)
+    padding = [(0, 0)] * (moved.ndim - 1) + [(length, length)]
+    sums = np.cumsum(np.pad(moved, padding), axis=-1, dtype=np.int32)
+    if backwards:
+        counts = sums[..., length:-length] - sums[..., : -2 * length]
+    else:
+        counts = sums[..., 2 * length - 1 : -1] - sums[..., length - 1 : -length - 1]
+    return np.moveaxis(counts, -1, axis)
 
 
 def _page_text(data: dict[str, list[Any]]) -> str:
@@ -60,13 +134,18 @@ def _page_text(data: dict[str, list[Any]]) -> str:
         if not str(text).strip():
             continue
         key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
-        confident = float(data["conf"][index]) >= MIN_WORD_CONFIDENCE
-        word = str(text) if confident else "?" * len(str(text))
+        word = _corrected(str(text))
+        if float(data["conf"][index]) < MIN_WORD_CONFIDENCE and not is_unit(word):
+            word = UNREADABLE * len(word)  # a unit misread is no known unit: it is dropped later
         lines[key].append(_Word(word, int(data["left"][index]), int(data["width"][index])))
     if not lines:
         return ""
     char_width = _char_width([word for words in lines.values() for word in words])
     return "\n".join(_laid_out(words, char_width) for _, words in sorted(lines.items()))
+
+
+def _corrected(word: str) -> str:
+    return _UNIT_CONFUSIONS.sub("I", word)
 
 
 def _char_width(words: list[_Word]) -> float:

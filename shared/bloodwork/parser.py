@@ -60,9 +60,10 @@ def needs_ocr(pages: list[str]) -> bool:
     return not any(page.strip() for page in pages)
 
 
-def parse_markers(text: str) -> list[Marker]:
-    """Every marker result in the text, in reading order (shared/bloodwork/results.py)."""
-    return read_results(text)
+def parse_markers(text: str, scanned: bool = False) -> list[Marker]:
+    """Every marker result in the text, in reading order (shared/bloodwork/results.py); `scanned`
+    when the text is OCR's."""
+    return read_results(text, scanned)
 
 
 def missing_key_markers(markers: list[Marker]) -> list[str]:

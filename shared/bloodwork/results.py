@@ -19,10 +19,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from shared.bloodwork.markers import LABEL, canonical_name
+from shared.bloodwork.markers import LABEL, canonical_name, folded
 from shared.bloodwork.measurement import measured_marker
 from shared.bloodwork.models import Flag, Marker, ReferenceRange
 
+# What OCR puts for a character it could not read (shared/bloodwork/ocr.py).
+UNREADABLE = "\ufffd"
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _DASH = r"(?:-|\u2010|\u2011|\u2012|\u2013|\u2014|\bto\b|\ba\b|\bhasta\b)"
 _RANGE = re.compile(
@@ -35,7 +37,8 @@ _RANGE = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_VALUE = re.compile(rf"(?<![\w.,/<>≤≥-]){_NUMBER}(?![\w/])")
+# A value stands apart: "7.2", "(7.2)", "7.2H", "7.2*", never part of "5:2" or "1988-05".
+_VALUE = re.compile(rf"(?<![^\s(:=]){_NUMBER}(?=[\s)*↑↓]|[HLhl]\b|$)")
 # A unit: "%", or a quotient of prefixed units ("mIU/mL", "µg/dL", "mmol/mol", "IU/L").
 _UNIT = re.compile(r"(?<![\w/])(?:%|[a-zA-Zµμ]{1,5}/[a-zA-Z]{1,4})(?![\w/])")
 _FLAGS: dict[str, Flag | None] = {
@@ -83,15 +86,18 @@ class _Parts:
     flag: Flag | None
 
 
-def read_results(text: str) -> list[Marker]:
-    """Every marker result in the text, in reading order; lines that are not results skipped."""
+def read_results(text: str, scanned: bool = False) -> list[Marker]:
+    """Every marker result in the text, in reading order; lines that are not results skipped.
+    From a scan (OCR), a result is left out rather than risked: one holding a character OCR
+    could not read (UNREADABLE), and one whose unit is not the marker's."""
     lines = _without_furniture(
         [_cleaned(line) for line in unicodedata.normalize("NFC", text).splitlines()]
     )
     decimal_comma = _DECIMAL_COMMA.search(text) is not None
-    return [
+    markers = (
         marker for index in range(len(lines)) for marker in _results(lines, index, decimal_comma)
-    ]
+    )
+    return [marker for marker in markers if not (scanned and marker.unit_unknown)]
 
 
 def _without_furniture(lines: list[str]) -> list[str]:
@@ -101,7 +107,10 @@ def _without_furniture(lines: list[str]) -> list[str]:
     return [
         line
         for line in lines
-        if shapes[_shape(line)] < 2 or LABEL.search(line) or _FIELD.match(line) or _only_parts(line)
+        if shapes[_shape(line)] < 2
+        or LABEL.search(folded(line))
+        or _FIELD.match(line)
+        or _only_parts(line)
     ]
 
 
@@ -115,7 +124,7 @@ def _cleaned(line: str) -> str:
 
 def _results(lines: Sequence[str], index: int, decimal_comma: bool) -> Iterator[Marker]:
     line = lines[index]
-    labels = list(LABEL.finditer(line))
+    labels = list(LABEL.finditer(folded(line)))
     for position, label in enumerate(labels):
         if not _names_the_marker(line, label):
             continue
@@ -126,7 +135,7 @@ def _results(lines: Sequence[str], index: int, decimal_comma: bool) -> Iterator[
         else:  # several results side by side: each runs to the next name
             end = labels[position + 1].start() if position + 1 < len(labels) else len(line)
             text = line[label.end() : end]
-        marker = _marker(label, text, decimal_comma)
+        marker = _marker(line[label.start() : label.end()], label, text, decimal_comma)
         if marker is not None:
             yield marker
 
@@ -138,6 +147,8 @@ def _names_the_marker(line: str, label: re.Match[str]) -> bool:
         return False
     if line[label.end() : label.end() + 1] == "/" or line[: label.start()].endswith("/"):
         return False  # "LH/FSH ratio"
+    if UNREADABLE in line[max(label.start() - 1, 0) : label.end() + 2]:
+        return False  # an unread word may be part of the name ("Haemoglobin A1c")
     after = _ABBREVIATION.sub("", line[label.end() :], count=1)
     up_to_value = _UNIT.sub(" ", re.split(r"\d", after, maxsplit=1)[0])
     next_words = [word for word in _WORD.findall(up_to_value.lower()) if not _is_part(word)]
@@ -153,7 +164,7 @@ def _field_lines(lines: Sequence[str], index: int) -> list[str]:
     """The lines below a name printed alone that hold its fields."""
     fields = []
     for line in lines[index + 1 : index + 1 + MAX_FIELD_LINES]:
-        if LABEL.search(line) or not (_FIELD.match(line) or _only_parts(line)):
+        if LABEL.search(folded(line)) or not (_FIELD.match(line) or _only_parts(line)):
             break
         fields.append(_FIELD.sub(" ", line))
     return fields
@@ -166,7 +177,10 @@ def _only_parts(line: str) -> bool:
 
 
 def _parts(text: str) -> _Parts | None:
-    """The value, unit, range and flag in a result's text; None without a value and a unit."""
+    """The value, unit, range and flag in a result's text; None without a value and a unit, or
+    with a character OCR could not read."""
+    if UNREADABLE in text:
+        return None
     found_range = _RANGE.search(text)
     rest = (
         text
@@ -186,7 +200,7 @@ def _parts(text: str) -> _Parts | None:
     return _Parts(value[0], unit[0], found_range, flag)
 
 
-def _marker(label: re.Match[str], text: str, decimal_comma: bool) -> Marker | None:
+def _marker(printed: str, label: re.Match[str], text: str, decimal_comma: bool) -> Marker | None:
     parts = _parts(text)
     if parts is None:
         return None
@@ -195,7 +209,7 @@ def _marker(label: re.Match[str], text: str, decimal_comma: bool) -> Marker | No
         printed_range = _printed_range(parts.range, decimal_comma)
     except ValueError:  # a date or a version number where a value was expected
         return None
-    name = " ".join(label[0].split())
+    name = " ".join(printed.split())
     marker = measured_marker(name, canonical_name(label["alias"]), value, parts.unit, printed_range)
     if marker.flag is None and parts.flag is not None:
         return marker.model_copy(update={"flag": parts.flag})

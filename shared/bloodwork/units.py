@@ -111,6 +111,12 @@ def to_canonical(marker: str, value: float, unit: str) -> Measurement:
     return Measurement(value * conversion.factor + conversion.offset, canonical, unit_unknown=False)
 
 
+def is_unit(text: str) -> bool:
+    """Whether `text` spells a unit lab reports use ("mIU/mL", "ug/dL", "%")."""
+    parts = "".join(text.split()).lower().split("/")
+    return all(part in _SPELLINGS for part in parts) and (len(parts) == 2 or parts == ["%"])
+
+
 def normalise_unit(unit: str) -> str:
     """One spelling per unit ("uIU/ml" → "µIU/mL", "mUI/mL" → "mIU/mL"); others unspaced."""
     compact = "".join(unit.split())
