@@ -37,8 +37,9 @@ _RANGE = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+_HAS_DECIMALS = re.compile(r"\d[.,]\d")
 # A value stands apart: "7.2", "(7.2)", "7.2H", "7.2*", never part of "5:2" or "1988-05".
-_VALUE = re.compile(rf"(?<![^\s(:=]){_NUMBER}(?=[\s)*↑↓]|[HLhl]\b|$)")
+_VALUE = re.compile(rf"(?<![^\s(\[]){_NUMBER}(?=[\s)*↑↓]|[HLhl]\b|$)")
 # A unit: "%", or a quotient of prefixed units ("mIU/mL", "µg/dL", "mmol/mol", "IU/L").
 _UNIT = re.compile(r"(?<![\w/])(?:%|[a-zA-Zµμ]{1,5}/[a-zA-Z]{1,4})(?![\w/])")
 _FLAGS: dict[str, Flag | None] = {
@@ -74,8 +75,15 @@ MAX_FIELD_LINES = 4
 # with decimal commas (and "1.250" as 1250); any other with thousands commas ("1,250").
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])\d+,(?:\d{1,2}|\d{4,})(?![\d.,])")
 _THOUSANDS_DOT = re.compile(r"\.(?=\d{3}(?!\d))")
+_BEFORE_VALUE = re.compile(r"(?<=[^\W\d_])[:=](?=\d)")
 # Dot leaders and table rules, which separate a result's parts and say nothing.
 _FILLER = re.compile(r"\.{3,}|…+|[|¦│┃]")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    decimal_comma: bool  # the report writes 7,2 (and 1.250 for 1250)
+    scanned: bool  # its text is OCR's
 
 
 @dataclass(frozen=True)
@@ -89,15 +97,13 @@ class _Parts:
 def read_results(text: str, scanned: bool = False) -> list[Marker]:
     """Every marker result in the text, in reading order; lines that are not results skipped.
     From a scan (OCR), a result is left out rather than risked: one holding a character OCR
-    could not read (UNREADABLE), and one whose unit is not the marker's."""
+    could not read (UNREADABLE), one whose unit is not the marker's, and one that seems to have
+    lost its decimal point."""
     lines = _without_furniture(
         [_cleaned(line) for line in unicodedata.normalize("NFC", text).splitlines()]
     )
-    decimal_comma = _DECIMAL_COMMA.search(text) is not None
-    markers = (
-        marker for index in range(len(lines)) for marker in _results(lines, index, decimal_comma)
-    )
-    return [marker for marker in markers if not (scanned and marker.unit_unknown)]
+    reading = _Reading(decimal_comma=_DECIMAL_COMMA.search(text) is not None, scanned=scanned)
+    return [marker for index in range(len(lines)) for marker in _results(lines, index, reading)]
 
 
 def _without_furniture(lines: list[str]) -> list[str]:
@@ -119,10 +125,11 @@ def _shape(line: str) -> str:
 
 
 def _cleaned(line: str) -> str:
-    return _FILLER.sub(" ", line.replace("\t", "    "))
+    """Separators made spaces: tabs, dot leaders, rules, and a colon or = before a value."""
+    return _BEFORE_VALUE.sub(" ", _FILLER.sub(" ", line.replace("\t", "    ")))
 
 
-def _results(lines: Sequence[str], index: int, decimal_comma: bool) -> Iterator[Marker]:
+def _results(lines: Sequence[str], index: int, reading: _Reading) -> Iterator[Marker]:
     line = lines[index]
     labels = list(LABEL.finditer(folded(line)))
     for position, label in enumerate(labels):
@@ -135,7 +142,7 @@ def _results(lines: Sequence[str], index: int, decimal_comma: bool) -> Iterator[
         else:  # several results side by side: each runs to the next name
             end = labels[position + 1].start() if position + 1 < len(labels) else len(line)
             text = line[label.end() : end]
-        marker = _marker(line[label.start() : label.end()], label, text, decimal_comma)
+        marker = _marker(line[label.start() : label.end()], label, text, reading)
         if marker is not None:
             yield marker
 
@@ -200,20 +207,32 @@ def _parts(text: str) -> _Parts | None:
     return _Parts(value[0], unit[0], found_range, flag)
 
 
-def _marker(printed: str, label: re.Match[str], text: str, decimal_comma: bool) -> Marker | None:
+def _marker(printed: str, label: re.Match[str], text: str, reading: _Reading) -> Marker | None:
     parts = _parts(text)
-    if parts is None:
+    if parts is None or (reading.scanned and _lost_point(parts)):
         return None
     try:
-        value = _number(parts.value, decimal_comma)
-        printed_range = _printed_range(parts.range, decimal_comma)
+        value = _number(parts.value, reading.decimal_comma)
+        printed_range = _printed_range(parts.range, reading.decimal_comma)
     except ValueError:  # a date or a version number where a value was expected
         return None
     name = " ".join(printed.split())
     marker = measured_marker(name, canonical_name(label["alias"]), value, parts.unit, printed_range)
+    if reading.scanned and marker.unit_unknown:
+        return None  # a unit OCR misread ("pg/dL" for µg/dL)
     if marker.flag is None and parts.flag is not None:
         return marker.model_copy(update={"flag": parts.flag})
     return marker
+
+
+def _lost_point(parts: _Parts) -> bool:
+    """A value without decimals beside a range with some: OCR often loses a decimal point
+    ("4,6" read "46")."""
+    return (
+        parts.range is not None
+        and _HAS_DECIMALS.search(parts.range[0]) is not None
+        and _HAS_DECIMALS.search(parts.value) is None
+    )
 
 
 def _printed_range(found: re.Match[str] | None, decimal_comma: bool) -> ReferenceRange | None:
