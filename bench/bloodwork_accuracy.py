@@ -13,8 +13,6 @@ and by axis value.
 from __future__ import annotations
 
 import argparse
-import io
-import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -120,28 +118,10 @@ def read_report(pdf: bytes) -> list[Marker]:
     return [] if isinstance(report, Outcome) else read_offline(report)
 
 
-def scanned(report: GeneratedReport) -> bytes:
-    """The report printed, scanned slightly askew, blurred and noised: an image-only PDF."""
-    import pypdfium2
-    from PIL import Image, ImageFilter
-
-    rng = random.Random(report.seed)
-    pages = []
-    for page in pypdfium2.PdfDocument(report.pdf()):
-        image = page.render(scale=SCAN_DPI / 72).to_pil().convert("L")
-        image = image.rotate(rng.uniform(-1.2, 1.2), expand=True, fillcolor=255)
-        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.7)))
-        noise = Image.effect_noise(image.size, rng.uniform(12, 24))
-        pages.append(Image.blend(image, noise, 0.12))
-    output = io.BytesIO()
-    pages[0].save(output, "PDF", save_all=True, append_images=pages[1:], resolution=SCAN_DPI)
-    return output.getvalue()
-
-
 def _measure(seed_and_kind: tuple[int, str]) -> tuple[int, str, Counts]:
     seed, kind = seed_and_kind
     report = generate(seed)
-    pdf = report.pdf() if kind == "digital" else scanned(report)
+    pdf = report.pdf() if kind == "digital" else report.scan(SCAN_DPI)
     return seed, kind, compared(report, read_report(pdf))
 
 

@@ -11,6 +11,7 @@ checks.
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -199,6 +200,23 @@ class GeneratedReport:
 
     def pdf(self) -> bytes:
         return bytes(_render(self).output())
+
+    def scan(self, dpi: int = 200) -> bytes:
+        """The report printed and scanned slightly askew, blurred and noised: an image-only PDF."""
+        import pypdfium2
+        from PIL import Image, ImageFilter
+
+        rng = random.Random(self.seed)
+        pages = []
+        for page in pypdfium2.PdfDocument(self.pdf()):
+            image = page.render(scale=dpi / 72).to_pil().convert("L")
+            image = image.rotate(rng.uniform(-1.2, 1.2), expand=True, fillcolor=255)
+            image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.7)))
+            noise = Image.effect_noise(image.size, rng.uniform(12, 24))
+            pages.append(Image.blend(image, noise, 0.12))
+        output = io.BytesIO()
+        pages[0].save(output, "PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+        return output.getvalue()
 
 
 def generated_reports(count: int, first_seed: int = 0) -> Iterator[GeneratedReport]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from shared.storage.pdfs import PdfStore
 
 log = logging.getLogger(__name__)
 
+# Two readings of a value this close (relative) are the same value, rounded differently.
+SAME_VALUE_TOLERANCE = 0.005
 UNEXPECTED_ERROR = "the report could not be read; please try again or upload another copy"
 PDF_GONE = "the uploaded file is no longer available; please upload it again"
 EXTRACTION_UNAVAILABLE = "the extraction service is unavailable; try again later"
@@ -91,10 +94,28 @@ async def read_markers(report: ReportText, extractor: LabExtractor | None) -> Ou
     except ProviderFailure as failure:
         log.warning("lab report extraction service unavailable (%s)", failure.kind.value)
         return Outcome(LabReportStatus.FAILED, error=EXTRACTION_UNAVAILABLE)
+    offline = await asyncio.to_thread(read_offline, report)
     if markers is None:
         log.warning("the model's lab markers were invalid twice; using the offline parser")
-        markers = await asyncio.to_thread(read_offline, report)
-    return _ready(markers)
+        return _ready(offline)
+    return _ready(marked_disagreements(markers, offline))
+
+
+def marked_disagreements(model: list[Marker], offline: list[Marker]) -> list[Marker]:
+    """The model's markers, each one the offline reader read another value of marked for the
+    user's confirmation with that value, rather than one of the two chosen silently."""
+    read = {marker.canonical_name: marker for marker in reversed(offline)}
+    return [_compared(marker, read.get(marker.canonical_name)) for marker in model]
+
+
+def _compared(model: Marker, offline: Marker | None) -> Marker:
+    if offline is None or offline.unit != model.unit or _same(offline.value, model.value):
+        return model
+    return model.model_copy(update={"needs_confirmation": True, "other_value": offline.value})
+
+
+def _same(one: float, other: float) -> bool:
+    return math.isclose(one, other, rel_tol=SAME_VALUE_TOLERANCE, abs_tol=1e-9)
 
 
 def _ready(markers: list[Marker]) -> Outcome:

@@ -19,7 +19,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field, ValidationError
 from redis.asyncio import Redis
 
-from shared.bloodwork.markers import LABEL, canonical_name
+from shared.bloodwork.markers import LABEL, canonical_name, folded
 from shared.bloodwork.measurement import measured_marker
 from shared.bloodwork.models import Marker, ReferenceRange
 from shared.config import Settings
@@ -111,7 +111,7 @@ class ModelLabExtractor:
 
 def canonical(item: ReportedMarker) -> Marker | None:
     """The marker as the offline parser would give it; None for a marker not read for."""
-    label = LABEL.fullmatch(" ".join(item.name.split()))
+    label = LABEL.fullmatch(folded(" ".join(item.name.split())))
     unit = item.unit.strip()
     if label is None or not unit or not math.isfinite(item.value):
         return None

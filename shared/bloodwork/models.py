@@ -30,3 +30,7 @@ class Marker(BaseModel):
     reported_value: float
     reported_unit: str
     unit_unknown: bool = False
+    # The model and the offline reader read different values: the user is asked which is right
+    # (`value` is the model's, `other_value` the reader's, in the same unit).
+    needs_confirmation: bool = False
+    other_value: float | None = None

@@ -1,11 +1,14 @@
 """The LLM path of `bloodwork.extract` against the provider emulator: validated JSON, one repair
-request, the offline parser after two invalid replies, and `failed` when the provider is down.
+request, the offline parser after two invalid replies, `failed` when the provider is down, and
+generated reports read by the model with a value the offline reader disputes marked for the
+user's confirmation.
 
 The emulator's `json_reply` setting makes its JSON-mode answers the markers given here.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from shared.resources import Resources
 from tests.contract.providers import emulated
 from tests.contract.test_provider_adapters import outcomes, seed_drawing
 from tests.integration.test_bloodwork_extraction import SAMPLE, read, reloaded, stored_report
+from tests.lab_generator import GeneratedReport, Printed, generate
 
 pytestmark = pytest.mark.contract
 
@@ -155,3 +159,50 @@ async def test_without_a_chat_model_the_offline_parser_reads_the_report(
     assert await read(resources, report_id, reader) == "ready"
     assert (await reloaded(resources, report_id)).markers == OFFLINE
     assert await outcomes(emulator) == {}  # the emulator was never asked
+
+
+def model_reading(report: GeneratedReport) -> dict[str, Any]:
+    """What a model reads off a generated report: each fertility result as printed."""
+    return {"markers": [_as_read(printed) for printed in report.printed]}
+
+
+def _as_read(printed: Printed) -> dict[str, Any]:
+    numbers = [
+        float(n.replace(",", ".")) for n in re.findall(r"\d+(?:[.,]\d+)?", printed.reference)
+    ]
+    low, high = (
+        (None, numbers[0])
+        if "<" in printed.reference
+        else ((numbers[0], None) if ">" in printed.reference else (numbers[0], numbers[1]))
+    )
+    return {
+        "name": printed.label,
+        "value": float(printed.value.replace(",", ".")),
+        "unit": printed.unit,
+        "reference_range": {"low": low, "high": high, "text": printed.reference},
+    }
+
+
+@pytest.mark.parametrize("seed", [2, 7, 12])
+async def test_the_model_reads_generated_reports_and_a_disputed_value_is_marked(
+    emulator: RunningEmulator, resources: Resources, seed: int
+) -> None:
+    report = generate(seed)
+    reading = model_reading(report)
+    disputed = report.truth[0].canonical
+    reading["markers"][0]["value"] *= 10  # a decimal point the model missed
+    await emulator.configure(json_reply=reading)
+    report_id = await stored_report(resources, report.pdf())
+    assert await read(resources, report_id, await extractor(emulator, resources)) == "ready"
+    markers = {m["canonical_name"]: m for m in (await reloaded(resources, report_id)).markers}
+    assert set(markers) == {truth.canonical for truth in report.truth}
+    for truth in report.truth:
+        marker = markers[truth.canonical]
+        if truth.canonical == disputed:
+            assert marker["needs_confirmation"] and marker["value"] != pytest.approx(truth.value)
+            assert marker["other_value"] == pytest.approx(truth.value, rel=0.005)
+        else:
+            assert not marker["needs_confirmation"] and marker["other_value"] is None
+            assert marker["value"] == pytest.approx(truth.value, rel=0.005)
+            assert marker["unit"] == truth.unit and marker["flag"] == truth.flag
+    assert await outcomes(emulator) == {"ok": 1}

@@ -123,7 +123,7 @@ async def test_an_unreadable_report_fails_with_its_reason(resources: Resources) 
 async def test_an_unexpected_error_fails_the_report_without_details(
     resources: Resources, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken_parser(_: str) -> list[Marker]:
+    def broken_parser(*_: object) -> list[Marker]:
         raise RuntimeError("FSH 7.2")
 
     monkeypatch.setattr(extraction, "parse_markers", broken_parser)
