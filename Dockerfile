@@ -60,6 +60,11 @@ FROM python:${PYTHON_VERSION}-slim AS runtime
 ARG APP_UID=10001
 ARG APP_GID=10001
 
+# Tesseract OCR with English and Spanish, for scanned lab reports (shared/bloodwork/ocr.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid ${APP_GID} app \
     && useradd --system --uid ${APP_UID} --gid app --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin app

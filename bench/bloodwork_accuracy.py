@@ -4,7 +4,7 @@ never seen, by each axis of their layout.
 `--reports` seeded reports of tests/lab_generator.py (each axis of how labs print results varied
 independently) are read as a worker reads an upload: the PDF's text (`read_pages`, through OCR
 for a scan) and then the offline reader. Each report is also scanned (`--scanned` of them):
-its pages rendered to images at 150 dpi, slightly rotated, blurred and noised, and saved as an
+its pages rendered to images at 200 dpi, slightly rotated, blurred and noised, and saved as an
 image-only PDF. Precision and recall are given for the value (in the canonical unit, within
 0.5 %), the unit, the reference range, the flag and the list of missing key markers, overall
 and by axis value.
@@ -221,7 +221,7 @@ _HOW = """
   counts against it); recall divides them by those printed.
 - *missing*: the key markers (FSH, AMH, LH, estradiol, TSH, prolactin) the report lacks, as the
   reader lists them.
-- Scanned reports: each page rendered at 150 dpi, rotated by up to 1.2°, blurred and noised,
+- Scanned reports: each page rendered at 200 dpi, rotated by up to 1.2°, blurred and noised,
   saved as an image-only PDF, then read through Tesseract (shared/bloodwork/ocr.py) as an upload
   would be.
 """

@@ -34,6 +34,7 @@ QUICK_OPTIONS: dict[str, list[str]] = {
     "retrieval": ["--corpus-lines", "3000"],
     "grounding": ["--skip-retrieval"],
     "bloodwork": ["--uploads", "50"],
+    "bloodwork-accuracy": ["--reports", "100", "--scanned", "10"],
     "inflight": ["--levels", "1000", "--measure-seconds", "20"],
     "scaling": ["--workers", "1,4", "--measure-seconds", "20"],
     "cost": ["--chats", "100", "--concurrency", "50"],
