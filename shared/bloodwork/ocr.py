@@ -33,6 +33,8 @@ TESSERACT_CONFIG = "--psm 6 -c load_system_dawg=0 -c load_freq_dawg=0"
 LANGUAGES = "eng+spa"
 # What OCR reads for the I of IU in a unit: "mlU/mL", "miU/mL", "JU/mL", "1U/L" are mIU/mL...
 _UNIT_CONFUSIONS = re.compile(r"(?:(?<=[mµuc])|(?<![A-Za-z]))[1lJji{|!](?=U/|U\b)")
+# A dot leader as OCR reads it: a run of dots, commas, middle dots or underscores.
+_LEADER = re.compile(r"[.,·_…'`:;]{3,}")
 # A page is straightened by the angle (within ±MAX_SKEW_DEGREES) whose rows of ink are sharpest.
 MAX_SKEW_DEGREES = 3.0
 # Ink runs at least this long (inches) are a table's rules, not text: they are erased.
@@ -136,7 +138,8 @@ def _page_text(data: dict[str, list[Any]]) -> str:
         key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
         word = _corrected(str(text))
         if float(data["conf"][index]) < MIN_WORD_CONFIDENCE and not is_unit(word):
-            word = UNREADABLE * len(word)  # a unit misread is no known unit: it is dropped later
+            # A unit misread is no known unit (dropped later); a dot leader is only a separator.
+            word = " " * len(word) if _LEADER.fullmatch(word) else UNREADABLE * len(word)
         lines[key].append(_Word(word, int(data["left"][index]), int(data["width"][index])))
     if not lines:
         return ""

@@ -26,7 +26,7 @@ from shared.bloodwork.models import Flag, Marker, ReferenceRange
 # What OCR puts for a character it could not read (shared/bloodwork/ocr.py).
 UNREADABLE = "\ufffd"
 _NUMBER = r"\d+(?:[.,]\d+)*"
-_DASH = r"(?:-|\u2010|\u2011|\u2012|\u2013|\u2014|\bto\b|\ba\b|\bhasta\b)"
+_DASH = r"(?:-|~|\u2010|\u2011|\u2012|\u2013|\u2014|\bto\b|\ba\b|\bhasta\b)"
 _RANGE = re.compile(
     rf"""
     (?P<low>{_NUMBER})\s*{_DASH}\s*(?P<high>{_NUMBER})(?![\d.,])
@@ -209,7 +209,7 @@ def _parts(text: str) -> _Parts | None:
 
 def _marker(printed: str, label: re.Match[str], text: str, reading: _Reading) -> Marker | None:
     parts = _parts(text)
-    if parts is None or (reading.scanned and _lost_point(parts)):
+    if parts is None or (reading.scanned and _misread(parts)):
         return None
     try:
         value = _number(parts.value, reading.decimal_comma)
@@ -225,14 +225,21 @@ def _marker(printed: str, label: re.Match[str], text: str, reading: _Reading) ->
     return marker
 
 
-def _lost_point(parts: _Parts) -> bool:
-    """A value without decimals beside a range with some: OCR often loses a decimal point
-    ("4,6" read "46")."""
-    return (
-        parts.range is not None
-        and _HAS_DECIMALS.search(parts.range[0]) is not None
-        and _HAS_DECIMALS.search(parts.value) is None
-    )
+def _misread(parts: _Parts) -> bool:
+    """What OCR misreads more often than a lab prints it: a value without decimals beside a
+    range with some (a lost decimal point, "4,6" read "46"), a range whose low bound is not
+    below its high one ("[3.5-12.5]" read "13.5-12.5")."""
+    found = parts.range
+    if found is None:
+        return False
+    lost_point = _HAS_DECIMALS.search(found[0]) and not _HAS_DECIMALS.search(parts.value)
+    low, high = found["low"], found["high"]
+    reversed_range = low is not None and high is not None and _digits(low) >= _digits(high)
+    return bool(lost_point) or reversed_range
+
+
+def _digits(number: str) -> float:
+    return float(number.replace(",", "."))
 
 
 def _printed_range(found: re.Match[str] | None, decimal_comma: bool) -> ReferenceRange | None:
