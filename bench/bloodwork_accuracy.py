@@ -165,7 +165,7 @@ def run(reports: int, scans: int, processes: int) -> dict[str, Any]:
 def markdown(report: dict[str, Any]) -> str:
     kinds = [kind for kind in ("digital", "scanned") if kind in report]
     parts = [
-        "# Reading generated lab reports\n",
+        "# Reading generated lab reports\n\n",
         f"Measured {report['machine']['measured_at']} by `python scripts/bench.py "
         f"bloodwork-accuracy` in {report['run']['seconds']} s. "
         + ", ".join(f"{report[kind]['reports']} {kind} reports" for kind in kinds)
