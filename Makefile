@@ -73,7 +73,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The Debian programs some tests drive (Chromium, Tesseract, nginx): scripts/system_packages.sh.
+# The Debian programs some tests drive (Tesseract): scripts/system_packages.sh.
 system-packages:
 	bash scripts/system_packages.sh
 
