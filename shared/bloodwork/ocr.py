@@ -38,10 +38,19 @@ LANGUAGES = "eng+spa"
 _UNIT_CONFUSIONS = re.compile(r"(?:(?<=[mµuc])|(?<![A-Za-z]))[1lJji{|!](?=U/|U\b)")
 # A dot leader as OCR reads it: a run of dots, commas, middle dots or underscores.
 _LEADER = re.compile(r"[.,·_…'`:;]{3,}")
+# A word as low as a dot (under LEADER_HEIGHT of the page's typical word height) and long (over
+# LEADER_WIDTH of it) is a dot leader: OCR reads its dots as letters ("......cccnco..").
+LEADER_HEIGHT = 0.4
+LEADER_WIDTH = 2.0
 # A page is straightened by the angle (within ±MAX_SKEW_DEGREES) whose rows of ink are sharpest.
 MAX_SKEW_DEGREES = 3.0
-# Ink runs at least this long (inches) are a table's rules, not text: they are erased.
+# Ink runs at least this long (inches) are a table's rules, not text: they are erased. A
+# scanned rule has gaps (noise, blur), so a run is RULE_INK of its pixels dark; the tops of a
+# line of lower-case letters went with the rules at 0.75 on generated scans, and stay at this.
 RULE_INCHES = 0.4
+RULE_INK = 0.92
+# Pixels either side of a rule erased with it: its blurred edges.
+RULE_EDGE = 2
 # Grey levels below this are ink (a thin rule, blurred by the scan, is light grey).
 INK_LEVEL = 190
 
@@ -102,20 +111,20 @@ def _without_rules(image: Image) -> Image:
     dark = pixels < INK_LEVEL
     length = int(RULE_INCHES * OCR_DPI)
     rules = _long_runs(dark, length, axis=1) | _long_runs(dark, length, axis=0)
-    # and the rules' blurred edges, a pixel either side
-    rules[1:] |= rules[:-1]
-    rules[:-1] |= rules[1:]
-    rules[:, 1:] |= rules[:, :-1]
-    rules[:, :-1] |= rules[:, 1:]
+    for _ in range(RULE_EDGE):
+        rules[1:] |= rules[:-1]
+        rules[:-1] |= rules[1:]
+        rules[:, 1:] |= rules[:, :-1]
+        rules[:, :-1] |= rules[:, 1:]
     pixels[rules] = 255
     return PILImage.fromarray(pixels)
 
 
 def _long_runs(dark: NDArray[np.bool_], length: int, axis: int) -> NDArray[np.bool_]:
-    """The pixels of runs of at least `length` dark pixels along `axis`: a morphological opening
-    by a line (windows wholly dark, then every pixel such a window covers)."""
-    wholly_dark = _window_counts(dark, length, axis) == length  # at each window's first pixel
-    return _window_counts(wholly_dark, length, axis, backwards=True) > 0
+    """The pixels of runs of `length` pixels along `axis` at least RULE_INK dark: windows that
+    dark, then every pixel such a window covers (a morphological opening by a line)."""
+    inked = _window_counts(dark, length, axis) >= RULE_INK * length  # at each window's start
+    return _window_counts(inked, length, axis, backwards=True) > 0
 
 
 def _window_counts(
@@ -134,18 +143,21 @@ def _window_counts(
 
 
 def _page_text(data: dict[str, list[Any]]) -> str:
+    words = [index for index, text in enumerate(data["text"]) if str(text).strip()]
+    if not words:
+        return ""
+    text_height = statistics.median(data["height"][index] for index in words)
     lines: dict[tuple[int, int, int], list[_Word]] = defaultdict(list)
-    for index, text in enumerate(data["text"]):
-        if not str(text).strip():
-            continue
+    for index in words:
         key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
-        word = _corrected(str(text))
-        if float(data["conf"][index]) < MIN_WORD_CONFIDENCE and not is_unit(word):
+        word = _corrected(str(data["text"][index]))
+        height, width = data["height"][index], data["width"][index]
+        if height < LEADER_HEIGHT * text_height and width > LEADER_WIDTH * text_height:
+            word = " " * len(word)  # a dot leader, however OCR spelled its dots
+        elif float(data["conf"][index]) < MIN_WORD_CONFIDENCE and not is_unit(word):
             # A unit misread is no known unit (dropped later); a dot leader is only a separator.
             word = " " * len(word) if _LEADER.fullmatch(word) else UNREADABLE * len(word)
-        lines[key].append(_Word(word, int(data["left"][index]), int(data["width"][index])))
-    if not lines:
-        return ""
+        lines[key].append(_Word(word, int(data["left"][index]), int(width)))
     char_width = _char_width([word for words in lines.values() for word in words])
     return "\n".join(_laid_out(words, char_width) for _, words in sorted(lines.items()))
 

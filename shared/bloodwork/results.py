@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from shared.bloodwork.markers import LABEL, canonical_name, folded
 from shared.bloodwork.measurement import measured_marker
 from shared.bloodwork.models import Flag, Marker, ReferenceRange
+from shared.bloodwork.units import misread_unit
 
 # What OCR puts for a character it could not read (shared/bloodwork/ocr.py).
 UNREADABLE = "\ufffd"
@@ -38,16 +39,18 @@ _RANGE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _HAS_DECIMALS = re.compile(r"\d[.,]\d")
-# A value stands apart: "7.2", "(7.2)", "7.2H", "7.2*", never part of "5:2" or "1988-05".
-_VALUE = re.compile(rf"(?<![^\s(\[]){_NUMBER}(?=[\s)*↑↓]|[HLhl]\b|$)")
-# A unit: "%", or a quotient of prefixed units ("mIU/mL", "µg/dL", "mmol/mol", "IU/L").
-_UNIT = re.compile(r"(?<![\w/])(?:%|[a-zA-Zµμ]{1,5}/[a-zA-Z]{1,4})(?![\w/])")
+_FLAG_WORDS = r"hh|ll|high|low|alt[oa]|baj[oa]|h|l"
+# A value stands apart: "7.2", "(7.2)", "7.2H", "7.2LOW", "7.2*", never part of "5:2" or
+# "1988-05".
+_VALUE = re.compile(rf"(?<![^\s(\[]){_NUMBER}(?=[\s)*↑↓]|(?:{_FLAG_WORDS})\b|$)", re.IGNORECASE)
+# A unit: "%", or a quotient of prefixed units ("mIU/mL", "µg/dL", "mmol/mol", "nmol /L").
+_UNIT = re.compile(r"(?<![\w/])(?:%|[a-zA-Zµμ]{1,5}\s?/\s?[a-zA-Z]{1,4})(?![\w/])")
 _FLAGS: dict[str, Flag | None] = {
     "h": "high", "hh": "high", "high": "high", "alto": "high", "alta": "high", "↑": "high",
     "l": "low", "ll": "low", "low": "low", "bajo": "low", "baja": "low", "↓": "low",
     "*": None, "**": None,
 }  # fmt: skip
-_FLAG = re.compile(r"(?<![\w*])(?:hh|ll|high|low|alt[oa]|baj[oa]|h|l|\*{1,2}|↑|↓)(?![\w*])", re.I)
+_FLAG = re.compile(rf"(?<![^\W\d]|\*)(?:{_FLAG_WORDS}|\*{{1,2}}|↑|↓)(?![\w*])", re.IGNORECASE)
 # Words a result's field lines start with ("Result: 6.8 IU/L"), in English and Spanish.
 _FIELD = re.compile(
     r"""^\s*(?:result|value|units?|reference(?:\s+(?:range|interval))?|ref\.?|range|normal
@@ -69,12 +72,15 @@ _RANGE_WORDS = frozenset(
 # An abbreviation in brackets after a name: "Total testosterone (TT)".
 _ABBREVIATION = re.compile(r"^\s*\([^()\d]{1,12}\)")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_WORD_WITHOUT_DIGITS = re.compile(r"(?<!\S)[^\s\d]+(?!\S)")
 # Lines a name printed alone reads its fields from, at most.
 MAX_FIELD_LINES = 4
 # A comma before 1, 2 or 4+ digits can only be a decimal comma. A report that has one is read
 # with decimal commas (and "1.250" as 1250); any other with thousands commas ("1,250").
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])\d+,(?:\d{1,2}|\d{4,})(?![\d.,])")
 _THOUSANDS_DOT = re.compile(r"\.(?=\d{3}(?!\d))")
+# OCR reads a decimal point or comma as a colon ("23:2"), which no result prints.
+_DECIMAL_MARK_READ_AS_COLON = re.compile(r"(?<=\d):(?=\d)")
 _BEFORE_VALUE = re.compile(r"(?<=[^\W\d_])[:=](?=\d)")
 # Dot leaders and table rules, which separate a result's parts and say nothing.
 _FILLER = re.compile(r"\.{3,}|…+|[|¦│┃]")
@@ -184,30 +190,61 @@ def _only_parts(line: str) -> bool:
 
 
 def _parts(text: str) -> _Parts | None:
-    """The value, unit, range and flag in a result's text; None without a value and a unit, or
-    with a character OCR could not read."""
-    if UNREADABLE in text:
-        return None
-    found_range = _RANGE.search(text)
-    rest = (
-        text
-        if found_range is None
-        else text[: found_range.start()] + " " + text[found_range.end() :]
-    )
-    rest = _FIELD.sub(" ", rest)
+    """The value, unit, range and flag in a result's text; None without a value and a unit.
+    Words OCR could not read (UNREADABLE) are allowed only where the unit stands between them
+    and the value ("0,46 ng/mL ����", an unread range): anywhere else they may hide the value."""
+    readable = re.sub(rf"\S*{UNREADABLE}\S*", _blank, text)
+    found_range = _RANGE.search(readable)
+    rest = _FIELD.sub(_blank, readable if found_range is None else _blanked(readable, found_range))
     unit = _UNIT.search(rest)
     if unit is None:
         return None
-    without_unit = rest[: unit.start()] + " " + rest[unit.end() :]
+    without_unit = _blanked(rest, unit)
     value = _VALUE.search(without_unit)
-    if value is None:
+    if value is None or not _unit_between(value, unit, _unread_positions(text)):
         return None
     flags = [_FLAGS[flag.lower()] for flag in _FLAG.findall(without_unit[value.end() :])]
     flag = next((flag for flag in flags if flag is not None), None)
     return _Parts(value[0], unit[0], found_range, flag)
 
 
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match[0])
+
+
+def _blanked(text: str, match: re.Match[str]) -> str:
+    """The text with the match's characters made spaces, every other character in its place."""
+    return text[: match.start()] + _blank(match) + text[match.end() :]
+
+
+def _unread_positions(text: str) -> list[int]:
+    return [position for position, character in enumerate(text) if character == UNREADABLE]
+
+
+def _unit_between(value: re.Match[str], unit: re.Match[str], positions: list[int]) -> bool:
+    if value.end() <= unit.start():
+        return all(position >= unit.end() for position in positions)
+    return all(position < unit.start() for position in positions)
+
+
 def _marker(printed: str, label: re.Match[str], text: str, reading: _Reading) -> Marker | None:
+    canonical = canonical_name(label["alias"])
+    if reading.scanned:
+        text = _DECIMAL_MARK_READ_AS_COLON.sub("," if reading.decimal_comma else ".", text)
+    marker = _read_marker(printed, canonical, text, reading)
+    if marker is None and reading.scanned:
+        with_units = _WORD_WITHOUT_DIGITS.sub(lambda word: _as_unit(word[0], canonical), text)
+        if with_units != text:
+            marker = _read_marker(printed, canonical, with_units, reading)
+    return marker
+
+
+def _as_unit(word: str, canonical: str) -> str:
+    """The word, or the marker's unit that OCR misread as it."""
+    return misread_unit(canonical, word) or word
+
+
+def _read_marker(printed: str, canonical: str, text: str, reading: _Reading) -> Marker | None:
     parts = _parts(text)
     if parts is None or (reading.scanned and _misread(parts)):
         return None
@@ -217,9 +254,9 @@ def _marker(printed: str, label: re.Match[str], text: str, reading: _Reading) ->
     except ValueError:  # a date or a version number where a value was expected
         return None
     name = " ".join(printed.split())
-    marker = measured_marker(name, canonical_name(label["alias"]), value, parts.unit, printed_range)
+    marker = measured_marker(name, canonical, value, parts.unit, printed_range)
     if reading.scanned and marker.unit_unknown:
-        return None  # a unit OCR misread ("pg/dL" for µg/dL)
+        return None  # a unit OCR misread beyond recognition ("pg/dL" for µg/dL)
     if marker.flag is None and parts.flag is not None:
         return marker.model_copy(update={"flag": parts.flag})
     return marker

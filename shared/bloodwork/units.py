@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from rapidfuzz.distance import Levenshtein
+
 CANONICAL_UNITS: dict[str, str] = {
     "FSH": "mIU/mL",
     "LH": "mIU/mL",
@@ -97,6 +99,13 @@ _SPELLINGS = {
 } | {"%": "%"}
 
 
+# Edits (Levenshtein) a unit OCR misread may be from the unit it is read as; a word of four
+# characters or fewer, one.
+MAX_MISREAD_EDITS = 2
+# What OCR adds after a unit: a speck read as a full stop, an underline.
+_TRAILING_MARKS = ".,;:_'\u2018\u2019`"
+
+
 def to_canonical(marker: str, value: float, unit: str) -> Measurement:
     """`value` in `unit` converted to the canonical unit of the canonical `marker`.
 
@@ -109,6 +118,43 @@ def to_canonical(marker: str, value: float, unit: str) -> Measurement:
     if conversion is None:
         return Measurement(value, " ".join(unit.split()), unit_unknown=True)
     return Measurement(value * conversion.factor + conversion.offset, canonical, unit_unknown=False)
+
+
+def misread_unit(marker: str, word: str) -> str | None:
+    """The unit of the canonical `marker` that `word` is an OCR misreading of: "ngmL", "nmo/L",
+    "Hg/dt." for ng/mL, nmol/L, µg/dL (the one unit of the marker's within MAX_MISREAD_EDITS
+    of the word, none where two are equally near), "pg/dL" for µg/dL (a µ read as p)."""
+    compact = word.strip(_TRAILING_MARKS).lower()
+    if len(compact) < 3:
+        return None
+    if is_unit(compact):
+        return _micro_read_as_p(marker, compact)
+    distances = {
+        unit: min(Levenshtein.distance(compact, spelling) for spelling in _spellings_of(unit))
+        for unit in _units_of(marker)
+    }
+    nearest = min(distances.values())
+    if nearest > (1 if len(compact) <= 4 else MAX_MISREAD_EDITS):
+        return None
+    units = [unit for unit, distance in distances.items() if distance == nearest]
+    return units[0] if len(units) == 1 else None
+
+
+def _micro_read_as_p(marker: str, unit: str) -> str | None:
+    micro = normalise_unit("µ" + unit[1:])
+    units = _units_of(marker)
+    if unit.startswith("p") and normalise_unit(unit) not in units and micro in units:
+        return micro
+    return None
+
+
+def _units_of(marker: str) -> tuple[str, ...]:
+    return (CANONICAL_UNITS[marker], *_CONVERSIONS[marker])
+
+
+def _spellings_of(unit: str) -> list[str]:
+    """How labs print `unit`, lower-cased: µ as µ, u or mc."""
+    return [unit.lower().replace("µ", micro) for micro in ("µ", "u", "mc")]
 
 
 def is_unit(text: str) -> bool:

@@ -47,8 +47,8 @@ def test_a_generated_report_is_read_exactly(seed: int) -> None:
             assert bound == (None if true is None else pytest.approx(true, rel=0.005))
 
 
-def one(line: str) -> Marker:
-    markers = parse_markers(line)
+def one(line: str, scanned: bool = False) -> Marker:
+    markers = parse_markers(line, scanned)
     assert len(markers) == 1, markers
     return markers[0]
 
@@ -128,6 +128,58 @@ def test_a_labelled_block() -> None:
 def test_a_scans_unread_word_beside_a_name_or_value_drops_the_result() -> None:
     assert parse_markers(f"Haemoglobin {UNREADABLE * 3}  2.4 %  4.0 - 5.6", scanned=True) == []
     assert parse_markers(f"FSH  {UNREADABLE * 3}  mIU/mL  3.5 - 12.5", scanned=True) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"P4   0,46   ng/mL   {UNREADABLE * 9}",  # the range unread, after the unit
+        f"{UNREADABLE * 9}   ng/mL   0,46   P4",  # before the unit, the value after it
+    ],
+)
+def test_a_scans_unread_range_keeps_the_value_the_unit_stands_between(line: str) -> None:
+    progesterone = one(line, scanned=True)
+    assert (progesterone.value, progesterone.reference_range) == (0.46, None)
+
+
+def test_a_scans_unread_word_on_the_values_side_of_the_unit_drops_the_result() -> None:
+    assert parse_markers(f"FSH  {UNREADABLE * 3} - 12.5  mIU/mL", scanned=True) == []
+    assert parse_markers(f"FSH  8.9 {UNREADABLE}  mIU/mL  3.5 - 12.5", scanned=True) == []
+    # a number the unread range leaves may be taken for the value
+    assert parse_markers(f"{UNREADABLE * 5} 12:5  IU/L  8.9  FSH", scanned=True) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "value", "unit"),
+    [
+        ("AMH   0.59L   ngmL   > 1.00", 0.59, "ng/mL"),  # the slash lost
+        ("SHBG   179 H   nmo/L   < 144", 179.0, "nmol/L"),
+        ("DHEA-S   Hg/dt.   119   Ref: 35 - 430", 119.0, "µg/dL"),  # µ read H, L read t
+        ("Testosterone, total   23:2   ng/dL   [8.4-48.1]", 23.2, "ng/dL"),  # the point a colon
+        ("DHEA-S   298   pg/dL   [35-430]", 298.0, "µg/dL"),  # µ read p: no DHEA-S unit
+        ("P4   2,45   nmol /L   (normal 0,64 - 4,77)", 2.45 / 3.18, "ng/mL"),
+    ],
+)
+def test_a_scans_misread_units_and_decimal_marks(line: str, value: float, unit: str) -> None:
+    marker = one(line, scanned=True)
+    assert (marker.value, marker.unit) == (pytest.approx(value), unit)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Estradiol   180   ng/mL   27 - 161",  # ng/L and pg/mL are as near: neither is chosen
+        "FSH   8.9   mg/dL   3.5 - 12.5",  # a real unit that is not FSH's is no misreading
+        "Prolactin   20.6   xq/zz   4.8 - 23.3",  # too far from any of prolactin's units
+    ],
+)
+def test_a_scans_unit_is_not_guessed(line: str) -> None:
+    assert parse_markers(line, scanned=True) == []
+
+
+def test_a_flag_word_printed_against_the_value() -> None:
+    lh = one("LH   1,9LOW   mIU/mL   [2,4-12,6]")
+    assert (lh.value, lh.flag) == (1.9, "low")
 
 
 def test_a_scans_value_that_lost_its_decimal_point_is_dropped() -> None:
