@@ -5,10 +5,10 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from api.deps import ResourcesDep, bearer_token
+from api.deps import BearerToken, ResourcesDep
 from api.errors import (
     AdminDisabled,
     AdminPinInvalid,
@@ -41,12 +41,16 @@ def issue_admin_token(settings: Settings, pin: str) -> str:
     return _serializer(settings).dumps(SUBJECT)
 
 
+ADMIN_TOKEN = BearerToken(
+    "admin", "The token `POST /v1/admin/login` returned for the admin PIN, as a bearer token."
+)
+
+
 async def require_admin(
-    resources: ResourcesDep, authorization: Annotated[str | None, Header()] = None
+    resources: ResourcesDep, token: Annotated[str | None, Depends(ADMIN_TOKEN)]
 ) -> None:
     settings = resources.settings
     configured_pin(settings)
-    token = bearer_token(authorization)
     if token is None:
         raise AdminRequired
     try:

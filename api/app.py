@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from starlette.types import Receive, Scope, Send
 
 from api.admin_audit import AdminAuditMiddleware
@@ -53,6 +54,12 @@ DESCRIPTION = f"""Every error is answered with the same body, `ErrorBody`:
 
 {catalogue_table()}
 """
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operationId: its function's name ("chat", "upload_bloodwork"), which changes
+    only when the route does, where FastAPI's own joins the name, path and method."""
+    return route.name
 
 
 class IzanaApi(FastAPI):
@@ -112,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(limit_general)],
         docs_url=None,  # served by install_docs, without a CDN
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     app.add_middleware(AdminAuditMiddleware)  # inside the request id, which it records

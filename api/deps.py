@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPBearer
 
 from api.capability import EventsCapability
 from api.errors import SessionInvalid, Unauthorized, UnsupportedMediaType
@@ -59,10 +60,26 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+class BearerToken(HTTPBearer):
+    """The `Authorization: Bearer` token, or None without the header; in the schema, a bearer
+    security scheme (the Authorize button of /docs). A malformed header is 401 `unauthorized`
+    with this API's error body, where FastAPI's own would answer 403 `{"detail": ...}`."""
+
+    def __init__(self, scheme_name: str, description: str) -> None:
+        super().__init__(scheme_name=scheme_name, description=description, auto_error=False)
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return bearer_token(request.headers.get("authorization"))
+
+
+SESSION_TOKEN = BearerToken(
+    "session", "The token `POST /v1/sessions` returned, sent as `Authorization: Bearer <token>`."
+)
+
+
 async def optional_session(
-    sessions: SessionLookupDep, authorization: Annotated[str | None, Header()] = None
+    sessions: SessionLookupDep, token: Annotated[str | None, Depends(SESSION_TOKEN)]
 ) -> UserSession | None:
-    token = bearer_token(authorization)
     if token is None:
         return None
     session = await sessions.find(token)

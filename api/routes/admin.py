@@ -65,7 +65,7 @@ class IngestJobOut(BaseModel):
     dependencies=[Depends(limit_admin_login)],
     responses=error_responses(*LIMIT_ERRORS, *BODY_ERRORS, AdminDisabled, AdminPinInvalid),
 )
-async def login(body: LoginIn, request: Request, resources: ResourcesDep) -> LoginOut:
+async def admin_login(body: LoginIn, request: Request, resources: ResourcesDep) -> LoginOut:
     """Exchange the admin PIN for a bearer token (5 tries per 15 minutes per IP; every login
     refused while the wrong PINs of all clients together are at their limit)."""
     settings = resources.settings
@@ -95,7 +95,7 @@ def allowed_paths(settings: Settings, paths: list[str]) -> list[str]:
     dependencies=[AdminDep],
     responses=error_responses(*LIMIT_ERRORS, *ADMIN_ERRORS, *BODY_ERRORS, PathNotAllowed),
 )
-async def reindex(body: ReindexIn, resources: ResourcesDep) -> ReindexOut:
+async def admin_reindex(body: ReindexIn, resources: ResourcesDep) -> ReindexOut:
     """Queue a `kb.ingest` job; unchanged files are skipped, so re-running it is cheap."""
     paths = allowed_paths(resources.settings, body.paths)
     job_id = new_job_id()
@@ -109,7 +109,7 @@ async def reindex(body: ReindexIn, resources: ResourcesDep) -> ReindexOut:
     dependencies=[AdminDep],
     responses=error_responses(*LIMIT_ERRORS, *ADMIN_ERRORS, JobNotFound),
 )
-async def ingest_job(job_id: str, resources: ResourcesDep) -> IngestJobOut:
+async def admin_ingest_job(job_id: str, resources: ResourcesDep) -> IngestJobOut:
     """The job's state and, once complete, its per-file report."""
     job = Job(job_id, resources.arq)
     state = await job.status()

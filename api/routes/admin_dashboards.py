@@ -100,7 +100,9 @@ def _stat_rows(stats: Stats) -> list[StatRow]:
 
 
 @router.get("/stats", response_model=Stats, responses={**csv_documented(StatRow), **ERRORS})
-async def stats(resources: ResourcesDep, window: WindowDep, output: FormatDep) -> Stats | Response:
+async def admin_stats(
+    resources: ResourcesDep, window: WindowDep, output: FormatDep
+) -> Stats | Response:
     """Questions per day and per language; queue, first-token and total time percentiles
     (p50, p90, p99); the share of answers per source (pipeline, cache, shared, personal…);
     provider calls, retries, fallbacks, cooldowns and opened breakers; ratings 1 to 5."""
@@ -111,7 +113,7 @@ async def stats(resources: ResourcesDep, window: WindowDep, output: FormatDep) -
 
 
 @router.get("/gaps", response_model=GapPage, responses={**csv_documented(GapGroup), **ERRORS})
-async def gaps(
+async def admin_gaps(
     resources: ResourcesDep,
     window: WindowDep,
     output: FormatDep,
@@ -129,7 +131,7 @@ async def gaps(
 @router.get(
     "/documents", response_model=DocumentPage, responses={**csv_documented(CitedDocument), **ERRORS}
 )
-async def documents(
+async def admin_documents(
     resources: ResourcesDep,
     output: FormatDep,
     collection: Annotated[str, Query(pattern=NAME_PATTERN)] = DEFAULT_COLLECTION,
@@ -147,7 +149,7 @@ async def documents(
 @router.get(
     "/feedback", response_model=FeedbackPage, responses={**csv_documented(RatedAnswer), **ERRORS}
 )
-async def feedback(
+async def admin_feedback(
     resources: ResourcesDep,
     window: WindowDep,
     output: FormatDep,
@@ -183,7 +185,7 @@ def _bloodwork_rows(summary: BloodworkSummary) -> list[BloodworkRow]:
     response_model=BloodworkSummary,
     responses={**csv_documented(BloodworkRow), **ERRORS},
 )
-async def bloodwork(
+async def admin_bloodwork(
     resources: ResourcesDep,
     window: WindowDep,
     output: FormatDep,

@@ -54,7 +54,7 @@ def _out(summary: GoldSummary) -> GoldAnswerOut:
     "",
     responses=error_responses(*LIMIT_ERRORS, *ADMIN_ERRORS, InvalidCursor, ValidationFailed),
 )
-async def list_gold_answers(
+async def admin_list_gold_answers(
     resources: ResourcesDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -73,7 +73,7 @@ async def list_gold_answers(
     "/{gold_id}",
     responses=error_responses(*LIMIT_ERRORS, *ADMIN_ERRORS, GoldAnswerNotFound, ValidationFailed),
 )
-async def revoke_gold_answer(gold_id: uuid.UUID, resources: ResourcesDep) -> GoldAnswerOut:
+async def admin_revoke_gold_answer(gold_id: uuid.UUID, resources: ResourcesDep) -> GoldAnswerOut:
     """Revoke a gold answer: no worker replays it from now on. Revoking it again changes
     nothing, and a 5-star rating of its answer does not bring it back."""
     try:

@@ -52,6 +52,7 @@ from api.question_admission import (
     admit_question,
 )
 from api.ratelimit import LIMIT_ERRORS, limit_chat, limit_upload
+from api.stream_docs import multipart_file
 from api.text_input import Text
 from shared.bloodwork import reports
 from shared.bloodwork.analysis import analysis_question, confirmed_marker
@@ -194,6 +195,7 @@ async def _forget(resources: Resources, report: LabReport) -> None:
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(limit_upload), Depends(refuse_large_body)],
     response_model=BloodworkAccepted,
+    openapi_extra=multipart_file(FIELD, "The lab report, a PDF (digital or scanned)."),
     responses=error_responses(
         *LIMIT_ERRORS,
         *SESSION_ERRORS,

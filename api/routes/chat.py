@@ -19,6 +19,7 @@ from api.question_admission import (
     admit_question,
 )
 from api.ratelimit import LIMIT_ERRORS, limit_chat
+from api.stream_docs import event_stream
 from api.text_input import Text
 from shared.jobs import ChatJob
 
@@ -46,7 +47,7 @@ class ChatIn(BaseModel):
     dependencies=[Depends(require_json), Depends(limit_chat)],
     response_model=QuestionAccepted,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "streamed answer"},
+        200: event_stream("The answer, streamed (`Accept: text/event-stream`)."),
         **error_responses(
             *LIMIT_ERRORS,
             *SESSION_ERRORS,

@@ -34,6 +34,7 @@ from api.errors import (
 from api.links import events_url
 from api.ratelimit import LIMIT_ERRORS
 from api.sse.relay import sse_response
+from api.stream_docs import event_stream
 from shared.chat.conversations import find_message
 from shared.db.models import UserSession
 from shared.events import EventType, is_stream_id, stream_key
@@ -112,16 +113,19 @@ async def get_job(
 @router.get(
     "/{job_id}/events",
     response_class=EventSourceResponse,
-    responses=error_responses(
-        *LIMIT_ERRORS,
-        *SESSION_ERRORS,
-        EventsTokenExpired,
-        EventsTokenInvalid,
-        JobNotFound,
-        InvalidLastEventId,
-        EventsExpired,
-        TooManyStreams,
-    ),
+    responses={
+        200: event_stream("The job's events, from the first or after `Last-Event-ID`."),
+        **error_responses(
+            *LIMIT_ERRORS,
+            *SESSION_ERRORS,
+            EventsTokenExpired,
+            EventsTokenInvalid,
+            JobNotFound,
+            InvalidLastEventId,
+            EventsExpired,
+            TooManyStreams,
+        ),
+    },
 )
 async def job_events(
     job_id: JobId,

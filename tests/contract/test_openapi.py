@@ -1,8 +1,11 @@
-"""The OpenAPI schema documents the errors the API really answers with: the real body, and for
-each route the statuses and codes of the catalogue errors it can raise (api/errors.py)."""
+"""The OpenAPI schema tells the truth: it is valid OpenAPI, documents the bearer tokens, the
+multipart upload and the event streams, has stable operationIds, and documents the errors the
+API really answers with: the real body, and for each route the statuses and codes of the
+catalogue errors it can raise (api/errors.py)."""
 
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from openapi_spec_validator import validate
 
 from api.app import create_app
 from api.errors import (
@@ -45,6 +49,7 @@ from api.errors import (
     catalogue,
 )
 from shared.config import Rate, Settings
+from shared.events import EventType
 from tests.constants import ROOT
 
 pytestmark = pytest.mark.contract
@@ -112,6 +117,68 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 @pytest.fixture(scope="module")
 def schema(app: FastAPI) -> dict[str, Any]:
     return app.openapi()
+
+
+def test_the_schema_is_valid_openapi(schema: dict[str, Any]) -> None:
+    validate(schema)  # raises on the first error
+
+
+def test_operation_ids_are_stable_names(schema: dict[str, Any]) -> None:
+    """The route functions' names: a generated client's method names, which change only when a
+    route is renamed (FastAPI's own join the name, the path and the method)."""
+    ids = {
+        (method, path): operation["operationId"] for method, path, operation in operations(schema)
+    }
+    assert len(set(ids.values())) == len(ids)
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in ids.values())
+    assert ids[("post", "/v1/chat")] == "chat"
+    assert ids[("get", "/v1/jobs/{job_id}/events")] == "job_events"
+    assert ids[("post", "/v1/bloodwork")] == "upload_bloodwork"
+    assert ids[("get", "/v1/admin/stats")] == "admin_stats"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scheme"),
+    [
+        ("post", "/v1/chat", "session"),
+        ("get", "/v1/jobs/{job_id}/events", "session"),
+        ("post", "/v1/bloodwork", "session"),
+        ("get", "/v1/admin/stats", "admin"),
+    ],
+)
+def test_bearer_tokens_are_security_schemes(
+    schema: dict[str, Any], method: str, path: str, scheme: str
+) -> None:
+    assert schema["components"]["securitySchemes"][scheme] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"][scheme]["description"],
+    }
+    assert {scheme: []} in schema["paths"][path][method]["security"]
+
+
+def test_routes_without_a_token_document_no_security(schema: dict[str, Any]) -> None:
+    assert "security" not in schema["paths"]["/v1/sessions"]["post"]
+    assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
+def test_the_upload_is_a_multipart_pdf(schema: dict[str, Any]) -> None:
+    body = schema["paths"]["/v1/bloodwork"]["post"]["requestBody"]
+    multipart = body["content"]["multipart/form-data"]
+    assert body["required"] and multipart["schema"]["required"] == ["file"]
+    assert multipart["schema"]["properties"]["file"]["format"] == "binary"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("post", "/v1/chat"), ("get", "/v1/jobs/{job_id}/events")]
+)
+def test_event_streams_are_documented_with_their_event_types(
+    schema: dict[str, Any], method: str, path: str
+) -> None:
+    streamed = schema["paths"][path][method]["responses"]["200"]
+    assert "text/event-stream" in streamed["content"]
+    for event in EventType:
+        assert f"- `{event}`" in streamed["description"]
 
 
 def operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
