@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import inspect
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from api.errors import (
     ApiError,
@@ -21,6 +25,19 @@ from api.errors import (
     RequestTimeout,
     ValidationFailed,
     catalogue,
+)
+
+
+@dataclass(frozen=True)
+class ErrorShape:
+    """The body errors are answered with, and an error's example in it."""
+
+    model: type[BaseModel]
+    example: Callable[[type[ApiError]], dict[str, Any]]
+
+
+API_SHAPE = ErrorShape(
+    ErrorBody, lambda error: {"error": {"code": error.code, "message": error.message}}
 )
 
 # What a route that reads a JSON body can answer besides its own errors.
@@ -37,33 +54,31 @@ def when(error: type[ApiError]) -> str:
     return " ".join((inspect.getdoc(error) or "").split())
 
 
-def error_responses(*errors: type[ApiError]) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route that can raise `errors`; every route can also fail unexpectedly
-    (`internal_error`)."""
+def error_responses(
+    *errors: type[ApiError], shape: ErrorShape = API_SHAPE
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route that can raise `errors`, answered in `shape`; every route can
+    also fail unexpectedly (`internal_error`)."""
     listed: list[type[ApiError]] = [*errors, InternalError]
     by_status: defaultdict[int, list[type[ApiError]]] = defaultdict(list)
     for error in dict.fromkeys(listed):  # each once, in the order given
         by_status[error.status].append(error)
     responses: dict[int | str, dict[str, Any]] = {
-        status: _response(by_status[status]) for status in sorted(by_status)
+        status: _response(by_status[status], shape) for status in sorted(by_status)
     }
     responses["default"] = {
-        "model": ErrorBody,
+        "model": shape.model,
         "description": "Any other error status has the same body.",
     }
     return responses
 
 
-def _response(errors: list[type[ApiError]]) -> dict[str, Any]:
+def _response(errors: list[type[ApiError]], shape: ErrorShape) -> dict[str, Any]:
     examples = {
-        error.code: {
-            "summary": when(error),
-            "value": {"error": {"code": error.code, "message": error.message}},
-        }
-        for error in errors
+        error.code: {"summary": when(error), "value": shape.example(error)} for error in errors
     }
     response: dict[str, Any] = {
-        "model": ErrorBody,
+        "model": shape.model,
         "description": "\n".join(f"- `{error.code}`: {when(error)}" for error in errors),
         "content": {"application/json": {"examples": examples}},
     }

@@ -25,6 +25,7 @@ from api.errors import (
     Unavailable,
     ValidationFailed,
 )
+from api.openai_errors import OPENAI_PATHS, openai_error_response
 from shared.db.errors import is_database_unavailable
 from shared.storage.pdfs import PdfStoreUnavailable
 
@@ -45,16 +46,23 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+def _respond(request: Request, error: ApiError) -> JSONResponse:
+    """The error's response: OpenAI's shape on the OpenAI-compatible routes."""
+    if request.url.path.startswith(OPENAI_PATHS):
+        return openai_error_response(error)
+    return error.response()
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return exc.response()
+    return _respond(request, exc)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if any(error["type"] == "json_invalid" for error in exc.errors()):
-        return InvalidJson().response()
-    return ValidationFailed(_field_errors(exc)).response()
+        return _respond(request, InvalidJson())
+    return _respond(request, ValidationFailed(_field_errors(exc)))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -62,12 +70,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     error = FRAMEWORK_ERRORS.get(exc.status_code)
     if error is None:  # a framework error missing from the catalogue: a bug to fix
         return await _unexpected_error(request, exc)
-    return error(str(exc.detail), headers=exc.headers).response()
+    return _respond(request, error(str(exc.detail), headers=exc.headers))
 
 
-async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
+async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
     log.error("dependency unavailable: %s", type(exc).__name__)
-    return Unavailable().response()
+    return _respond(request, Unavailable())
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -78,9 +86,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _unexpected_error(request, exc)
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return InternalError().response()
+    return _respond(request, InternalError())
 
 
 def install_error_handlers(app: FastAPI) -> None:

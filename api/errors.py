@@ -212,6 +212,17 @@ class NotFound(ApiError):
     message = "Not Found"
 
 
+class ModelNotFound(ApiError):
+    """`POST /v1/chat/completions` names a model `GET /v1/models` does not list."""
+
+    status = 404
+    code = "model_not_found"
+    message = "The model does not exist; GET /v1/models lists those served."
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"The model {model!r} does not exist; GET /v1/models lists those served.")
+
+
 class JobNotFound(ApiError):
     """The job is unknown, expired, someone else's or its id malformed; or the ingestion job is
     unknown or its result has expired."""
@@ -471,6 +482,18 @@ class InternalError(ApiError):
 
 
 # 503
+
+
+class AnswerFailed(ApiError):
+    """`POST /v1/chat/completions` without streaming: the job ended with an `error` event
+    (its code and whether a retry may succeed are in `details`)."""
+
+    status = 502
+    code = "answer_failed"
+    message = "The answer could not be produced."
+
+    def __init__(self, message: str, job_error: dict[str, object]) -> None:
+        super().__init__(message, details=job_error)
 
 
 class Unavailable(ApiError):

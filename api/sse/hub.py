@@ -51,6 +51,8 @@ class Frame:
 
     id: str
     order: tuple[int, int]  # the id as numbers, for comparing ids
+    event: str
+    data: str  # one line of JSON
     terminal: bool
     wire: bytes
 
@@ -63,6 +65,8 @@ class Frame:
         return cls(
             entry_id,
             stream_id_key(entry_id),
+            event,
+            data,
             event in TERMINAL_EVENTS,
             sse_frame(entry_id, event, data),
         )

@@ -48,6 +48,7 @@ from api.errors import (
     ValidationFailed,
     catalogue,
 )
+from api.openai_errors import OPENAI_PATHS
 from shared.config import Rate, Settings
 from shared.events import EventType
 from tests.constants import ROOT
@@ -224,7 +225,8 @@ def test_every_error_response_has_the_error_body(schema: dict[str, Any]) -> None
         for status, response in operation["responses"].items():
             if (status[0] in "45" and (path, status) != ("/readyz", "503")) or status == "default":
                 content = response["content"]["application/json"]
-                assert content["schema"] == {"$ref": REF + "ErrorBody"}, (method, path, status)
+                body = "OpenAIErrorBody" if path.startswith(OPENAI_PATHS) else "ErrorBody"
+                assert content["schema"] == {"$ref": REF + body}, (method, path, status)
 
 
 def test_the_error_body_is_the_real_one(schema: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ PUBLIC = {
     ("get", "/readyz"),
     ("post", "/v1/sessions"),
     ("get", "/v1/languages"),
+    ("get", "/v1/models"),
 }
 ADMIN_PREFIX = "/v1/admin/"
 ADMIN_LOGIN = ("post", "/v1/admin/login")
@@ -67,6 +68,13 @@ def probes(owned: Owned) -> dict[tuple[str, str], Probe]:
         ("delete", "/v1/conversations/{conversation_id}"): Probe(),
         ("post", "/v1/chat"): Probe(
             json={"message": "And the symptoms?", "conversation_id": owned.conversation_id}
+        ),
+        ("post", "/v1/chat/completions"): Probe(
+            json={
+                "model": "izana",
+                "messages": [{"role": "user", "content": "And the symptoms?"}],
+                "conversation_id": owned.conversation_id,
+            }
         ),
         ("post", "/v1/feedback"): Probe(json={"message_id": owned.message_id, "rating": 1}),
         ("get", "/v1/bloodwork/{report_id}"): Probe(),
