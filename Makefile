@@ -25,7 +25,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.
 	--python-platform x86_64-manylinux_2_28 --find-links $(TORCH_WHEELS) \
 	--custom-compile-command 'make lock'
 
-.PHONY: install dev lock lock-check system-packages test lint typecheck unit clean
+.PHONY: install dev lock lock-check system-packages screenshots test lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,12 +73,16 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The Debian programs some tests drive (Tesseract): scripts/system_packages.sh.
+# The Debian programs some tests drive (Tesseract, Chromium, nginx): scripts/system_packages.sh.
 system-packages:
 	bash scripts/system_packages.sh
 
 test: system-packages lint lock-check
 	$(BIN)/python -m pytest
+
+# The web client's screenshots in docs/screenshots/, taken by its browser tests.
+screenshots: system-packages $(STAMP)
+	IZANA_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_web_client.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit

@@ -41,6 +41,7 @@ from api.routes import (
 )
 from api.sse.hub import StreamHub
 from api.sse.slots import StreamSlots
+from api.web.serve import install_web_client
 from shared.config import Environment, Settings, get_settings
 from shared.log import configure_logging
 from shared.observability.metrics import SCRAPED
@@ -168,4 +169,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     install_docs(app)
+    install_web_client(app)
     return app

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from izana.embedded import ServiceUrls
 from izana.processes import ApiProcess, service_env, start_api, start_izana, stop, wait_ready
 from tests.constants import NO_PROVIDERS, ROOT, TEST_SECRET
 
+CHROMIUM = "/usr/bin/chromium"
 WORDS_PER_SECOND = 40  # slow enough that a test can act while an answer is still streaming
 ADMIN_PIN = "2468-test"
 # Where the admin tests put files for the worker to ingest (beside the shipped data/).
@@ -78,3 +81,14 @@ def worker_process(service_urls: ServiceUrls, knowledge_base: int) -> Iterator[N
 @pytest.fixture(scope="session")
 def api(api_servers: list[ApiProcess], worker_process: None) -> str:
     return api_servers[0].base_url
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, driven by Playwright (no browser download)."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; make test does)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM)
+        yield launched
+        await launched.close()
