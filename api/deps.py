@@ -102,7 +102,10 @@ SessionDep = Annotated[UserSession, Depends(current_session)]
 SESSION_ERRORS = (Unauthorized, SessionInvalid)
 
 
-async def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+async def require_json(
+    # The body's media type: described by the route's request body, not as a parameter.
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType

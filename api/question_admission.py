@@ -151,7 +151,8 @@ async def get_job_reply(
     resources: ResourcesDep,
     hub: HubDep,
     capability: CapabilityDep,
-    accept: Annotated[str | None, Header()] = None,
+    # OpenAPI ignores an `Accept` parameter: the 200 response's media types say it.
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JobReply:
     return JobReply(resources, hub, capability, accept)
 
