@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from shared.text.localized import localized
 from tests.constants import ROOT, unique_question
 from tests.e2e.conftest import ADMIN_PIN
 from tests.e2e.web_client import ANSWER_TIMEOUT_MS, ask, grew, last_answer, lengths_until_answered
@@ -110,6 +111,16 @@ async def test_a_suggestion_asks_it_and_a_rating_persists(page: Page, api: str) 
     rated = conversation["messages"][1]
     assert (rated["rating"], rated["rating_reason"]) == (4, "clear and cited")
     assert [m["content"] for m in conversation["messages"] if m["role"] == "user"][1] == asked
+
+
+async def test_the_language_picked_is_the_answers(page: Page, api: str) -> None:
+    await page.get_by_label("Answer in").select_option("es")
+    await ask(page, unique_question(QUESTION))
+    await expect(last_answer(page).locator("form.rating")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    (conversation,) = await stored_conversations(api, await session_token(page))
+    question, answer = conversation["messages"]
+    assert question["language"] == "es"  # asked of an English question: the choice was sent
+    assert answer["content"].startswith(localized("es").sources_in_english)
 
 
 async def test_a_conversation_is_deleted_from_the_history(page: Page, api: str) -> None:

@@ -256,6 +256,15 @@ async function listLanguages() {
 
 let report = null;
 
+// Values and ranges come in the marker's canonical unit, converted: shown to 4 digits.
+const shown = (value) => Number(value.toPrecision(4));
+
+function rangeText(range) {
+  if (!range) return "";
+  if (range.low !== null && range.high !== null) return `${shown(range.low)} – ${shown(range.high)}`;
+  return range.low !== null ? `> ${shown(range.low)}` : `< ${shown(range.high)}`;
+}
+
 function uploadWithProgress(file) {
   return new Promise(async (resolve, reject) => {
     const request = new XMLHttpRequest();
@@ -287,13 +296,11 @@ async function pollReport(statusUrl) {
 function showMarkers(read) {
   const rows = read.markers.map((marker, index) => {
     const value = element("input", {type: "number", step: "any", id: `marker-${index}`, "aria-label": `${marker.canonical_name} value`});
-    value.value = String(marker.value);
-    const range = marker.reference_range;
-    const rangeText = range ? (range.text || `${range.low ?? ""} – ${range.high ?? ""}`) : "";
+    value.value = String(shown(marker.value));
     const flag = marker.flag || "";
     return element("tr", {class: flag ? `flag-${flag}` : ""},
       element("th", {scope: "row"}, marker.canonical_name), element("td", {}, value),
-      element("td", {}, marker.unit), element("td", {}, rangeText), element("td", {}, flag));
+      element("td", {}, marker.unit), element("td", {}, rangeText(marker.reference_range)), element("td", {}, flag));
   });
   $("#markers").replaceChildren(...rows);
   $("#missing").textContent = read.missing_markers.length ? `Not in the report: ${read.missing_markers.join(", ")}` : "";
@@ -317,9 +324,11 @@ async function uploadReport(event) {
 
 async function analyse(event) {
   event.preventDefault();
-  const markers = report.markers.map((marker, index) => ({
-    canonical_name: marker.canonical_name, value: Number($(`#marker-${index}`).value), unit: marker.unit,
-  }));
+  const markers = report.markers.map((marker, index) => {
+    const entered = Number($(`#marker-${index}`).value);
+    // A value left as shown is the one read, unrounded.
+    return {canonical_name: marker.canonical_name, value: entered === shown(marker.value) ? marker.value : entered, unit: marker.unit};
+  });
   const item = element("div", {}, element("div", {class: "text"}));
   $("#analysis").replaceChildren(item);
   try {
