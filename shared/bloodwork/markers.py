@@ -114,9 +114,9 @@ def folded(text: str) -> str:
 _CANONICAL_BY_ALIAS = {
     folded(alias).casefold(): name for name, aliases in MARKER_ALIASES.items() for alias in aliases
 }
-# Characters OCR takes for a digit in a name ("HbAlc", "EZ", "25-OHD"): a name with digits is
-# matched with them, and with or without its spaces.
-_DIGIT_LOOKALIKES = {"1": "[1lI|]", "2": "[2Z]", "0": "[0O]"}
+# Characters OCR confuses in a name with digits ("HbAlc", "EZ", "25-OHD", "25-0H D"): such a
+# name is matched with them, and with or without its spaces.
+_DIGIT_LOOKALIKES = {"1": "[1lI|]", "2": "[2Z]", "0": "[0O]", "o": "[o0]"}  # aliases casefolded
 
 
 def _pattern(alias: str) -> str:

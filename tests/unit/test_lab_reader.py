@@ -189,7 +189,13 @@ def test_a_scans_value_that_lost_its_decimal_point_is_dropped() -> None:
 
 @pytest.mark.parametrize(
     ("printed", "canonical"),
-    [("HbAlc", "HbA1c"), ("EZ", "Estradiol"), ("25-OHD", "Vitamin D"), ("antimúlleriana", None)],
+    [
+        ("HbAlc", "HbA1c"),
+        ("EZ", "Estradiol"),
+        ("25-OHD", "Vitamin D"),
+        ("25-0H D", "Vitamin D"),
+        ("antimúlleriana", None),
+    ],
 )
 def test_ocr_look_alikes_of_names(printed: str, canonical: str | None) -> None:
     if canonical is None:

@@ -265,11 +265,13 @@ function rangeText(range) {
   return range.low !== null ? `> ${shown(range.low)}` : `< ${shown(range.high)}`;
 }
 
-function uploadWithProgress(file) {
-  return new Promise(async (resolve, reject) => {
+// XMLHttpRequest rather than fetch: only it reports an upload's progress.
+async function uploadWithProgress(file) {
+  const token = await sessionToken();
+  return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", "/v1/bloodwork");
-    request.setRequestHeader("Authorization", `Bearer ${await sessionToken()}`);
+    request.setRequestHeader("Authorization", `Bearer ${token}`);
     request.upload.addEventListener("progress", (event) => {
       if (event.lengthComputable) $("#upload-progress").value = Math.round(100 * event.loaded / event.total);
     });
