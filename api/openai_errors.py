@@ -41,26 +41,20 @@ def error_type(status: int) -> str:
     return _ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
 
 
-OPENAI_SHAPE = ErrorShape(
-    OpenAIErrorBody,
-    lambda error: {
-        "error": {
-            "message": error.message,
-            "type": error_type(error.status),
-            "param": None,
-            "code": error.code,
-        }
-    },
-)
+def _body(error: ApiError | type[ApiError], param: str | None = None) -> dict[str, Any]:
+    detail = OpenAIErrorDetail(
+        message=error.message, type=error_type(error.status), param=param, code=error.code
+    )
+    return {"error": detail.model_dump()}
+
+
+OPENAI_SHAPE = ErrorShape(OpenAIErrorBody, _body)
 
 
 def openai_error_body(error: ApiError) -> dict[str, Any]:
+    """The error's body; `param` is the first field a validation error names."""
     details = error.details if isinstance(error.details, list) else []
-    param = next((str(item["field"]) for item in details if "field" in item), None)
-    body = OpenAIErrorDetail(
-        message=error.message, type=error_type(error.status), param=param, code=error.code
-    )
-    return {"error": body.model_dump()}
+    return _body(error, next((str(item["field"]) for item in details if "field" in item), None))
 
 
 def openai_error_response(error: ApiError) -> JSONResponse:

@@ -26,7 +26,7 @@ from shared.chat.conversations import (
     record_question,
 )
 from shared.db.models import UserSession
-from shared.jobs import StreamedJob, new_job_id, now_ms
+from shared.jobs import ChatJob, StreamedJob, new_job_id, now_ms
 from shared.resources import Resources
 from shared.streamed_jobs.queue import Admission, enqueue
 from shared.text.language import detect_language, parse_language
@@ -105,6 +105,17 @@ async def admit_question(
     )
     await _queue(resources, job)
     return job
+
+
+async def admit_chat(
+    resources: Resources, session: UserSession, question: AskedQuestion
+) -> ChatJob:
+    """Queue a chat question (`POST /v1/chat`, `/v1/chat/completions`); 422 past
+    MAX_MESSAGE_CHARS."""
+    limit = resources.settings.max_message_chars
+    if len(question.text) > limit:
+        raise errors.MessageTooLong(limit)
+    return await admit_question(resources, session, question, ChatJob, message=question.text)
 
 
 async def _queue(resources: Resources, job: StreamedJob) -> None:

@@ -16,12 +16,11 @@ from api.question_admission import (
     JobReplyDep,
     Language,
     QuestionAccepted,
-    admit_question,
+    admit_chat,
 )
 from api.ratelimit import LIMIT_ERRORS, limit_chat
 from api.stream_docs import event_stream
 from api.text_input import Text
-from shared.jobs import ChatJob
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -65,9 +64,5 @@ async def chat(
     reply: JobReplyDep,
 ) -> Response:
     """Queue a question. With `Accept: text/event-stream` the answer streams in this response."""
-    limit = resources.settings.max_message_chars
-    if len(body.message) > limit:
-        raise MessageTooLong(limit)
     asked = AskedQuestion(body.message, body.language, body.conversation_id)
-    job = await admit_question(resources, session, asked, ChatJob, message=body.message)
-    return reply.to(job)
+    return reply.to(await admit_chat(resources, session, asked))

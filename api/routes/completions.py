@@ -27,10 +27,9 @@ from api.openai_compat import (
     models,
 )
 from api.openai_errors import OPENAI_SHAPE
-from api.question_admission import AskedQuestion, admit_question
+from api.question_admission import AskedQuestion, admit_chat
 from api.ratelimit import LIMIT_ERRORS, limit_chat
 from api.sse.relay import job_events
-from shared.jobs import ChatJob
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -73,12 +72,8 @@ async def chat_completions(
     streamed with `stream: true`. Errors have OpenAI's shape."""
     if body.model != MODEL_ID:
         raise ModelNotFound(body.model)
-    question = body.question()
-    limit = resources.settings.max_message_chars
-    if len(question) > limit:
-        raise MessageTooLong(limit)
-    asked = AskedQuestion(question, body.language, body.conversation_id)
-    job = await admit_question(resources, session, asked, ChatJob, message=question)
+    asked = AskedQuestion(body.question(), body.language, body.conversation_id)
+    job = await admit_chat(resources, session, asked)
     completion = Completion(job.job_id, job.conversation_id, body.model)
     events = job_events(hub, resources.redis, job.job_id, "0-0")
     if body.stream:
