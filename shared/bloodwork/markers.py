@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Hamming
 
 MARKER_ALIASES: dict[str, tuple[str, ...]] = {
     "FSH": (
@@ -148,3 +152,61 @@ def canonical_name(alias: str) -> str:
         if pattern.fullmatch(key):
             return name
     raise KeyError(alias)
+
+
+# A name OCR misread by one letter ("Sex hormone binding giobulin") is read, in a scan, as the
+# alias it is one letter from: aliases of at least MIN_MISREAD_ALIAS characters and no digit (a
+# digit is what tells "Free T3" from "Free T4"), and only when no other marker's alias is as near.
+MIN_MISREAD_ALIAS = 8
+
+
+@dataclass(frozen=True)
+class _Spelling:
+    key: str  # folded and casefolded
+    alias: str
+    name: str
+
+
+def _spellings_by_shape() -> dict[tuple[int, ...], list[_Spelling]]:
+    """The aliases a misread name may be, by the lengths of their words."""
+    by_shape: dict[tuple[int, ...], list[_Spelling]] = defaultdict(list)
+    for name, aliases in MARKER_ALIASES.items():
+        for alias in aliases:
+            if len(alias) >= MIN_MISREAD_ALIAS and not any(char.isdigit() for char in alias):
+                shape = tuple(len(word) for word in alias.split())
+                by_shape[shape].append(_Spelling(folded(alias).casefold(), alias, name))
+    return by_shape
+
+
+_SPELLINGS_BY_SHAPE = _spellings_by_shape()
+_TOKEN = re.compile(r"\S+")
+
+
+def with_misread_names(line: str) -> str:
+    """The line with each name OCR misread by one letter spelled as the alias it is."""
+    words = list(_TOKEN.finditer(line))
+    for first in range(len(words)):
+        for shape, spellings in _SPELLINGS_BY_SHAPE.items():
+            span = words[first : first + len(shape)]
+            if tuple(len(word[0]) for word in span) == shape:
+                printed = " ".join(folded(word[0]).casefold() for word in span)
+                alias = _misread_alias(printed, spellings)
+                if alias is not None:
+                    line = _respelled(line, span, alias)
+    return line
+
+
+def _misread_alias(printed: str, spellings: list[_Spelling]) -> str | None:
+    """The alias one letter from `printed`, if one marker's aliases alone are that near."""
+    distances = [(Hamming.distance(printed, spelling.key), spelling) for spelling in spellings]
+    if any(distance == 0 for distance, _ in distances):
+        return None  # spelled right
+    near = [spelling for distance, spelling in distances if distance == 1]
+    return near[0].alias if len({spelling.name for spelling in near}) == 1 else None
+
+
+def _respelled(line: str, words: list[re.Match[str]], alias: str) -> str:
+    """The line with `words` replaced by the alias's, each as long as the word it replaces."""
+    for word, spelled in zip(words, alias.split(), strict=True):
+        line = line[: word.start()] + spelled + line[word.end() :]
+    return line

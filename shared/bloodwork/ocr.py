@@ -53,6 +53,14 @@ RULE_INK = 0.92
 RULE_EDGE = 2
 # Grey levels below this are ink (a thin rule, blurred by the scan, is light grey).
 INK_LEVEL = 190
+# A dot leader's dots, erased before OCR (Tesseract reads a line with one as letters or not at
+# all): blobs at most DOT_INCHES wide and high, at least LEADER_DOTS of them on one row (centres
+# within LEADER_ROW_INCHES), each within LEADER_PITCH_INCHES of the next. A decimal point or a
+# colon never has that many such neighbours.
+DOT_INCHES = 0.03
+LEADER_DOTS = 5
+LEADER_ROW_INCHES = 0.01
+LEADER_PITCH_INCHES = 0.08
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def ocr_pages(pdf_bytes: bytes) -> list[str]:
 
     pages = []
     for page in pypdfium2.PdfDocument(pdf_bytes):
-        image = _without_rules(
+        image = _without_strokes(
             _straightened(page.render(scale=OCR_DPI / 72, grayscale=True).to_pil())
         )
         data = pytesseract.image_to_data(
@@ -103,12 +111,19 @@ def _row_sharpness(image: Image, angle: float) -> float:
     return float(np.var(ink.sum(axis=1)))
 
 
-def _without_rules(image: Image) -> Image:
-    """The page with its long horizontal and vertical strokes (table rules) erased."""
+def _without_strokes(image: Image) -> Image:
+    """The page with its table rules and dot leaders erased: they separate a result's parts and
+    say nothing, and Tesseract reads them as letters."""
     from PIL import Image as PILImage
 
     pixels = np.asarray(image).copy()
     dark = pixels < INK_LEVEL
+    pixels[_rules(dark) | _leader_dots(dark)] = 255
+    return PILImage.fromarray(pixels)
+
+
+def _rules(dark: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The pixels of long horizontal and vertical strokes, with their blurred edges."""
     length = int(RULE_INCHES * OCR_DPI)
     rules = _long_runs(dark, length, axis=1) | _long_runs(dark, length, axis=0)
     for _ in range(RULE_EDGE):
@@ -116,8 +131,7 @@ def _without_rules(image: Image) -> Image:
         rules[:-1] |= rules[1:]
         rules[:, 1:] |= rules[:, :-1]
         rules[:, :-1] |= rules[:, 1:]
-    pixels[rules] = 255
-    return PILImage.fromarray(pixels)
+    return rules
 
 
 def _long_runs(dark: NDArray[np.bool_], length: int, axis: int) -> NDArray[np.bool_]:
@@ -140,6 +154,51 @@ def _window_counts(
     else:
         counts = sums[..., 2 * length - 1 : -1] - sums[..., length - 1 : -length - 1]
     return np.moveaxis(counts, -1, axis)
+
+
+@dataclass(frozen=True, order=True)
+class _Dot:
+    row: float  # its centre, in pixels
+    column: float
+    label: int  # its blob's label
+
+
+def _leader_dots(dark: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The pixels of the dots of dot leaders."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(dark)
+    largest = DOT_INCHES * OCR_DPI
+    dots = sorted(
+        _Dot((rows.start + rows.stop) / 2, (columns.start + columns.stop) / 2, label)
+        for label, (rows, columns) in enumerate(ndimage.find_objects(labels), start=1)
+        if rows.stop - rows.start <= largest and columns.stop - columns.start <= largest
+    )
+    leader_labels = [dot.label for row in _rows(dots) for dot in _in_leaders(row)]
+    return np.isin(labels, leader_labels)
+
+
+def _rows(dots: list[_Dot]) -> list[list[_Dot]]:
+    """Dots (sorted by row) grouped into rows of text, each sorted left to right."""
+    rows: list[list[_Dot]] = []
+    for dot in dots:
+        if rows and dot.row - rows[-1][-1].row <= LEADER_ROW_INCHES * OCR_DPI:
+            rows[-1].append(dot)
+        else:
+            rows.append([dot])
+    return [sorted(row, key=lambda dot: dot.column) for row in rows]
+
+
+def _in_leaders(row: list[_Dot]) -> list[_Dot]:
+    """The dots of a row in runs of at least LEADER_DOTS, each near the next."""
+    leaders: list[_Dot] = []
+    run: list[_Dot] = []
+    for dot in row:
+        if run and dot.column - run[-1].column > LEADER_PITCH_INCHES * OCR_DPI:
+            leaders += run if len(run) >= LEADER_DOTS else []
+            run = []
+        run.append(dot)
+    return leaders + (run if len(run) >= LEADER_DOTS else [])
 
 
 def _page_text(data: dict[str, list[Any]]) -> str:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from shared.bloodwork.markers import LABEL, canonical_name, folded
+from shared.bloodwork.markers import LABEL, canonical_name, folded, with_misread_names
 from shared.bloodwork.measurement import measured_marker
 from shared.bloodwork.models import Flag, Marker, ReferenceRange
 from shared.bloodwork.units import misread_unit
@@ -105,9 +105,10 @@ def read_results(text: str, scanned: bool = False) -> list[Marker]:
     From a scan (OCR), a result is left out rather than risked: one holding a character OCR
     could not read (UNREADABLE), one whose unit is not the marker's, and one that seems to have
     lost its decimal point."""
-    lines = _without_furniture(
-        [_cleaned(line) for line in unicodedata.normalize("NFC", text).splitlines()]
-    )
+    lines = [_cleaned(line) for line in unicodedata.normalize("NFC", text).splitlines()]
+    if scanned:
+        lines = [with_misread_names(line) for line in lines]
+    lines = _without_furniture(lines)
     reading = _Reading(decimal_comma=_DECIMAL_COMMA.search(text) is not None, scanned=scanned)
     return [marker for index in range(len(lines)) for marker in _results(lines, index, reading)]
 

@@ -123,12 +123,14 @@ def to_canonical(marker: str, value: float, unit: str) -> Measurement:
 def misread_unit(marker: str, word: str) -> str | None:
     """The unit of the canonical `marker` that `word` is an OCR misreading of: "ngmL", "nmo/L",
     "Hg/dt." for ng/mL, nmol/L, µg/dL (the one unit of the marker's within MAX_MISREAD_EDITS
-    of the word, none where two are equally near), "pg/dL" for µg/dL (a µ read as p)."""
+    of the word, none where two are equally near), "pg/dL" for µg/dL (a µ read as p), "ng/dL_"
+    for ng/dL (a mark after it)."""
     compact = word.strip(_TRAILING_MARKS).lower()
     if len(compact) < 3:
         return None
     if is_unit(compact):
-        return _micro_read_as_p(marker, compact)
+        as_micro = _micro_read_as_p(marker, compact)
+        return as_micro or (normalise_unit(compact) if compact != word.lower() else None)
     distances = {
         unit: min(Levenshtein.distance(compact, spelling) for spelling in _spellings_of(unit))
         for unit in _units_of(marker)

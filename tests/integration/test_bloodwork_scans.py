@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from shared.bloodwork.extraction import NO_OCR, NOTHING_READ
+from shared.bloodwork.extraction import NO_OCR, NOTHING_READ, ReportText, read_offline, read_pages
 from shared.bloodwork.ocr import ocr_available
 from shared.resources import Resources
 from tests.integration.test_bloodwork_extraction import read, reloaded, stored_report
@@ -54,3 +54,15 @@ async def test_without_tesseract_a_scan_needs_ocr_saying_why(
     assert await read(resources, report_id) == "needs_ocr"
     report = await reloaded(resources, report_id)
     assert report.error == NO_OCR and report.markers == []
+
+
+@needs_tesseract
+def test_a_scans_dot_leaders_are_erased_so_every_result_is_read() -> None:
+    report = generate(32)  # results in a light italic, joined to their names by dot leaders
+    assert report.axes["separator"] == "dot_leader"
+    text = read_pages(report.scan())
+    assert isinstance(text, ReportText) and text.scanned
+    read = {marker.canonical_name: marker for marker in read_offline(text)}
+    for true in report.truth:
+        assert read[true.canonical].unit == true.unit
+        assert read[true.canonical].value == pytest.approx(true.value, rel=0.005)

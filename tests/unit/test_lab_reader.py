@@ -158,6 +158,7 @@ def test_a_scans_unread_word_on_the_values_side_of_the_unit_drops_the_result() -
         ("Testosterone, total   23:2   ng/dL   [8.4-48.1]", 23.2, "ng/dL"),  # the point a colon
         ("DHEA-S   298   pg/dL   [35-430]", 298.0, "µg/dL"),  # µ read p: no DHEA-S unit
         ("P4   2,45   nmol /L   (normal 0,64 - 4,77)", 2.45 / 3.18, "ng/mL"),
+        ("Testosterone, total   12.8   ng/dL_   [8.4-48.1]", 12.8, "ng/dL"),  # a mark after it
     ],
 )
 def test_a_scans_misread_units_and_decimal_marks(line: str, value: float, unit: str) -> None:
@@ -202,3 +203,27 @@ def test_ocr_look_alikes_of_names(printed: str, canonical: str | None) -> None:
         assert canonical_name(f"Hormona {printed}") == "AMH"  # accents do not matter
     else:
         assert canonical_name(printed) == canonical
+
+
+@pytest.mark.parametrize(
+    ("line", "canonical"),
+    [
+        ("Sex hormone binding giobulin   251   nmol/L   18 - 144", "SHBG"),
+        ("Hormona luteinizamte   11,3   mIU/mL   2,4 - 12,6", "LH"),
+        ("Progesterome   1.37   ng/mL   0.20 - 1.50", "Progesterone"),
+    ],
+)
+def test_a_scans_name_misread_by_one_letter(line: str, canonical: str) -> None:
+    assert one(line, scanned=True).canonical_name == canonical
+    assert parse_markers(line) == []  # a digital report's text is as printed
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Free T3   3.1   pg/mL   2.0 - 4.4",  # one character from Free T4: a digit tells them apart
+        "Estrone   52   pg/mL   17 - 200",  # no alias of its length is near
+    ],
+)
+def test_a_scans_other_analyte_is_not_taken_for_a_misread_name(line: str) -> None:
+    assert parse_markers(line, scanned=True) == []
