@@ -221,9 +221,9 @@ _HOW = """
   counts against it); recall divides them by those printed.
 - *missing*: the key markers (FSH, AMH, LH, estradiol, TSH, prolactin) the report lacks, as the
   reader lists them.
-- Scanned reports: each page rendered at 200 dpi, rotated by up to 1.2°, blurred and noised,
-  saved as an image-only PDF, then read through Tesseract (shared/bloodwork/ocr.py) as an upload
-  would be.
+- Scanned reports: each page rendered at 200 dpi, rotated by up to 1.2°, blurred and noised
+  (all seeded by the report's seed, so a run repeats), saved as an image-only PDF, then read
+  through Tesseract (shared/bloodwork/ocr.py) as an upload would be.
 """
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import matplotlib
+import numpy as np
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -207,12 +208,15 @@ class GeneratedReport:
         from PIL import Image, ImageFilter
 
         rng = random.Random(self.seed)
+        # PIL's effect_noise draws from C's rand(), whose state is the process's: seeded here.
+        noise_rng = np.random.default_rng(self.seed)
         pages = []
         for page in pypdfium2.PdfDocument(self.pdf()):
             image = page.render(scale=dpi / 72).to_pil().convert("L")
             image = image.rotate(rng.uniform(-1.2, 1.2), expand=True, fillcolor=255)
             image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.7)))
-            noise = Image.effect_noise(image.size, rng.uniform(12, 24))
+            grain = noise_rng.normal(128, rng.uniform(12, 24), (image.height, image.width))
+            noise = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8))
             pages.append(Image.blend(image, noise, 0.12))
         output = io.BytesIO()
         pages[0].save(output, "PDF", save_all=True, append_images=pages[1:], resolution=dpi)

@@ -112,14 +112,14 @@ def _row_sharpness(image: Image, angle: float) -> float:
 
 
 def _without_strokes(image: Image) -> Image:
-    """The page with its table rules and dot leaders erased: they separate a result's parts and
-    say nothing, and Tesseract reads them as letters."""
+    """The page in black and white, its table rules and dot leaders erased: they separate a
+    result's parts and say nothing, and Tesseract reads them as letters. (Tesseract's own
+    threshold, taken over a scan's grey noise, thins light strokes into other letters.)"""
     from PIL import Image as PILImage
 
-    pixels = np.asarray(image).copy()
-    dark = pixels < INK_LEVEL
-    pixels[_rules(dark) | _leader_dots(dark)] = 255
-    return PILImage.fromarray(pixels)
+    dark = np.asarray(image) < INK_LEVEL
+    ink = dark & ~(_rules(dark) | _leader_dots(dark))
+    return PILImage.fromarray(np.where(ink, 0, 255).astype(np.uint8))
 
 
 def _rules(dark: NDArray[np.bool_]) -> NDArray[np.bool_]:
