@@ -20,7 +20,7 @@ from shared.chat.conversations import load_history
 from shared.chat.gold_match import GoldAnswers
 from shared.events import Citation, DoneData, EventType, Stage, StreamEvent
 from shared.jobs import ChatJob, now_ms
-from shared.knowledge.version import kb_version
+from shared.knowledge.version import kb_version, pinned_kb_version
 from shared.observability.clock import elapsed_ms
 from shared.providers.llm.base import AnswerMode
 from shared.providers.llm.chat import ChatMessage
@@ -178,13 +178,16 @@ async def _answer(
         result = await answer_question(prepared, providers, sink, config, history)
         return replace(result, source=AnswerSource.PERSONAL)
     version = await kb_version(resources.redis)
-    match = None
-    if job.new_conversation:  # like the cache, only a question read without history
-        match = await gold.find(resources, providers.embedders, prepared, version)
-    if match is not None:
-        result = match.replayed(await _replay(match.answer, prepared, sink, started))
-    else:
-        result = await _through_cache(resources, providers, job, prepared, sink, started, version)
+    with pinned_kb_version(version):
+        match = None
+        if job.new_conversation:  # like the cache, only a question read without history
+            match = await gold.find(resources, providers.embedders, prepared, version)
+        if match is not None:
+            result = match.replayed(await _replay(match.answer, prepared, sink, started))
+        else:
+            result = await _through_cache(
+                resources, providers, job, prepared, sink, started, version
+            )
     return replace(result, audit={**result.audit, "kb_version": version})
 
 

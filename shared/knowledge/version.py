@@ -1,9 +1,14 @@
 """The knowledge-base version: cached answers are keyed on it, so new content retires them, and
-each worker's in-memory lexical index reloads when it changes."""
+each worker's in-memory lexical index reloads when it changes. An answer reads it once and keeps
+it (`pinned_kb_version`): its cache key, retrieval and audit then name one version, in one
+Redis round trip instead of one per reader."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -20,10 +25,29 @@ def version_key(collection: str) -> str:
     return KB_VERSION_KEY if collection == DEFAULT_COLLECTION else f"{KB_VERSION_KEY}:{collection}"
 
 
+# The default collection's version as the running answer read it, if it pinned one.
+_pinned: ContextVar[str | None] = ContextVar("pinned_kb_version", default=None)
+
+
 async def kb_version(redis: Redis, collection: str = DEFAULT_COLLECTION) -> str:
-    """The current version, or "0" when no ingestion has recorded one."""
+    """The current version, or "0" when no ingestion has recorded one; within
+    `pinned_kb_version`, the version pinned for the default collection."""
+    pinned = _pinned.get()
+    if pinned is not None and collection == DEFAULT_COLLECTION:
+        return pinned
     version: str | None = await redis.get(version_key(collection))
     return version or UNVERSIONED
+
+
+@contextmanager
+def pinned_kb_version(version: str) -> Iterator[None]:
+    """Within this block (and the tasks it starts), `kb_version` of the default collection is
+    `version`, without reading Redis."""
+    token = _pinned.set(version)
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 async def set_kb_version(redis: Redis, version: str, collection: str = DEFAULT_COLLECTION) -> None:

@@ -1,5 +1,6 @@
 """The response cache and the knowledge-base version on real Redis (and the indexed passages)."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -10,8 +11,10 @@ from shared.knowledge.version import (
     KB_VERSION_KEY,
     documents_version,
     kb_version,
+    pinned_kb_version,
     record_kb_version,
     set_kb_version,
+    version_key,
 )
 from shared.resources import Resources
 
@@ -74,6 +77,22 @@ async def test_kb_version_defaults_to_zero_and_can_be_set(resources: Resources) 
     assert await kb_version(resources.redis) == "0"
     await set_kb_version(resources.redis, "abc123")
     assert await kb_version(resources.redis) == "abc123"
+
+
+@pytest.mark.usefixtures("kb_version_restored")
+async def test_a_pinned_version_is_read_without_redis_until_the_block_ends(
+    resources: Resources,
+) -> None:
+    await set_kb_version(resources.redis, "before")
+    with pinned_kb_version("before"):
+        await set_kb_version(resources.redis, "after")  # an ingestion while an answer runs
+        assert await kb_version(resources.redis) == "before"
+        assert await asyncio.create_task(kb_version(resources.redis)) == "before"
+        other = f"pinned-test-{uuid.uuid4().hex}"
+        await set_kb_version(resources.redis, "other's", collection=other)
+        assert await kb_version(resources.redis, other) == "other's"  # only the default is pinned
+        await resources.redis.delete(version_key(other))
+    assert await kb_version(resources.redis) == "after"
 
 
 @pytest.mark.usefixtures("kb_version_restored")
