@@ -28,7 +28,7 @@ from signal import Signals
 from typing import Any
 
 from arq.connections import create_pool, log_redis_info
-from arq.constants import in_progress_key_prefix, retry_key_prefix
+from arq.constants import abort_job_max_age, abort_jobs_ss, in_progress_key_prefix, retry_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker
 from redis.asyncio import Redis
@@ -183,6 +183,45 @@ class IzanaWorker(Worker):
             await waker.blpop([WAKE_KEY], timeout=self.poll_delay_s)  # type: ignore[arg-type,misc]
         else:
             await asyncio.sleep(self.poll_delay_s)
+
+    async def _poll_iteration(self) -> None:
+        """ARQ's poll iteration in one round trip: its queue scan and its abort check, two
+        transactions in ARQ, go to Redis as one."""
+        scan = self.allow_pick_jobs and self.job_counter < self.max_jobs
+        async with self.pool.pipeline(transaction=True) as pipe:
+            if scan:
+                pipe.zrangebyscore(
+                    self.queue_name, min=float("-inf"), max=timestamp_ms(),
+                    start=self._queue_read_offset, num=self.queue_read_limit,
+                )  # fmt: skip
+            if self.allow_abort_jobs:
+                pipe.zrange(abort_jobs_ss, 0, -1)
+                pipe.zremrangebyscore(
+                    abort_jobs_ss, min=timestamp_ms() + abort_job_max_age, max=float("inf")
+                )
+            replies = await pipe.execute() if len(pipe) else []
+        if scan:
+            await self.start_jobs(replies[0])
+        if self.allow_abort_jobs:
+            await self._abort(replies[-2])
+        self._reap_finished_tasks()
+        await self.heart_beat()
+
+    async def _abort(self, abort_requests: list[bytes]) -> None:
+        """Cancel the running jobs asked to abort, as ARQ's `_cancel_aborted_jobs` does."""
+        requested = {job_id.decode() for job_id in abort_requests}
+        aborted = requested & self.job_tasks.keys()
+        for job_id in aborted:
+            self.job_tasks[job_id].cancel()
+        if aborted:
+            self.aborting_tasks.update(aborted)
+            await self.pool.zrem(abort_jobs_ss, *aborted)
+
+    def _reap_finished_tasks(self) -> None:
+        for job_id, task in list(self.tasks.items()):
+            if task.done():
+                del self.tasks[job_id]
+                task.result()  # a failure of run_job itself surfaces here, as in ARQ
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """ARQ checks and leases each queued id in a WATCH/MULTI transaction of its own, four
