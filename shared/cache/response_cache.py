@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
+from shared.cache.single_flight import Landing
+
 ANSWER_KEY_PREFIX = "izana:cache:answer:"
 
 # Sentence punctuation and quotes that wrap a question without changing what it asks (ASCII,
@@ -76,6 +78,8 @@ class ResponseCache:
             await self._redis.delete(key)
             return None
 
-    async def put(self, key: str, answer: CachedAnswer) -> None:
+    def land(self, landing: Landing, answer: CachedAnswer) -> None:
+        """Have the single flight's release store `answer` (when the cache is on)."""
         if self.enabled:
-            await self._redis.set(key, answer.model_dump_json(), ex=self._ttl_seconds)
+            landing.entry = answer.model_dump_json()
+            landing.ttl_seconds = self._ttl_seconds

@@ -44,10 +44,25 @@ end
 return 0
 """
 
+# KEYS: lease, cached answer. ARGV: job id[, the answer to cache, its TTL seconds]. The answer
+# is stored before the lease goes, so a job claiming next finds it.
 _RELEASE = """
+if ARGV[2] then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+@dataclass
+class Landing:
+    """What a leader leaves in the response cache as it lets go of the lease, in the same round
+    trip: its answer's cache entry (JSON) and for how long; nothing while `entry` is None."""
+
+    entry: str | None = None
+    ttl_seconds: int = 0
+
+    def arguments(self) -> list[str | int]:
+        return [] if self.entry is None else [self.entry, self.ttl_seconds]
 
 
 @dataclass(frozen=True)
@@ -94,20 +109,23 @@ class SingleFlight:
         """Extend the lease by its full length; False unless `job_id` holds it."""
         return bool(await self._renew(keys=[flight_key(key)], args=[job_id, self._lease_ms]))
 
-    async def release(self, key: str, job_id: str) -> None:
-        """End the lease if `job_id` holds it."""
-        await self._release(keys=[flight_key(key)], args=[job_id])
+    async def release(self, key: str, job_id: str, landing: Landing | None = None) -> None:
+        """End the lease if `job_id` holds it, first caching the `landing`'s answer."""
+        args = [job_id, *(landing.arguments() if landing else ())]
+        await self._release(keys=[flight_key(key), key], args=args)
 
     @asynccontextmanager
-    async def leading(self, key: str, job_id: str) -> AsyncIterator[None]:
-        """Hold a claimed lease while the body runs, and release it however the body ends."""
+    async def leading(self, key: str, job_id: str) -> AsyncIterator[Landing]:
+        """Hold a claimed lease while the body runs, and release it however the body ends,
+        caching what the body put in the `Landing` it was given."""
         keeper = asyncio.create_task(self._keep_alive(key, job_id))
+        landing = Landing()
         try:
-            yield
+            yield landing
         finally:
             keeper.cancel()
             await asyncio.wait({keeper})
-            await self._release_quietly(key, job_id)
+            await self._release_quietly(key, job_id, landing)
 
     async def _keep_alive(self, key: str, job_id: str) -> None:
         while True:
@@ -119,10 +137,11 @@ class SingleFlight:
             except RedisError:
                 log.warning("single-flight lease renewal failed", extra={"job_id": job_id})
 
-    async def _release_quietly(self, key: str, job_id: str) -> None:
-        # A lease that cannot be released lapses by itself; the body's outcome matters more.
+    async def _release_quietly(self, key: str, job_id: str, landing: Landing) -> None:
+        # A lease that cannot be released lapses by itself, and an answer not cached is made
+        # again: the body's outcome matters more.
         try:
-            await self.release(key, job_id)
+            await self.release(key, job_id, landing)
         except RedisError:
             log.warning("single-flight lease release failed", extra={"job_id": job_id})
 

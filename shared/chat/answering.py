@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
 from shared.cache.single_flight import LeaderLost, SingleFlight, follow
 from shared.chat.conversations import load_history
-from shared.chat.gold_match import GoldAnswers
+from shared.chat.gold_match import GoldAnswers, answer_versions
 from shared.events import Citation, DoneData, EventType, Stage, StreamEvent
 from shared.jobs import ChatJob, now_ms
-from shared.knowledge.version import kb_version, pinned_kb_version
+from shared.knowledge.version import pinned_kb_version
 from shared.observability.clock import elapsed_ms
 from shared.providers.llm.base import AnswerMode
 from shared.providers.llm.chat import ChatMessage
@@ -177,11 +177,12 @@ async def _answer(
         config = RetrievalConfig.from_settings(resources.settings)
         result = await answer_question(prepared, providers, sink, config, history)
         return replace(result, source=AnswerSource.PERSONAL)
-    version = await kb_version(resources.redis)
+    versions = await answer_versions(resources.redis)
+    version = versions.kb_version
     with pinned_kb_version(version):
         match = None
         if job.new_conversation:  # like the cache, only a question read without history
-            match = await gold.find(resources, providers.embedders, prepared, version)
+            match = await gold.find(resources, providers.embedders, prepared, versions)
         if match is not None:
             result = match.replayed(await _replay(match.answer, prepared, sink, started))
         else:
@@ -216,9 +217,9 @@ async def _through_cache(
                 return await _replay(cached, prepared, sink, started)
             continue  # unreadable, and now deleted: claim again
         if claim.leader is None:
-            async with flight.leading(key, job.job_id):
+            async with flight.leading(key, job.job_id) as landing:
                 result = await answer_question(prepared, providers, sink, config)
-                await cache.put(key, result.cache_entry(now_ms()))
+                cache.land(landing, result.cache_entry(now_ms()))
             return result
         relay = _Relay(sink, prepared, started)
         try:

@@ -32,12 +32,6 @@ class GoldAnswerNotFound(LookupError):
     pass
 
 
-async def generation(redis: Redis) -> str:
-    """The gold answers' current generation; "" before the first change."""
-    value: str | None = await redis.get(GENERATION_KEY)
-    return value or ""
-
-
 async def bump_generation(redis: Redis) -> None:
     """A new generation: every worker reloads its index before its next comparison. Random, so a
     Redis that lost the key (or was restored from an older copy) never repeats a generation a

@@ -24,14 +24,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from shared.cache.response_cache import CachedAnswer
-from shared.chat.gold import generation
+from shared.chat.gold import GENERATION_KEY
 from shared.chat.gold_guard import GuardKey, guard_key
 from shared.db.models import GoldAnswer, Message
+from shared.knowledge.version import KB_VERSION_KEY, UNVERSIONED
 from shared.providers.embeddings.base import Embedder
 from shared.rag.answer import Answer, AnswerSource
 from shared.rag.pipeline import PreparedQuestion
@@ -58,6 +60,21 @@ class GoldMatch:
         """`answer`, replayed from this gold answer, with its source and audit."""
         audit = {**answer.audit, "gold_id": str(self.gold_id), "similarity": self.similarity}
         return replace(answer, source=AnswerSource.GOLD, audit=audit)
+
+
+@dataclass(frozen=True)
+class AnswerVersions:
+    """What a first question is answered against: the knowledge base's version, and the gold
+    answers' generation ("" before their first change)."""
+
+    kb_version: str
+    gold_generation: str
+
+
+async def answer_versions(redis: Redis) -> AnswerVersions:
+    """Both versions as they are now, in one round trip."""
+    kb, gold = await redis.mget(KB_VERSION_KEY, GENERATION_KEY)
+    return AnswerVersions(kb or UNVERSIONED, gold or "")
 
 
 @dataclass(frozen=True)
@@ -88,12 +105,13 @@ class GoldAnswers:
         resources: Resources,
         embedders: Sequence[Embedder],
         asked: PreparedQuestion,
-        kb_version: str,
+        versions: AnswerVersions,
     ) -> GoldMatch | None:
         """The gold answer that answers the question, or None."""
         if not embedders:
             return None
-        index = await self._current(resources, kb_version)
+        kb_version = versions.kb_version
+        index = await self._current(resources, versions)
         ids = index.groups.get(guard_key(asked.text, asked.language, kb_version))
         if not ids:
             return None
@@ -111,9 +129,9 @@ class GoldAnswers:
             return None
         return GoldMatch(best.gold_id, best_similarity, best.answer)
 
-    async def _current(self, resources: Resources, kb_version: str) -> _Index:
-        """The index for the generation in Redis and `kb_version`, reloaded when either moved."""
-        wanted = await generation(resources.redis)
+    async def _current(self, resources: Resources, versions: AnswerVersions) -> _Index:
+        """The index for these versions, reloaded when either moved."""
+        wanted, kb_version = versions.gold_generation, versions.kb_version
         async with self._reloading:
             index = self._index
             if index is None or (index.generation, index.kb_version) != (wanted, kb_version):

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from shared.chat.gold import generation, revoke_gold
-from shared.chat.gold_match import GoldAnswers
+from shared.chat.gold import revoke_gold
+from shared.chat.gold_match import GoldAnswers, answer_versions
 from shared.chat.job import run_chat_job
 from shared.chat.ratings import Rating, rate_answer
 from shared.db.models import GoldAnswer, Message
@@ -105,12 +105,14 @@ async def test_five_stars_make_a_first_answer_gold_and_fewer_take_it_back(
     worker: Worker, ref: str
 ) -> None:
     resources = worker.resources
-    before = await generation(resources.redis)
+    before = await answer_versions(resources.redis)
     answered, gold = await made_gold(worker, referenced(GOLD_QUESTION, ref))
     assert (gold.question, gold.language) == (referenced(GOLD_QUESTION, ref), "en")
     assert gold.kb_version == answered.audit["kb_version"] == await kb_version(resources.redis)
     assert gold.embedder is None and gold.revoked_at is None  # a worker embeds it when needed
-    assert await generation(resources.redis) != before
+    after = await answer_versions(resources.redis)
+    assert after.gold_generation != before.gold_generation
+    assert after.kb_version == before.kb_version
     await worker.rate(answered, 4)
     assert await gold_of(resources, answered) is None
     await worker.rate(answered, 5)

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from shared.cache.response_cache import CachedAnswer, ResponseCache, cache_key
+from shared.cache.single_flight import Claim, SingleFlight
+from shared.jobs import new_job_id
 from shared.knowledge.version import (
     KB_VERSION_KEY,
     documents_version,
@@ -37,9 +39,17 @@ def answer() -> CachedAnswer:
     )
 
 
+async def landed(resources: Resources, cache: ResponseCache, key: str) -> None:
+    """A leader answers `key`'s question and lands its answer through the cache."""
+    flight, job_id = SingleFlight(resources.redis, lease_seconds=5), new_job_id()
+    assert await flight.claim(key, job_id) == Claim()
+    async with flight.leading(key, job_id) as landing:
+        cache.land(landing, answer())
+
+
 async def test_an_answer_round_trips_with_its_ttl(resources: Resources) -> None:
     cache, key = ResponseCache(resources.redis, ttl_seconds=60), unique_key()
-    await cache.put(key, answer())
+    await landed(resources, cache, key)
     assert await cache.read(key, await resources.redis.get(key)) == answer()
     assert 0 < await resources.redis.ttl(key) <= 60
 
@@ -56,7 +66,7 @@ async def test_ttl_zero_turns_the_cache_off(resources: Resources) -> None:
     key = unique_key()
     off = ResponseCache(resources.redis, ttl_seconds=0)
     assert not off.enabled
-    await off.put(key, answer())
+    await landed(resources, off, key)
     assert await resources.redis.exists(key) == 0
 
 

@@ -87,6 +87,18 @@ async def test_leading_keeps_the_lease_alive_and_releases_it(resources: Resource
     assert await holder(resources, key) is None
 
 
+async def test_a_landed_answer_is_cached_as_the_lease_goes(resources: Resources) -> None:
+    flight, key, job = SingleFlight(resources.redis, LEASE), unique_key(), new_job_id()
+    await flight.claim(key, job)
+    async with flight.leading(key, job) as landing:
+        landing.entry, landing.ttl_seconds = '{"answer": "landed"}', 30
+        assert await resources.redis.get(key) is None  # not before the lease is let go
+    assert await holder(resources, key) is None
+    assert await resources.redis.get(key) == '{"answer": "landed"}'
+    assert 0 < await resources.redis.ttl(key) <= 30
+    assert await flight.claim(key, new_job_id()) == Claim(cached='{"answer": "landed"}')
+
+
 async def test_leading_releases_on_an_exception(resources: Resources) -> None:
     flight, key, job = SingleFlight(resources.redis, LEASE), unique_key(), new_job_id()
     await flight.claim(key, job)
