@@ -33,6 +33,10 @@ from worker.tasks.sessions import erase_expired
 
 log = logging.getLogger(__name__)
 
+# ARQ keeps a job's result (a pickle of its payload, a user's question with it, and of what it
+# returned) for `keep_result`; only ingestion's is read (`GET /v1/admin/kb/jobs/{id}`). The other
+# jobs report through their own record and stream, so ARQ keeps nothing of them.
+RESULT_READ = frozenset({JobName.KB_INGEST})
 # ARQ's own timeout is a backstop: the job's deadline is enforced inside the task first.
 ARQ_TIMEOUT_MARGIN_SECONDS = 10
 
@@ -91,7 +95,13 @@ def functions(settings: Settings) -> list[Function]:
         JobName.BLOODWORK_ANALYSIS: (reporting_tries, streamed),
     }
     return [
-        func(in_job_scope(name, TASKS[name]), name=name.value, max_tries=tries, timeout=timeout)
+        func(
+            in_job_scope(name, TASKS[name]),
+            name=name.value,
+            max_tries=tries,
+            timeout=timeout,
+            keep_result=None if name in RESULT_READ else 0,
+        )
         for name, (tries, timeout) in tries_and_timeouts.items()
     ]
 

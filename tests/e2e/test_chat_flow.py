@@ -4,6 +4,7 @@ import uuid
 
 import httpx
 import pytest
+from arq.constants import job_key_prefix, result_key_prefix
 
 from izana.processes import ApiProcess
 from shared.db.models import Message
@@ -11,6 +12,7 @@ from shared.events import read_after
 from shared.resources import Resources
 from tests.constants import unique_question
 from tests.e2e.client import Event, ask, new_session, read_events
+from tests.integration.jobs import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +55,14 @@ async def test_a_question_streams_a_cited_answer_that_is_stored(
     assert (stored.content, stored.job_id) == (done["answer"], accepted["job_id"])
     assert str(stored.conversation_id) == accepted["conversation_id"]
     assert job["status"] == "complete" and job["result"]["answer"] == done["answer"]
+    arq_job = job_key_prefix + accepted["job_id"]
+
+    async def arq_finished() -> bool:
+        return not await resources.redis.exists(arq_job)
+
+    await eventually(arq_finished, "the worker told ARQ the job finished")
+    # ARQ keeps no result of its own (a pickle with the question in it) beside the job's record.
+    assert await resources.redis.exists(result_key_prefix + accepted["job_id"]) == 0
 
 
 async def test_accept_event_stream_answers_in_the_same_response(api: str) -> None:
