@@ -32,6 +32,9 @@ from shared.events import TERMINAL_EVENTS, StreamEvent, parse_live_copies, strea
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAY_SECONDS = 0.5
+# Channels nobody follows any more are unsubscribed together, this long after the first of them
+# is let go: one UNSUBSCRIBE for every stream that ended meanwhile, instead of one per stream.
+UNSUBSCRIBE_DELAY_SECONDS = 0.05
 # Keeps the pub/sub connection subscribed, and so readable, while no job is followed.
 IDLE_CHANNEL = "izana:relay:idle"
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -113,6 +116,8 @@ class StreamHub:
         # second connection that nobody reads.)
         self._connected = False
         self._task: asyncio.Task[None] | None = None
+        self._leaving: set[str] = set()  # channels to unsubscribe at the next batch
+        self._unsubscribing: asyncio.Task[None] | None = None
 
     @property
     def followed_streams(self) -> int:
@@ -122,16 +127,18 @@ class StreamHub:
         self._task = asyncio.create_task(self._run(), name="sse-stream-hub")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._unsubscribing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._disconnect()
 
     async def subscribe(self, job_id: str) -> Subscription:
         """Follow the job; returns once Redis pushes its events to this process."""
         subscription = Subscription(job_id, asyncio.Queue(self._queue_size))
         name = stream_key(job_id)
+        self._leaving.discard(name)  # followed again before its unsubscribe was sent
         channel = self._channels.get(name)
         if channel is None:
             channel = _Channel(set(), asyncio.get_running_loop().create_future())
@@ -161,11 +168,27 @@ class StreamHub:
     def _drop(self, name: str) -> None:
         del self._channels[name]
         if self._connected:
-            task = asyncio.create_task(self._unsubscribe(name))
-            task.add_done_callback(_log_failure)
+            self._leaving.add(name)
+            if self._unsubscribing is None:
+                self._unsubscribing = asyncio.create_task(self._unsubscribe_batches())
 
-    async def _unsubscribe(self, name: str) -> None:
-        await self._pubsub.unsubscribe(name)
+    async def _unsubscribe_batches(self) -> None:
+        """While channels are being let go: after a short wait, unsubscribe every channel let
+        go meanwhile and not followed again (a reconnection subscribes the followed ones only)."""
+        try:
+            while self._leaving:
+                await asyncio.sleep(UNSUBSCRIBE_DELAY_SECONDS)
+                leaving, self._leaving = self._leaving, set()
+                if leaving and self._connected:
+                    await self._unsubscribe(leaving)
+        finally:
+            self._unsubscribing = None
+
+    async def _unsubscribe(self, channels: set[str]) -> None:
+        try:
+            await self._pubsub.unsubscribe(*channels)
+        except REDIS_ERRORS:
+            log.warning("stream hub could not unsubscribe", exc_info=True)
 
     async def _disconnect(self) -> None:
         with contextlib.suppress(*REDIS_ERRORS):
@@ -218,8 +241,3 @@ class StreamHub:
     def _deliver(self, subscription: Subscription, item: Frame | Resync) -> None:
         if not subscription.deliver(item):
             self.unsubscribe(subscription)
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("stream hub could not unsubscribe", exc_info=task.exception())

@@ -10,6 +10,7 @@ from api.sse.relay import ClientTooSlow, job_events
 from shared.events import EventPublisher, EventType, NewEvent, read_after, stream_key
 from shared.jobs import new_job_id
 from shared.resources import Resources
+from tests.integration.jobs import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +214,39 @@ async def test_only_the_last_event_of_a_write_may_end_the_stream(resources: Reso
     done, token = NewEvent.of(EventType.DONE, {}), NewEvent.of(EventType.TOKEN, {"text": "a"})
     with pytest.raises(ValueError, match="only the last event"):
         await events.publish_all([done, token])
+
+
+async def channel_subscribers(resources: Resources, job_ids: list[str]) -> list[int]:
+    counts = await resources.redis.pubsub_numsub(*(stream_key(job_id) for job_id in job_ids))
+    return [int(count) for _, count in counts]
+
+
+async def test_streams_let_go_are_unsubscribed_together_and_can_be_followed_again(
+    resources: Resources,
+) -> None:
+    """Channels nobody follows are unsubscribed in a batch; one followed again before its batch
+    went out stays live."""
+    hub = StreamHub(resources.redis, queue_size=100)
+    await hub.start()
+    try:
+        job_ids = [new_job_id() for _ in range(5)]
+        for job_id in job_ids:
+            await publisher(resources, job_id).publish(EventType.STATUS, {"stage": "queued"})
+        streams = [job_events(hub, resources.redis, job_id, "0-0") for job_id in job_ids]
+        await asyncio.gather(*(anext(stream) for stream in streams))
+        assert await channel_subscribers(resources, job_ids) == [1] * 5
+        for stream in streams:
+            await stream.aclose()
+        again = job_events(hub, resources.redis, job_ids[0], "0-0")
+        await anext(again)  # the queued event, replayed; live from now on
+
+        async def let_go() -> bool:
+            return not any(await channel_subscribers(resources, job_ids[1:]))
+
+        await eventually(let_go, "the streams let go are unsubscribed")
+        assert await channel_subscribers(resources, job_ids[:1]) == [1]
+        done = await publisher(resources, job_ids[0]).publish(EventType.DONE, {"answer": "x"})
+        live = await asyncio.wait_for(anext(again), 10)
+        assert [frame.id for frame in live] == [done]
+    finally:
+        await hub.stop()
