@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -85,35 +86,68 @@ async def in_process_sample(resources: Resources, providers: Providers, question
     return Sample(ttft_ms, result.ttft_ms, (time.perf_counter() - started) * 1000)
 
 
-async def _first_token_and_done(response: httpx.Response, started: float) -> tuple[float, Any]:
-    ttft_ms: float | None = None
+class EventStreamConnection:
+    """One keep-alive HTTP/1.1 connection that asks questions with `Accept: text/event-stream`
+    and reads each answer's chunked event stream, noting when its first token arrived. It parses
+    no more than that and the `done` event, so that the client's own work (an HTTP library's
+    parsing of every event) is not counted as the system's overhead."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    @classmethod
+    async def open(cls, base_url: str) -> EventStreamConnection:
+        address = urlsplit(base_url)
+        reader, writer = await asyncio.open_connection(address.hostname, address.port)
+        return cls(reader, writer)
+
+    async def ask(self, auth: dict[str, str], question: str) -> Sample:
+        body = json.dumps({"message": question}).encode()
+        head = "".join(f"{name}: {value}\r\n" for name, value in auth.items())
+        request = (
+            f"POST /v1/chat HTTP/1.1\r\nHost: bench\r\n{head}Accept: text/event-stream\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        started = time.perf_counter()
+        self._writer.write(request + body)
+        await self._read_head()
+        ttft_ms, done = await self._read_events(started)
+        total_ms = (time.perf_counter() - started) * 1000
+        timings = done["timings"]
+        return Sample(ttft_ms, timings["ttft_ms"], total_ms, timings["queue_ms"])
+
+    async def _read_head(self) -> None:
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1]
+        if status != b"200" or b"transfer-encoding: chunked" not in head.lower():
+            raise RuntimeError(f"unexpected response: {head[:200]!r}")
+
+    async def _read_events(self, started: float) -> tuple[float, Any]:
+        ttft_ms: float | None = None
+        stream = b""
+        while size := int((await self._reader.readuntil(b"\r\n")).strip(), 16):
+            stream += (await self._reader.readexactly(size + 2))[:-2]
+            if ttft_ms is None and b"event: token" in stream:
+                ttft_ms = (time.perf_counter() - started) * 1000
+        await self._reader.readexactly(2)  # the last chunk's CRLF
+        return ttft_ms or 0.0, _terminal_data(stream.decode())
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def _terminal_data(stream: str) -> Any:
+    """The data of the stream's `done` event; an `error` event or none is the job's failure."""
     event = ""
-    async for line in response.aiter_lines():
+    for line in stream.splitlines():
         if line.startswith("event: "):
             event = line[7:]
-            if event == "token" and ttft_ms is None:
-                ttft_ms = (time.perf_counter() - started) * 1000
         elif line.startswith("data: ") and event in {"done", "error"}:
             if event == "error":
                 raise RuntimeError(f"job failed: {line}")
-            assert ttft_ms is not None
-            return ttft_ms, json.loads(line[6:])
+            return json.loads(line[6:])
     raise RuntimeError("stream ended without a done event")
-
-
-async def system_sample(
-    client: httpx.AsyncClient, base_url: str, auth: dict[str, str], question: str
-) -> Sample:
-    started = time.perf_counter()
-    headers = {**auth, "Accept": "text/event-stream"}
-    async with client.stream(
-        "POST", f"{base_url}/v1/chat", json={"message": question}, headers=headers
-    ) as response:
-        response.raise_for_status()
-        ttft_ms, done = await _first_token_and_done(response, started)
-    total_ms = (time.perf_counter() - started) * 1000
-    timings = done["timings"]
-    return Sample(ttft_ms, timings["ttft_ms"], total_ms, timings["queue_ms"])
 
 
 async def new_auth(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:
@@ -125,23 +159,24 @@ async def new_auth(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:
 async def run_system(
     base_url: str, requests: int, concurrency: int, stagger_seconds: float = 0.0
 ) -> list[Sample]:
-    """`concurrency` clients through the API, each asking its share of `requests` in turn; they
-    start evenly over `stagger_seconds` rather than all at once."""
+    """`concurrency` clients through the API, each asking its share of `requests` in turn on a
+    connection of its own; they start evenly over `stagger_seconds` rather than all at once."""
     questions = itertools.cycle(QUESTIONS)
-    limits = httpx.Limits(max_connections=concurrency + 5)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         auths = [await new_auth(client, base_url) for _ in range(concurrency)]
 
-        async def one_client(index: int, auth: dict[str, str], count: int) -> list[Sample]:
-            await asyncio.sleep(stagger_seconds * index / concurrency)
-            return [
-                await system_sample(client, base_url, auth, next(questions)) for _ in range(count)
-            ]
+    async def one_client(index: int, auth: dict[str, str], count: int) -> list[Sample]:
+        await asyncio.sleep(stagger_seconds * index / concurrency)
+        connection = await EventStreamConnection.open(base_url)
+        try:
+            return [await connection.ask(auth, next(questions)) for _ in range(count)]
+        finally:
+            connection.close()
 
-        shares = _split(requests, concurrency)
-        batches = await asyncio.gather(
-            *(one_client(i, a, n) for i, (a, n) in enumerate(zip(auths, shares, strict=True)))
-        )
+    shares = _split(requests, concurrency)
+    batches = await asyncio.gather(
+        *(one_client(i, a, n) for i, (a, n) in enumerate(zip(auths, shares, strict=True)))
+    )
     return [sample for batch in batches for sample in batch]
 
 
