@@ -43,35 +43,25 @@ from worker.http import WorkerHttp
 log = logging.getLogger(__name__)
 
 REDIS_ERRORS = (*REDIS_OUTAGES, OSError)
-# A poll of the queue in one round trip. KEYS: the queue, ARQ's abort set. ARGV: now (ms), the
-# lease (ms), the free slots, the scan's offset and limit, the abort set's cut-off score (none
-# when ''), the lease keys' prefix. Claims, in queue order, up to the free slots of the jobs due
-# by now whose lease is free, giving each its lease as ARQ's start transaction does, and reads
-# the abort requests as ARQ's abort check does. Returns {id, score pairs claimed, abort ids}.
-# The lease keys are derived from the ids, not passed as KEYS: the ids are only known here, and
-# like ARQ itself this needs a single Redis, not a cluster.
-POLL_SCRIPT = """
+# Claims, in queue order, up to ARGV[3] of the ids ARGV[4..] for this worker: an id whose lease
+# (KEYS[2..], in the same order) is free and whose score in the queue (KEYS[1]) is due by
+# ARGV[1] gets the lease, ARGV[2] ms, as ARQ's start transaction does. Returns id, score pairs.
+CLAIM_SCRIPT = """
 local taken = {}
 local slots = tonumber(ARGV[3])
-if slots > 0 then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES',
-                         'LIMIT', ARGV[4], ARGV[5])
-  for i = 1, #due, 2 do
-    if #taken >= 2 * slots then break end
-    local lease = ARGV[7] .. due[i]
-    if redis.call('EXISTS', lease) == 0 then
+for i = 4, #ARGV do
+  if #taken >= 2 * slots then break end
+  local lease = KEYS[i - 2]
+  if redis.call('EXISTS', lease) == 0 then
+    local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+    if score and tonumber(score) <= tonumber(ARGV[1]) then
       redis.call('PSETEX', lease, ARGV[2], '1')
-      taken[#taken + 1] = due[i]
-      taken[#taken + 1] = due[i + 1]
+      taken[#taken + 1] = ARGV[i]
+      taken[#taken + 1] = score
     end
   end
 end
-local aborts = {}
-if ARGV[6] ~= '' then
-  aborts = redis.call('ZRANGE', KEYS[2], 0, -1)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[6], '+inf')
-end
-return {taken, aborts}
+return taken
 """
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
@@ -98,7 +88,7 @@ class IzanaWorker(Worker):
         self._superseded: set[str] = set()
         self.ctx[SUPERSEDED_KEY] = self._superseded
         self._backoff = 0.0
-        self._poll_script: AsyncScript | None = None
+        self._claim_script: AsyncScript | None = None
 
     async def main(self) -> None:
         if self.http is not None:
@@ -195,22 +185,25 @@ class IzanaWorker(Worker):
             await asyncio.sleep(self.poll_delay_s)
 
     async def _poll_iteration(self) -> None:
-        """ARQ's poll iteration in one round trip: ARQ scans the queue and checks aborts in two
-        transactions, then leases each queued id in a WATCH/MULTI transaction of its own, four
-        round trips per id, running or not; here one script does all of it (`POLL_SCRIPT`),
-        claiming no more jobs than this worker has free slots for."""
-        free_slots = self.max_jobs - self.job_counter if self.allow_pick_jobs else 0
-        now = timestamp_ms()
-        abort_cut_off = now + abort_job_max_age if self.allow_abort_jobs else ""
-        args = [
-            now, self._lease_ms, max(free_slots, 0), self._queue_read_offset,
-            self.queue_read_limit, abort_cut_off, in_progress_key_prefix,
-        ]  # fmt: skip
-        claimed, abort_requests = await self._poll(keys=[self.queue_name, abort_jobs_ss], args=args)
-        for job_id, score in zip(claimed[::2], claimed[1::2], strict=True):
-            await self._start_claimed(job_id.decode(), int(float(score)))
+        """ARQ's poll iteration in one round trip: its queue scan and its abort check, two
+        transactions in ARQ, go to Redis as one."""
+        scan = self.allow_pick_jobs and self.job_counter < self.max_jobs
+        async with self.pool.pipeline(transaction=True) as pipe:
+            if scan:
+                pipe.zrangebyscore(
+                    self.queue_name, min=float("-inf"), max=timestamp_ms(),
+                    start=self._queue_read_offset, num=self.queue_read_limit,
+                )  # fmt: skip
+            if self.allow_abort_jobs:
+                pipe.zrange(abort_jobs_ss, 0, -1)
+                pipe.zremrangebyscore(
+                    abort_jobs_ss, min=timestamp_ms() + abort_job_max_age, max=float("inf")
+                )
+            replies = await pipe.execute() if len(pipe) else []
+        if scan:
+            await self.start_jobs(replies[0])
         if self.allow_abort_jobs:
-            await self._abort(abort_requests)
+            await self._abort(replies[-2])
         self._reap_finished_tasks()
         await self.heart_beat()
 
@@ -230,11 +223,23 @@ class IzanaWorker(Worker):
                 del self.tasks[job_id]
                 task.result()  # a failure of run_job itself surfaces here, as in ARQ
 
-    async def _start_claimed(self, job_id: str, score: int) -> None:
-        """Start a claimed job in a slot, as ARQ's `start_jobs` does; one this worker runs
-        already (its lease had lapsed) keeps running, under the new lease."""
-        if job_id in self.tasks:
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """ARQ checks and leases each queued id in a WATCH/MULTI transaction of its own, four
+        round trips per id, running or not; here one script claims as many of the ids as this
+        worker has free slots for, each only if no lease holds it and it is due."""
+        candidates = [job_id.decode() for job_id in job_ids]
+        candidates = [job_id for job_id in candidates if job_id not in self.tasks]
+        free_slots = self.max_jobs - self.job_counter
+        if not candidates or free_slots <= 0:
             return
+        leases = [in_progress_key_prefix + job_id for job_id in candidates]
+        args: list[str | int] = [timestamp_ms(), self._lease_ms, free_slots, *candidates]
+        claimed = await self._claim(keys=[self.queue_name, *leases], args=args)
+        for job_id, score in zip(claimed[::2], claimed[1::2], strict=True):
+            await self._start_claimed(job_id.decode(), int(float(score)))
+
+    async def _start_claimed(self, job_id: str, score: int) -> None:
+        """Start a claimed job in a slot, as ARQ's `start_jobs` does."""
         await self.sem.acquire()
         self.job_counter += 1
         task = self.loop.create_task(self.run_job(job_id, score))
@@ -242,10 +247,10 @@ class IzanaWorker(Worker):
         self.tasks[job_id] = task
 
     @property
-    def _poll(self) -> AsyncScript:
-        if self._poll_script is None:
-            self._poll_script = self.pool.register_script(POLL_SCRIPT)
-        return self._poll_script
+    def _claim(self) -> AsyncScript:
+        if self._claim_script is None:
+            self._claim_script = self.pool.register_script(CLAIM_SCRIPT)
+        return self._claim_script
 
     def _release_sem_dec_counter_on_complete(self) -> None:
         super()._release_sem_dec_counter_on_complete()

@@ -1,7 +1,6 @@
-"""The worker's poll of the queue (worker/runner.py:POLL_SCRIPT) on real Redis: a job is taken
-only when no lease holds it and it is due, at most as many as the free slots, in queue order,
-and each one taken gets its lease; the abort requests come with it; and the poll that starts
-jobs and aborts them."""
+"""The worker's claim of queued jobs (worker/runner.py:CLAIM_SCRIPT) on real Redis: a job is
+taken only when no lease holds it and it is due, at most as many as the free slots, in queue
+order, and each one taken gets its lease; and the poll that claims them and aborts jobs."""
 
 import asyncio
 
@@ -12,38 +11,31 @@ from arq.worker import func
 from shared.config import Settings
 from shared.jobs import new_job_id, now_ms
 from shared.resources import Resources, arq_redis_settings, required_urls
-from worker.runner import POLL_SCRIPT, IzanaWorker
+from worker.runner import CLAIM_SCRIPT, IzanaWorker
 
 pytestmark = pytest.mark.integration
 
 LEASE_MS = 10_000
 
 
-async def poll(
-    resources: Resources, queue: str, slots: int, abort_cut_off: int | str = ""
-) -> tuple[list[str], list[str]]:
-    """The ids claimed and the abort requests read by one poll of `queue`."""
-    script = resources.redis.register_script(POLL_SCRIPT)
-    args = [now_ms(), LEASE_MS, slots, 0, 1000, abort_cut_off, in_progress_key_prefix]
-    taken, aborts = await script(keys=[queue, abort_jobs_ss], args=args)
-    return [str(job_id) for job_id in taken[::2]], [str(job_id) for job_id in aborts]
-
-
-async def claim(resources: Resources, queue: str, slots: int) -> list[str]:
-    return (await poll(resources, queue, slots))[0]
+async def claim(resources: Resources, queue: str, ids: list[str], slots: int) -> list[str]:
+    script = resources.redis.register_script(CLAIM_SCRIPT)
+    leases = [in_progress_key_prefix + job_id for job_id in ids]
+    taken = await script(keys=[queue, *leases], args=[now_ms(), LEASE_MS, slots, *ids])
+    return [str(job_id) for job_id in taken[::2]]
 
 
 async def test_only_due_jobs_without_a_lease_are_claimed(resources: Resources) -> None:
     queue = f"test:queue:{new_job_id()}"
-    due, leased, deferred = (new_job_id() for _ in range(3))
+    due, leased, deferred, gone = (new_job_id() for _ in range(4))
     now = now_ms()
     await resources.redis.zadd(queue, {due: now - 10, leased: now - 20, deferred: now + 60_000})
     await resources.redis.set(in_progress_key_prefix + leased, "1", px=LEASE_MS)
 
-    assert await claim(resources, queue, slots=10) == [due]
+    assert await claim(resources, queue, [leased, due, deferred, gone], slots=10) == [due]
     lease_ms = await resources.redis.pttl(in_progress_key_prefix + due)
     assert 0 < lease_ms <= LEASE_MS
-    assert await claim(resources, queue, slots=10) == []  # now leased: not again
+    assert await claim(resources, queue, [due], slots=10) == []  # now leased: not again
     for key in (queue, *(in_progress_key_prefix + job_id for job_id in (due, leased))):
         await resources.redis.delete(key)
 
@@ -53,34 +45,14 @@ async def test_no_more_jobs_than_free_slots_are_claimed(resources: Resources) ->
     ids = [new_job_id() for _ in range(5)]
     await resources.redis.zadd(queue, {job_id: now_ms() - 100 + i for i, job_id in enumerate(ids)})
 
-    assert await claim(resources, queue, slots=0) == []
-    assert await claim(resources, queue, slots=2) == ids[:2]
+    assert await claim(resources, queue, ids, slots=2) == ids[:2]
     unclaimed = [await resources.redis.exists(in_progress_key_prefix + j) for j in ids[2:]]
     assert unclaimed == [0, 0, 0]
     await resources.redis.delete(queue, *(in_progress_key_prefix + job_id for job_id in ids))
 
 
-async def test_a_poll_reads_abort_requests_and_drops_those_past_the_cut_off(
-    resources: Resources,
-) -> None:
-    """As ARQ's abort check: every request is read, and those scored at or past the cut-off
-    (now + ARQ's abort_job_max_age) are removed; no abort check when the cut-off is ''."""
-    queue = f"test:queue:{new_job_id()}"
-    recent, stale = new_job_id(), new_job_id()
-    await resources.redis.zadd(abort_jobs_ss, {recent: now_ms(), stale: now_ms() + 120_000})
-    try:
-        assert (await poll(resources, queue, slots=1))[1] == []
-        assert await resources.redis.zcard(abort_jobs_ss) >= 2
-        _, aborts = await poll(resources, queue, slots=1, abort_cut_off=now_ms() + 60_000)
-        assert {recent, stale} <= set(aborts)
-        assert await resources.redis.zscore(abort_jobs_ss, recent) is not None
-        assert await resources.redis.zscore(abort_jobs_ss, stale) is None
-    finally:
-        await resources.redis.zrem(abort_jobs_ss, recent, stale)
-
-
 async def test_a_poll_starts_queued_jobs_and_aborts_running_ones(settings: Settings) -> None:
-    """The worker's poll (queue scan, claim and abort check in one script) on real Redis: a job
+    """The worker's poll (queue scan and abort check in one transaction) on real Redis: a job
     queued is started by one poll, and a running job asked to abort is cancelled by the next."""
     queue = f"test:queue:{new_job_id()}"
     started, cancelled = asyncio.Event(), asyncio.Event()
