@@ -291,12 +291,14 @@ class IzanaWorker(Worker):
         # Cancelled after the signal, not retried: the release of a job handed back.
         handed_back = not finish and incr_score is None and not self.allow_pick_jobs
         try:
+            if handed_back:
+                # The try goes back while the lease still keeps other workers off the job: once
+                # the lease is released, another worker may start it and count its own try.
+                await self.pool.decr(retry_key_prefix + job_id)
             await super().finish_job(
                 job_id, finish, result_data, result_timeout_s, keep_result_forever,
                 incr_score, keep_in_progress,
             )  # fmt: skip
-            if handed_back:
-                await self.pool.decr(retry_key_prefix + job_id)
         except REDIS_ERRORS:
             log.warning("job outcome not queued; it runs again", extra={"job_id": job_id})
 

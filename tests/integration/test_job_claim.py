@@ -1,12 +1,15 @@
 """The worker's claim of queued jobs (worker/runner.py:CLAIM_SCRIPT) on real Redis: a job is
 taken only when no lease holds it and it is due, at most as many as the free slots, in queue
-order, and each one taken gets its lease; and the poll that claims them and aborts jobs."""
+order, and each one taken gets its lease; the poll that claims them and aborts jobs; and the
+hand-back of a job at shutdown, its try given back before its lease is released."""
 
 import asyncio
+from typing import Any
 
 import pytest
-from arq.constants import abort_jobs_ss, in_progress_key_prefix
+from arq.constants import abort_jobs_ss, in_progress_key_prefix, retry_key_prefix
 from arq.worker import func
+from redis.asyncio.client import PubSub
 
 from shared.config import Settings
 from shared.jobs import new_job_id, now_ms
@@ -51,6 +54,71 @@ async def test_no_more_jobs_than_free_slots_are_claimed(resources: Resources) ->
     await resources.redis.delete(queue, *(in_progress_key_prefix + job_id for job_id in ids))
 
 
+def _worker(settings: Settings, queue: str, functions: list[Any]) -> IzanaWorker:
+    return IzanaWorker(
+        functions=functions, queue_name=queue, allow_abort_jobs=True,
+        redis_settings=arq_redis_settings(required_urls(settings)[0]), handle_signals=False,
+        lease_seconds=10, wake_on_enqueue=False,
+    )  # fmt: skip
+
+
+async def _nothing(ctx: dict[str, object]) -> None:
+    """A function for a worker that runs none (ARQ needs one)."""
+
+
+async def _keyspace_events(pubsub: PubSub, count: int) -> list[tuple[str, str]]:
+    """The next `count` keyspace events: (key, command)."""
+    events: list[tuple[str, str]] = []
+    while len(events) < count:
+        message = await pubsub.get_message(timeout=10)
+        assert message is not None, f"keyspace events seen: {events}"
+        if message["type"] == "pmessage":
+            key = message["channel"].decode().split(":", 1)[1]
+            events.append((key, message["data"].decode()))
+    return events
+
+
+async def _follow_keys(pubsub: PubSub, *keys: str) -> None:
+    """Subscribe to the keys' keyspace events; returns once Redis confirmed every pattern."""
+    await pubsub.psubscribe(*(f"__keyspace@*__:{key}" for key in keys))
+    confirmed = 0
+    while confirmed < len(keys):
+        message = await pubsub.get_message(timeout=10)
+        assert message is not None, "keyspace subscription not confirmed"
+        confirmed += message["type"] == "psubscribe"
+
+
+async def test_a_hand_back_gives_the_try_back_before_it_releases_the_lease(
+    settings: Settings,
+) -> None:
+    """A job cancelled by the shutdown gives its try back while its lease still holds: released
+    first, another worker could start it in between and count its own try on top of the
+    interrupted one (with one try allowed, the job then failed as exhausted). The order is read
+    from Redis's keyspace events."""
+    worker = _worker(settings, f"test:queue:{new_job_id()}", [func(_nothing, name="nothing")])
+    await worker._connect_and_start_up()
+    job_id = new_job_id()
+    lease, tries = in_progress_key_prefix + job_id, retry_key_prefix + job_id
+    notify = (await worker.pool.config_get("notify-keyspace-events"))["notify-keyspace-events"]
+    pubsub = worker.pool.pubsub()
+    try:
+        await worker.pool.config_set("notify-keyspace-events", "Kg$")
+        await _follow_keys(pubsub, lease, tries)
+        await worker.pool.set(tries, 1)
+        await worker.pool.set(lease, 1)
+        assert await _keyspace_events(pubsub, 2) == [(tries, "set"), (lease, "set")]
+        worker.allow_pick_jobs = False  # as after SIGTERM
+        await worker.finish_job(job_id, False, None, None, False, None, None)
+        # Redis names every increment and decrement `incrby`.
+        assert await _keyspace_events(pubsub, 2) == [(tries, "incrby"), (lease, "del")]
+        assert await worker.pool.get(tries) == b"0"
+    finally:
+        await worker.pool.config_set("notify-keyspace-events", notify)
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await worker.pool.delete(lease, tries)
+        await worker.close()
+
+
 async def test_a_poll_starts_queued_jobs_and_aborts_running_ones(settings: Settings) -> None:
     """The worker's poll (queue scan and abort check in one transaction) on real Redis: a job
     queued is started by one poll, and a running job asked to abort is cancelled by the next."""
@@ -65,11 +133,7 @@ async def test_a_poll_starts_queued_jobs_and_aborts_running_ones(settings: Setti
             cancelled.set()
             raise
 
-    worker = IzanaWorker(
-        functions=[func(hold, name="hold")], queue_name=queue, allow_abort_jobs=True,
-        redis_settings=arq_redis_settings(required_urls(settings)[0]), handle_signals=False,
-        lease_seconds=10, wake_on_enqueue=False,
-    )  # fmt: skip
+    worker = _worker(settings, queue, [func(hold, name="hold")])
     await worker._connect_and_start_up()
     try:
         job = await worker.pool.enqueue_job("hold", _queue_name=queue)
