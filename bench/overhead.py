@@ -86,6 +86,9 @@ async def in_process_sample(resources: Resources, providers: Providers, question
     return Sample(ttft_ms, result.ttft_ms, (time.perf_counter() - started) * 1000)
 
 
+TOKEN_EVENT = b"event: token"
+
+
 class EventStreamConnection:
     """One keep-alive HTTP/1.1 connection that asks questions with `Accept: text/event-stream`
     and reads each answer's chunked event stream, noting when its first token arrived. It parses
@@ -125,13 +128,17 @@ class EventStreamConnection:
 
     async def _read_events(self, started: float) -> tuple[float, Any]:
         ttft_ms: float | None = None
-        stream = b""
+        stream = bytearray()
         while size := int((await self._reader.readuntil(b"\r\n")).strip(), 16):
+            searched_to = max(0, len(stream) - len(TOKEN_EVENT) + 1)  # a marker may span chunks
             stream += (await self._reader.readexactly(size + 2))[:-2]
-            if ttft_ms is None and b"event: token" in stream:
+            if ttft_ms is None and stream.find(TOKEN_EVENT, searched_to) >= 0:
                 ttft_ms = (time.perf_counter() - started) * 1000
         await self._reader.readexactly(2)  # the last chunk's CRLF
-        return ttft_ms or 0.0, _terminal_data(stream.decode())
+        done = _terminal_data(stream.decode())
+        if ttft_ms is None:
+            raise RuntimeError("the answer ended without a token")
+        return ttft_ms, done
 
     def close(self) -> None:
         self._writer.close()
