@@ -1,9 +1,10 @@
 """The Izana worker: ARQ's worker with prompt pickup, leases, reconnection and hand-back.
 
-- **Pickup.** `shared.jobs.enqueue` pushes a token per job onto a wake-up list; an idle worker
-  blocks on BLPOP and starts the job at once, `poll_delay` only bounds the gap between queue
-  scans (retries, aborts, deferred jobs). A worker at `max_jobs` waits for a free slot instead,
-  leaving tokens to others.
+- **Pickup.** `shared.jobs.enqueue` appends each job's id to a wake-up list; an idle worker
+  blocks on BLPOP and claims that job at once, without a queue scan. The queue scan and ARQ's
+  abort check run once per `poll_delay` (retries, aborts, deferred jobs, lapsed leases, ids the
+  list lost) and when a slot frees. A worker at `max_jobs` waits for a free slot instead,
+  leaving the ids to others.
 - **Leases.** ARQ locks a started job for the longest function timeout + 10 s, an hour once
   ingestion shares the queue. Here that lock is a lease of `JOB_LEASE_SECONDS`, renewed every
   third of it while the job runs, so a dead worker's jobs are taken over within a lease.
@@ -24,6 +25,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from signal import Signals
 from typing import Any
 
@@ -89,6 +91,8 @@ class IzanaWorker(Worker):
         self.ctx[SUPERSEDED_KEY] = self._superseded
         self._backoff = 0.0
         self._claim_script: AsyncScript | None = None
+        self._scan_due = True  # the first poll scans; then see `_poll_iteration`
+        self._last_scan = 0.0  # time.monotonic()
 
     async def main(self) -> None:
         if self.http is not None:
@@ -160,6 +164,7 @@ class IzanaWorker(Worker):
             await self._poll_iteration()
             await self._wait_for_work(waker)
         except REDIS_ERRORS as error:
+            self._scan_due = True
             await self._back_off("redis unavailable", error)
         else:
             self._backoff = 0.0
@@ -173,20 +178,34 @@ class IzanaWorker(Worker):
         await asyncio.sleep(self._backoff)
 
     async def _wait_for_work(self, waker: Redis) -> None:
+        """Until a slot frees (a scan is then due), a job's id is pushed (that job is claimed
+        at once) or the poll delay passes."""
         if self.job_counter >= self.max_jobs or not self.allow_pick_jobs:
             self._slot_freed.clear()
             try:
                 await asyncio.wait_for(self._slot_freed.wait(), self.poll_delay_s)
             except TimeoutError:
                 pass
+            self._scan_due = True
         elif self._wake_on_enqueue:
-            await waker.blpop([WAKE_KEY], timeout=self.poll_delay_s)  # type: ignore[arg-type,misc]
+            woken = await waker.blpop([WAKE_KEY], timeout=self.poll_delay_s)  # type: ignore[arg-type,misc]
+            if woken is not None:
+                await self._claim_and_start([woken[1].decode()])
         else:
             await asyncio.sleep(self.poll_delay_s)
 
     async def _poll_iteration(self) -> None:
-        """ARQ's poll iteration in one round trip: its queue scan and its abort check, two
-        transactions in ARQ, go to Redis as one."""
+        """ARQ's poll iteration, when a scan is due or `poll_delay` has passed since the last one,
+        in one round trip: its queue scan and its abort check, two transactions in ARQ, go to
+        Redis as one. Finished tasks are reaped and the heartbeat kept on every call."""
+        if self._scan_due or time.monotonic() - self._last_scan >= self.poll_delay_s:
+            self._scan_due = False
+            self._last_scan = time.monotonic()
+            await self._scan_and_abort()
+        self._reap_finished_tasks()
+        await self.heart_beat()
+
+    async def _scan_and_abort(self) -> None:
         scan = self.allow_pick_jobs and self.job_counter < self.max_jobs
         async with self.pool.pipeline(transaction=True) as pipe:
             if scan:
@@ -204,8 +223,6 @@ class IzanaWorker(Worker):
             await self.start_jobs(replies[0])
         if self.allow_abort_jobs:
             await self._abort(replies[-2])
-        self._reap_finished_tasks()
-        await self.heart_beat()
 
     async def _abort(self, abort_requests: list[bytes]) -> None:
         """Cancel the running jobs asked to abort, as ARQ's `_cancel_aborted_jobs` does."""
@@ -227,8 +244,10 @@ class IzanaWorker(Worker):
         """ARQ checks and leases each queued id in a WATCH/MULTI transaction of its own, four
         round trips per id, running or not; here one script claims as many of the ids as this
         worker has free slots for, each only if no lease holds it and it is due."""
-        candidates = [job_id.decode() for job_id in job_ids]
-        candidates = [job_id for job_id in candidates if job_id not in self.tasks]
+        await self._claim_and_start([job_id.decode() for job_id in job_ids])
+
+    async def _claim_and_start(self, job_ids: list[str]) -> None:
+        candidates = [job_id for job_id in job_ids if job_id not in self.tasks]
         free_slots = self.max_jobs - self.job_counter
         if not candidates or free_slots <= 0:
             return

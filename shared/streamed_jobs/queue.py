@@ -30,13 +30,15 @@ from shared.log import request_id_var
 from shared.observability.metrics import JOB_OUTCOMES
 from shared.observability.tracing import span, trace_context
 
-# Enqueue pushes a token here; idle workers block on it instead of polling the queue.
+# Enqueue appends the job's id here; an idle worker blocks on it (BLPOP: oldest first) and
+# claims that job at once. Only the newest ids are kept; the queue scan finds the others.
 WAKE_KEY = "izana:worker:wake"
 WAKE_KEY_MAX_LEN = 1000
 
 # Enqueues an ARQ job as ARQ's own enqueue_job does (payload with its expiry, then the queue
-# entry; nothing if the id is queued or has a result), and pushes a wake-up token. With two more
-# keys it first admits a streamed job: its record, and its queued event with its position.
+# entry; nothing if the id is queued or has a result), and appends its id to the wake-up list.
+# With two more keys it first admits a streamed job: its record, and its queued event with its
+# position.
 # KEYS: ARQ job, ARQ result, ARQ queue, wake-up list[, job record, event stream].
 # ARGV: payload, expiry ms, score, job id, wake-up list length[, record TTL s, stream length,
 # the queued event's stage, record field/value pairs...].
@@ -54,8 +56,8 @@ if #KEYS == 6 then
 end
 redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
-redis.call('LPUSH', KEYS[4], '1')
-redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
+redis.call('RPUSH', KEYS[4], ARGV[4])
+redis.call('LTRIM', KEYS[4], -tonumber(ARGV[5]), -1)
 return position
 """
 )

@@ -1,9 +1,11 @@
 """The worker's claim of queued jobs (worker/runner.py:CLAIM_SCRIPT) on real Redis: a job is
 taken only when no lease holds it and it is due, at most as many as the free slots, in queue
-order, and each one taken gets its lease; the poll that claims them and aborts jobs; and the
-hand-back of a job at shutdown, its try given back before its lease is released."""
+order, and each one taken gets its lease; the poll that claims them and aborts jobs; the pickup
+of a woken job without a scan; and the hand-back of a job at shutdown, its try given back before
+its lease is released."""
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -12,8 +14,9 @@ from arq.worker import func
 from redis.asyncio.client import PubSub
 
 from shared.config import Settings
-from shared.jobs import new_job_id, now_ms
+from shared.jobs import ChatJob, JobName, new_job_id, now_ms
 from shared.resources import Resources, arq_redis_settings, required_urls
+from shared.streamed_jobs.queue import WAKE_KEY, enqueue
 from worker.runner import CLAIM_SCRIPT, IzanaWorker
 
 pytestmark = pytest.mark.integration
@@ -54,11 +57,11 @@ async def test_no_more_jobs_than_free_slots_are_claimed(resources: Resources) ->
     await resources.redis.delete(queue, *(in_progress_key_prefix + job_id for job_id in ids))
 
 
-def _worker(settings: Settings, queue: str, functions: list[Any]) -> IzanaWorker:
+def _worker(settings: Settings, queue: str, functions: list[Any], **options: Any) -> IzanaWorker:
     return IzanaWorker(
         functions=functions, queue_name=queue, allow_abort_jobs=True,
         redis_settings=arq_redis_settings(required_urls(settings)[0]), handle_signals=False,
-        lease_seconds=10, wake_on_enqueue=False,
+        lease_seconds=10, **{"wake_on_enqueue": False, **options},
     )  # fmt: skip
 
 
@@ -120,8 +123,8 @@ async def test_a_hand_back_gives_the_try_back_before_it_releases_the_lease(
 
 
 async def test_a_poll_starts_queued_jobs_and_aborts_running_ones(settings: Settings) -> None:
-    """The worker's poll (queue scan and abort check in one transaction) on real Redis: a job
-    queued is started by one poll, and a running job asked to abort is cancelled by the next."""
+    """The worker's scan (queue scan and abort check in one transaction) on real Redis: a job
+    queued is started by one scan, and a running job asked to abort is cancelled by the next."""
     queue = f"test:queue:{new_job_id()}"
     started, cancelled = asyncio.Event(), asyncio.Event()
 
@@ -138,12 +141,64 @@ async def test_a_poll_starts_queued_jobs_and_aborts_running_ones(settings: Setti
     try:
         job = await worker.pool.enqueue_job("hold", _queue_name=queue)
         assert job is not None
-        await worker._poll_iteration()
+        await worker._scan_and_abort()
         await asyncio.wait_for(started.wait(), 10)
         await worker.pool.zadd(abort_jobs_ss, {job.job_id: now_ms()})
-        await worker._poll_iteration()
+        await worker._scan_and_abort()
         await asyncio.wait_for(cancelled.wait(), 10)
         assert await worker.pool.zscore(abort_jobs_ss, job.job_id) is None  # the request taken
     finally:
         await worker.pool.delete(queue)
+        await worker.close()
+
+
+def _chat_job() -> ChatJob:
+    return ChatJob(
+        job_id=new_job_id(), session_id=uuid.uuid4(), conversation_id=uuid.uuid4(),
+        message="What causes irregular periods?", enqueued_at_ms=now_ms(),
+    )  # fmt: skip
+
+
+async def test_a_woken_worker_starts_the_pushed_job_without_a_scan(settings: Settings) -> None:
+    """An enqueue appends its job's id to the wake-up list, and an idle worker claims that job
+    at once, without a queue scan: a job queued by ARQ alone (no id pushed) stays queued though
+    the worker has a free slot for it, until the poll delay has passed and a poll scans."""
+    queue = f"test:queue:{new_job_id()}"
+    release = asyncio.Event()
+
+    async def hold(ctx: dict[str, object], payload: dict[str, object]) -> None:
+        await release.wait()
+
+    # A poll delay longer than the test, until the test ends it.
+    worker = _worker(
+        settings, queue, [func(hold, name=JobName.CHAT_ANSWER.value)],
+        wake_on_enqueue=True, poll_delay=60, max_jobs=5,
+    )  # fmt: skip
+    await worker._connect_and_start_up()
+    waker = worker.pool.client()
+    try:
+        await worker.pool.delete(WAKE_KEY)
+        await worker._poll_iteration()  # the first poll's scan, of an empty queue
+        name = JobName.CHAT_ANSWER.value
+        unannounced = await worker.pool.enqueue_job(name, {}, _queue_name=queue)
+        assert unannounced is not None
+        pushed = [_chat_job() for _ in range(2)]
+        for job in pushed:
+            await enqueue(worker.pool, JobName.CHAT_ANSWER, job, job.job_id)
+        assert await worker.pool.lrange(WAKE_KEY, 0, -1) == [j.job_id.encode() for j in pushed]
+
+        await worker._wait_for_work(waker)  # the oldest id first
+        await worker._poll_iteration()
+        assert set(worker.tasks) == {pushed[0].job_id}
+        await worker._wait_for_work(waker)
+        await worker._poll_iteration()
+        assert set(worker.tasks) == {job.job_id for job in pushed}
+
+        worker.poll_delay_s = 0  # as if it had passed
+        await worker._poll_iteration()
+        assert set(worker.tasks) == {unannounced.job_id, *(job.job_id for job in pushed)}
+    finally:
+        release.set()
+        await waker.aclose()
+        await worker.pool.delete(queue, WAKE_KEY)
         await worker.close()
