@@ -1,6 +1,7 @@
-"""Admits a question for a streamed job (a chat message, a blood-work analysis): store it in
-its conversation, record the job, announce its place in the queue, enqueue it, and answer the
-request with the job's event stream (`Accept: text/event-stream`) or 202 with its links."""
+"""Admits a question for a streamed job (a chat message, a blood-work analysis): record the job,
+announce its place in the queue and enqueue it, then store the question in its conversation, and
+answer the request with the job's event stream (`Accept: text/event-stream`) or 202 with its
+links."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from shared.chat.conversations import (
 from shared.db.models import UserSession
 from shared.jobs import ChatJob, StreamedJob, new_job_id, now_ms
 from shared.resources import Resources
-from shared.streamed_jobs.queue import Admission, enqueue
+from shared.streamed_jobs.queue import Admission, cancel, enqueue
 from shared.text.language import detect_language, parse_language
 
 Job = TypeVar("Job", bound=StreamedJob)
@@ -83,19 +84,11 @@ async def admit_question(
     job_type: type[Job],
     **details: Any,
 ) -> Job:
-    """Store `question`, then queue a `job_type` job with these `details`; the job."""
+    """Queue a `job_type` job with these `details` and store `question`; the job."""
     conversation_id = await conversation_for(resources, session, question.conversation_id)
-    job_id = new_job_id()
     language = question.language or detect_language(question.text)
-    try:
-        await record_question(
-            resources.engine,
-            Question(job_id, session.id, conversation_id, question.text, language),
-        )
-    except SessionGone as error:
-        raise errors.SessionInvalid from error
     job = job_type(
-        job_id=job_id,
+        job_id=new_job_id(),
         session_id=session.id,
         conversation_id=conversation_id,
         new_conversation=question.conversation_id is None,
@@ -103,8 +96,25 @@ async def admit_question(
         enqueued_at_ms=now_ms(),
         **details,
     )
-    await _queue(resources, job)
+    stored = Question(job.job_id, session.id, conversation_id, question.text, language)
+    await _queue_and_store(resources, stored, job)
     return job
+
+
+async def _queue_and_store(resources: Resources, question: Question, job: StreamedJob) -> None:
+    """Queue the job, then store its question: the worker starts the job while Postgres writes.
+    A question that cannot be stored (its session erased meanwhile, Postgres out of reach)
+    cancels its job and fails the request: a worker stores nothing for a cancelled job. A
+    worker that answers first stores the question with its answer (`save_exchange`), so the
+    order of the two writes does not matter."""
+    await _queue(resources, job)
+    try:
+        await record_question(resources.engine, question)
+    except Exception as error:
+        await cancel(resources.jobs, resources.arq, job.job_id)
+        if isinstance(error, SessionGone):
+            raise errors.SessionInvalid from error
+        raise
 
 
 async def admit_chat(
