@@ -1,10 +1,10 @@
 """The Izana worker: ARQ's worker with prompt pickup, leases, reconnection and hand-back.
 
-- **Pickup.** `shared.jobs.enqueue` appends each job's id to a wake-up list; an idle worker
-  blocks on BLPOP and claims that job at once, without a queue scan. The queue scan and ARQ's
-  abort check run once per `poll_delay` (retries, aborts, deferred jobs, lapsed leases, ids the
-  list lost) and when a slot frees. A worker at `max_jobs` waits for a free slot instead,
-  leaving the ids to others.
+- **Pickup.** `shared.jobs.enqueue` appends each job's id to its queue's wake-up list; an idle
+  worker of that queue blocks on BLPOP and claims that job at once, without a queue scan. The
+  queue scan and ARQ's abort check run once per `poll_delay` (retries, aborts, deferred jobs,
+  lapsed leases, ids the list lost) and when a slot frees. A worker at `max_jobs` waits for a
+  free slot instead, leaving the ids to others.
 - **Leases.** ARQ locks a started job for the longest function timeout + 10 s, an hour once
   ingestion shares the queue. Here that lock is a lease of `JOB_LEASE_SECONDS`, renewed every
   third of it while the job runs, so a dead worker's jobs are taken over within a lease.
@@ -38,7 +38,7 @@ from redis.commands.core import AsyncScript
 
 from shared.streamed_jobs import workers
 from shared.streamed_jobs.failures import REDIS_OUTAGES, is_outage
-from shared.streamed_jobs.queue import WAKE_KEY
+from shared.streamed_jobs.queue import wake_key
 from shared.streamed_jobs.tries import SUPERSEDED_KEY
 from worker.http import WorkerHttp
 
@@ -188,7 +188,8 @@ class IzanaWorker(Worker):
                 pass
             self._scan_due = True
         elif self._wake_on_enqueue:
-            woken = await waker.blpop([WAKE_KEY], timeout=self.poll_delay_s)  # type: ignore[arg-type,misc]
+            wake_list = wake_key(self.queue_name)
+            woken = await waker.blpop([wake_list], timeout=self.poll_delay_s)  # type: ignore[arg-type,misc]
             if woken is not None:
                 await self._claim_and_start([woken[1].decode()])
         else:

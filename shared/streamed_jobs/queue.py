@@ -30,10 +30,15 @@ from shared.log import request_id_var
 from shared.observability.metrics import JOB_OUTCOMES
 from shared.observability.tracing import span, trace_context
 
-# Enqueue appends the job's id here; an idle worker blocks on it (BLPOP: oldest first) and
-# claims that job at once. Only the newest ids are kept; the queue scan finds the others.
-WAKE_KEY = "izana:worker:wake"
 WAKE_KEY_MAX_LEN = 1000
+
+
+def wake_key(queue_name: str) -> str:
+    """The queue's wake-up list: enqueue appends each job's id, and an idle worker of that queue
+    blocks on it (BLPOP: oldest first) and claims that job at once. Only the newest ids are
+    kept; the queue scan finds the others."""
+    return f"izana:worker:wake:{queue_name}"
+
 
 # Enqueues an ARQ job as ARQ's own enqueue_job does (payload with its expiry, then the queue
 # entry; nothing if the id is queued or has a result), and appends its id to the wake-up list.
@@ -104,7 +109,8 @@ async def _enqueue(
     serialized = serialize_job(
         name.value, (payload,), {}, None, enqueued_at, serializer=arq.job_serializer
     )
-    keys = [job_key_prefix + job_id, result_key_prefix + job_id, arq.default_queue_name, WAKE_KEY]
+    queue = arq.default_queue_name
+    keys = [job_key_prefix + job_id, result_key_prefix + job_id, queue, wake_key(queue)]
     args: list[Any] = [serialized, arq.expires_extra_ms, enqueued_at, job_id, WAKE_KEY_MAX_LEN]
     if admission is not None:
         keys += [job_key(job_id), stream_key(job_id)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from shared.jobs import ChatJob, JobName, job_key, new_job_id, now_ms
 from shared.jobs import JobStatus as RecordStatus
 from shared.resources import Resources, arq_redis_settings
 from shared.sessions.service import create_session
-from shared.streamed_jobs.queue import Admission, enqueue
+from shared.streamed_jobs.queue import Admission, enqueue, wake_key
 from tests.integration.jobs import events_of
 
 pytestmark = pytest.mark.integration
@@ -36,7 +37,7 @@ async def arq_on_own_queue(resources: Resources) -> AsyncIterator[ArqRedis]:
     try:
         yield pool
     finally:
-        await pool.delete(queue)
+        await pool.delete(queue, wake_key(queue))
         await pool.aclose()
 
 
@@ -85,7 +86,7 @@ async def test_a_job_id_is_admitted_once(resources: Resources, arq_on_own_queue:
 
 
 async def test_a_question_that_cannot_be_stored_fails_the_request_and_cancels_its_job(
-    resources: Resources,
+    resources: Resources, arq_on_own_queue: ArqRedis
 ) -> None:
     """The question is stored while its job is queued; when it cannot be stored (here its
     session was erased after the request's lookup), the request is refused as the session's and
@@ -93,6 +94,7 @@ async def test_a_question_that_cannot_be_stored_fails_the_request_and_cancels_it
     issued = await create_session(resources.sessionmaker, timedelta(days=1))
     async with resources.sessionmaker() as db, db.begin():
         await db.delete(await db.get(UserSession, issued.session.id))
+    resources = replace(resources, arq=arq_on_own_queue)  # no worker of the suite takes the job
     aborts_before = set(await resources.arq.zrange(abort_jobs_ss, 0, -1))
     with pytest.raises(SessionInvalid):
         await admit_chat(resources, issued.session, AskedQuestion("What is AMH?", None, None))
@@ -105,6 +107,5 @@ async def test_a_question_that_cannot_be_stored_fails_the_request_and_cancels_it
         assert record.session_id == str(issued.session.id)
         assert await resources.arq.zscore(resources.arq.default_queue_name, job_id) is not None
     finally:
-        await resources.arq.zrem(resources.arq.default_queue_name, job_id)
         await resources.arq.zrem(abort_jobs_ss, job_id)
         await resources.arq.delete(job_key_prefix + job_id)

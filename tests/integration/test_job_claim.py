@@ -16,7 +16,7 @@ from redis.asyncio.client import PubSub
 from shared.config import Settings
 from shared.jobs import ChatJob, JobName, new_job_id, now_ms
 from shared.resources import Resources, arq_redis_settings, required_urls
-from shared.streamed_jobs.queue import WAKE_KEY, enqueue
+from shared.streamed_jobs.queue import enqueue, wake_key
 from worker.runner import CLAIM_SCRIPT, IzanaWorker
 
 pytestmark = pytest.mark.integration
@@ -175,9 +175,8 @@ async def test_a_woken_worker_starts_the_pushed_job_without_a_scan(settings: Set
         wake_on_enqueue=True, poll_delay=60, max_jobs=5,
     )  # fmt: skip
     await worker._connect_and_start_up()
-    waker = worker.pool.client()
+    waker, wake_list = worker.pool.client(), wake_key(queue)
     try:
-        await worker.pool.delete(WAKE_KEY)
         await worker._poll_iteration()  # the first poll's scan, of an empty queue
         name = JobName.CHAT_ANSWER.value
         unannounced = await worker.pool.enqueue_job(name, {}, _queue_name=queue)
@@ -185,7 +184,7 @@ async def test_a_woken_worker_starts_the_pushed_job_without_a_scan(settings: Set
         pushed = [_chat_job() for _ in range(2)]
         for job in pushed:
             await enqueue(worker.pool, JobName.CHAT_ANSWER, job, job.job_id)
-        assert await worker.pool.lrange(WAKE_KEY, 0, -1) == [j.job_id.encode() for j in pushed]
+        assert await worker.pool.lrange(wake_list, 0, -1) == [j.job_id.encode() for j in pushed]
 
         await worker._wait_for_work(waker)  # the oldest id first
         await worker._poll_iteration()
@@ -200,5 +199,5 @@ async def test_a_woken_worker_starts_the_pushed_job_without_a_scan(settings: Set
     finally:
         release.set()
         await waker.aclose()
-        await worker.pool.delete(queue, WAKE_KEY)
+        await worker.pool.delete(queue, wake_list)
         await worker.close()
