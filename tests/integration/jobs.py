@@ -15,6 +15,14 @@ from shared.resources import Resources
 from shared.sessions.service import create_session
 
 
+def chat_job() -> ChatJob:
+    """A chat job of no stored session: for tests of the queue, which read none."""
+    return ChatJob(
+        job_id=new_job_id(), session_id=uuid.uuid4(), conversation_id=uuid.uuid4(),
+        message="What causes irregular periods?", enqueued_at_ms=now_ms(),
+    )  # fmt: skip
+
+
 async def queued_job(
     resources: Resources,
     message: str,

@@ -18,12 +18,12 @@ from arq.jobs import Job, JobStatus
 from api.errors import SessionInvalid
 from api.question_admission import AskedQuestion, admit_chat
 from shared.db.models import UserSession
-from shared.jobs import ChatJob, JobName, job_key, new_job_id, now_ms
+from shared.jobs import ChatJob, JobName, job_key
 from shared.jobs import JobStatus as RecordStatus
 from shared.resources import Resources, arq_redis_settings
 from shared.sessions.service import create_session
 from shared.streamed_jobs.queue import Admission, enqueue, wake_key
-from tests.integration.jobs import events_of
+from tests.integration.jobs import chat_job, events_of
 
 pytestmark = pytest.mark.integration
 
@@ -39,13 +39,6 @@ async def arq_on_own_queue(resources: Resources) -> AsyncIterator[ArqRedis]:
     finally:
         await pool.delete(queue, wake_key(queue))
         await pool.aclose()
-
-
-def chat_job() -> ChatJob:
-    return ChatJob(
-        job_id=new_job_id(), session_id=uuid.uuid4(), conversation_id=uuid.uuid4(),
-        message="What causes irregular periods?", enqueued_at_ms=now_ms(),
-    )  # fmt: skip
 
 
 def admission(job: ChatJob) -> Admission:

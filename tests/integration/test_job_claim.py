@@ -5,7 +5,6 @@ of a woken job without a scan; and the hand-back of a job at shutdown, its try g
 its lease is released."""
 
 import asyncio
-import uuid
 from typing import Any
 
 import pytest
@@ -14,9 +13,10 @@ from arq.worker import func
 from redis.asyncio.client import PubSub
 
 from shared.config import Settings
-from shared.jobs import ChatJob, JobName, new_job_id, now_ms
+from shared.jobs import JobName, new_job_id, now_ms
 from shared.resources import Resources, arq_redis_settings, required_urls
 from shared.streamed_jobs.queue import enqueue, wake_key
+from tests.integration.jobs import chat_job
 from worker.runner import CLAIM_SCRIPT, IzanaWorker
 
 pytestmark = pytest.mark.integration
@@ -152,13 +152,6 @@ async def test_a_poll_starts_queued_jobs_and_aborts_running_ones(settings: Setti
         await worker.close()
 
 
-def _chat_job() -> ChatJob:
-    return ChatJob(
-        job_id=new_job_id(), session_id=uuid.uuid4(), conversation_id=uuid.uuid4(),
-        message="What causes irregular periods?", enqueued_at_ms=now_ms(),
-    )  # fmt: skip
-
-
 async def test_a_woken_worker_starts_the_pushed_job_without_a_scan(settings: Settings) -> None:
     """An enqueue appends its job's id to the wake-up list, and an idle worker claims that job
     at once, without a queue scan: a job queued by ARQ alone (no id pushed) stays queued though
@@ -181,7 +174,7 @@ async def test_a_woken_worker_starts_the_pushed_job_without_a_scan(settings: Set
         name = JobName.CHAT_ANSWER.value
         unannounced = await worker.pool.enqueue_job(name, {}, _queue_name=queue)
         assert unannounced is not None
-        pushed = [_chat_job() for _ in range(2)]
+        pushed = [chat_job() for _ in range(2)]
         for job in pushed:
             await enqueue(worker.pool, JobName.CHAT_ANSWER, job, job.job_id)
         assert await worker.pool.lrange(wake_list, 0, -1) == [j.job_id.encode() for j in pushed]
