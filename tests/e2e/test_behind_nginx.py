@@ -60,6 +60,14 @@ def local_config(api: str, port: int, pid: Path) -> str:
     return config
 
 
+def _healthy(url: str) -> bool:
+    """200 from `url`; False while nginx cannot answer yet (as `izana.processes.wait_ready`)."""
+    try:
+        return httpx.get(url).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def proxy(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("nginx")
@@ -73,7 +81,7 @@ def proxy(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     try:
         deadline = time.monotonic() + 10
-        while httpx.get(f"http://127.0.0.1:{port}/healthz").status_code != 200:
+        while not _healthy(f"http://127.0.0.1:{port}/healthz"):
             assert time.monotonic() < deadline and started.poll() is None, started.stderr
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
